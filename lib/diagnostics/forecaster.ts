@@ -1,0 +1,58 @@
+/**
+ * The contract between models and diagnostics. Every model of the study (CausalMMM, DICE
+ * decoders, reference decoders, the DeepCausalMMM-style model, hand-built linear VARs in tests)
+ * implements {@link Forecaster}, so that MSE@M, CIG, AR-CIG and graph swaps are computed by one
+ * set of code.
+ *
+ * All tensors are batched: a batch row is one (unit, window) pair. Shapes are written as
+ * `name: [dims]`. Methods return new tensors that the caller owns (and disposes); they never
+ * dispose their arguments.
+ */
+import type { tf } from "../tf";
+
+/** Inputs besides the series. */
+export interface ForecastInputs {
+  /** context: [batch, k], one row per batch row. */
+  context?: tf.Tensor2D;
+  /**
+   * Supplied graph for models that take one. graph: [nodes, nodes] shared by the batch, or
+   * [batch, nodes, nodes]; `graph[j][i]` is the weight of j -> i (0/1 or a probability).
+   * Models with `acceptsGraph = false` ignore it.
+   */
+  graph?: tf.Tensor2D | tf.Tensor3D;
+}
+
+/** Values to feed back in place of the model's own predictions during a rollout. */
+export interface RolloutFeed {
+  /** values: [batch, horizon, nodes] */
+  values: tf.Tensor3D;
+  /**
+   * mask: [batch, horizon, nodes] (or broadcastable, e.g. [1, 1, nodes]); 1 feeds `values`
+   * as the input of the next step instead of the model's prediction, 0 keeps the prediction.
+   */
+  mask: tf.Tensor;
+}
+
+export interface Forecaster {
+  /** Number of nodes N. */
+  readonly nodes: number;
+  /** Steps of history needed before the first prediction (lag window, >= 1). */
+  readonly minHistory: number;
+  /** Whether a supplied `graph` changes the model's computation. */
+  readonly acceptsGraph: boolean;
+
+  /**
+   * Teacher-forced one-step predictions.
+   * x: [batch, steps, nodes] -> [batch, steps, nodes], where output[b, t] is the prediction of
+   * x[b, t + 1] from x[b, 0..t]. Rows with t + 1 < minHistory are defined but not scored.
+   */
+  predictOneStep(x: tf.Tensor3D, inputs?: ForecastInputs): tf.Tensor3D;
+
+  /**
+   * Autoregressive rollout from the end of the history.
+   * x: [batch, t0, nodes] (teacher-forced through all t0 steps, t0 >= minHistory) ->
+   * [batch, horizon, nodes], the predictions of steps t0 .. t0 + horizon - 1. The input at
+   * each later step is the model's own previous prediction, except where `feed.mask` is 1.
+   */
+  rollout(x: tf.Tensor3D, horizon: number, inputs?: ForecastInputs & { feed?: RolloutFeed }): tf.Tensor3D;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Installs what the study and the tests need, and does nothing when all of it is already there:
+//   1. npm packages (`npm ci` when node_modules is missing or older than package-lock.json);
+//   2. Jupyter (nbclient + nbconvert + jupyter_client) for a Python 3 interpreter: Debian's
+//      packages when running as root with apt-get, otherwise `pip install --user`;
+//   3. the tslab kernel, registered in this checkout's own .jupyter/ folder (not globally);
+//   4. a Chromium for static figure export: Debian's `chromium` (or CHROMIUM_PATH).
+// Plain Node with no dependencies, so that it can run on a fresh clone.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const log = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+const run = (cmd, args, opts = {}) => {
+  log(`$ ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, ...opts });
+  if (r.status !== 0) throw new Error(`setup: '${cmd} ${args.join(" ")}' failed (exit ${r.status})`);
+};
+const works = (cmd, args) => spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+const hasApt = works("sh", ["-c", "command -v apt-get"]);
+
+// 1. npm packages.
+const stamp = join(root, "node_modules", ".package-lock.json");
+if (!existsSync(stamp) || statSync(stamp).mtimeMs < statSync(join(root, "package-lock.json")).mtimeMs) {
+  run("npm", ["ci", "--no-audit", "--no-fund"]);
+}
+
+// 2. Jupyter.
+const JUPYTER_MODULES = "import nbclient, nbconvert, nbformat, jupyter_client";
+const pythonCandidates = [process.env.STUDY_PYTHON, "/usr/bin/python3", "python3", "python"].filter(Boolean);
+const findPython = () => pythonCandidates.find((py) => works(py, ["-c", JUPYTER_MODULES]));
+let python = findPython();
+const apt = [];
+if (!python) {
+  if (isRoot && hasApt) apt.push("python3-nbclient", "jupyter-nbconvert", "jupyter-client");
+  else {
+    const py = pythonCandidates.find((p) => works(p, ["--version"]));
+    if (!py) throw new Error("setup: no Python 3 found; install Python 3 (or set STUDY_PYTHON)");
+    run(py, ["-m", "pip", "install", "--user", "nbclient", "nbconvert", "jupyter_client", "nbformat"]);
+  }
+}
+
+// 4. Chromium (looked for before installing, so that one apt-get call does both).
+const chromiumCandidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].filter(Boolean);
+let chromium = chromiumCandidates.find((p) => existsSync(p));
+if (!chromium) {
+  if (isRoot && hasApt) apt.push("chromium");
+  else log("no Chromium found: static figure export will fail. Install Debian's 'chromium' or set CHROMIUM_PATH.");
+}
+if (apt.length) {
+  run("apt-get", ["update", "-q"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...apt], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  python ??= findPython();
+  chromium ??= chromiumCandidates.find((p) => existsSync(p));
+}
+python ??= findPython();
+if (!python) throw new Error("setup: Jupyter (nbclient, nbconvert) could not be installed for any Python 3");
+
+// 3. The tslab kernel, in this checkout's own Jupyter path (JUPYTER_PATH=.jupyter/share/jupyter).
+const prefix = join(root, ".jupyter");
+const kernelJson = join(prefix, "share", "jupyter", "kernels", "tslab", "kernel.json");
+const tslabBin = join(root, "node_modules", "tslab", "bin", "tslab");
+const registered = existsSync(kernelJson) && readFileSync(kernelJson, "utf8").includes(tslabBin);
+if (!registered) {
+  run(tslabBin, ["install", `--python=${python}`, `--prefix=${prefix}`, `--binary=${tslabBin}`]);
+}
+
+mkdirSync(join(root, "build"), { recursive: true });
+const env = { python, jupyterPath: join(prefix, "share", "jupyter"), chromium: chromium ?? null };
+writeFileSync(join(root, "build", "environment.json"), JSON.stringify(env, null, 2) + "\n");
+log(`ready: python ${python}, tslab kernel in ${env.jupyterPath}, chromium ${chromium ?? "missing"}`);
