@@ -1,0 +1,15 @@
+/**
+ * graph-mmm: the library of the graph-based neural MMM study.
+ *
+ * Layers: data (panels, loaders, simulation) -> models -> diagnostics (analysis) -> plot.
+ * Notebooks import this package by name (`import * as mmm from "graph-mmm"`).
+ */
+export { tf } from "./tf";
+export * from "./backend";
+export * from "./study";
+export * from "./rng";
+export * from "./graph";
+export * from "./notebook";
+export * from "./progress";
+export * as plot from "./plot";
+export * from "./data/panel";

@@ -1,0 +1,66 @@
+/**
+ * Progress of long work (training epochs, seeds, settings): an updating line in a notebook
+ * (one output replaced in place) and throttled lines on stderr in scripts.
+ */
+import { LiveDisplay, inNotebook } from "./notebook";
+
+export type ProgressInfo = Record<string, number | string>;
+
+export interface ProgressOptions {
+  /** Minimum milliseconds between two stderr lines (the last update is always written). */
+  throttleMs: number;
+  /** Where script progress goes; defaults to stderr. */
+  write: (line: string) => void;
+}
+
+export const DEFAULT_PROGRESS: ProgressOptions = {
+  throttleMs: 2000,
+  write: (line) => process.stderr.write(line + "\n"),
+};
+
+function formatInfo(info: ProgressInfo): string {
+  return Object.entries(info)
+    .map(([k, v]) => `${k} ${typeof v === "number" ? (Number.isInteger(v) ? v : v.toPrecision(4)) : v}`)
+    .join(", ");
+}
+
+/** Reports `done / total` of a labelled piece of work with free-form metrics. */
+export class Progress {
+  private readonly display = inNotebook() ? new LiveDisplay() : undefined;
+  private readonly started = Date.now();
+  private lastWrite = 0;
+  private readonly opts: ProgressOptions;
+
+  constructor(readonly label: string, readonly total: number, opts: Partial<ProgressOptions> = {}) {
+    this.opts = { ...DEFAULT_PROGRESS, ...opts };
+  }
+
+  /** The line shown for a state, e.g. `CausalMMM seed 1: 3/20 (15%) 4.2 s, loss 0.31`. */
+  line(done: number, info: ProgressInfo = {}): string {
+    const pct = this.total > 0 ? Math.round((100 * done) / this.total) : 100;
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    const extra = formatInfo(info);
+    return `${this.label}: ${done}/${this.total} (${pct}%) ${secs} s${extra ? `, ${extra}` : ""}`;
+  }
+
+  update(done: number, info: ProgressInfo = {}): void {
+    const text = this.line(done, info);
+    if (this.display) {
+      const pct = this.total > 0 ? (100 * done) / this.total : 100;
+      this.display.update({
+        "text/plain": text,
+        "text/html": `<div style="font-family:monospace"><progress value="${pct.toFixed(1)}" max="100" style="width:12em"></progress> ${escapeHtml(text)}</div>`,
+      });
+      return;
+    }
+    const now = Date.now();
+    if (done >= this.total || now - this.lastWrite >= this.opts.throttleMs) {
+      this.lastWrite = now;
+      this.opts.write(text);
+    }
+  }
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}

@@ -1,0 +1,115 @@
+/**
+ * The notebook runner: executes notebooks in `notebooks/` in order through the real Jupyter
+ * stack (nbclient + the tslab kernel registered by scripts/setup.mjs), at a chosen scale.
+ *
+ * Executed copies go to `build/notebooks/<scale>/`. A failing cell stops the run with the
+ * notebook's name, the cell's number, its first line and the error.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { REPO_ROOT, figuresDir, type Scale } from "../lib/study";
+
+export interface NotebookRunOptions {
+  scale: Scale;
+  /** Only notebooks whose file name contains one of these words (all when empty). */
+  only?: string[];
+  /** Where executed copies go; default `build/notebooks/<scale>`. */
+  outDir?: string;
+  /** Where figures go; default the scale's figures folder. */
+  figuresDir?: string;
+  /** Seconds one cell may run. */
+  cellTimeout?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface NotebookRun {
+  notebook: string;
+  output: string;
+  seconds: number;
+}
+
+export class NotebookError extends Error {
+  constructor(
+    readonly notebook: string,
+    readonly cell: number,
+    readonly ename: string,
+    readonly evalue: string,
+    readonly output: string,
+  ) {
+    super(`notebook ${notebook}, cell ${cell} failed: ${ename}: ${evalue} (executed copy: ${output})`);
+  }
+}
+
+interface Environment {
+  python: string;
+  jupyterPath: string;
+}
+
+function environment(): Environment {
+  const file = join(REPO_ROOT, "build", "environment.json");
+  if (!existsSync(file)) throw new Error("build/environment.json is missing: run `node scripts/setup.mjs` first");
+  return JSON.parse(readFileSync(file, "utf8")) as Environment;
+}
+
+/** The notebooks of the study, in order (file names sort by their number prefix). */
+export function listNotebooks(only: string[] = []): string[] {
+  const dir = join(REPO_ROOT, "notebooks");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
+    .filter((f) => only.length === 0 || only.some((w) => f.includes(w)))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Executes one notebook; rejects with a {@link NotebookError} when a cell fails. */
+export function runNotebook(path: string, opts: NotebookRunOptions): Promise<NotebookRun> {
+  const env = environment();
+  const outDir = opts.outDir ?? join(REPO_ROOT, "build", "notebooks", opts.scale);
+  const output = join(outDir, basename(path));
+  const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 3600 : 900);
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(env.python, [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout)], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        JUPYTER_PATH: env.jupyterPath,
+        PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+        STUDY_SCALE: opts.scale,
+        STUDY_FIGURES_DIR: opts.figuresDir ?? figuresDir(opts.scale),
+        PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      },
+      stdio: ["ignore", "inherit", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const seconds = (Date.now() - started) / 1000;
+      if (code === 0) return resolvePromise({ notebook: basename(path), output, seconds });
+      const line = stderr.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+      if (line) {
+        const e = JSON.parse(line) as { cell: number; ename: string; evalue: string };
+        return reject(new NotebookError(basename(path), e.cell, e.ename, e.evalue, output));
+      }
+      reject(new Error(`notebook ${basename(path)}: Jupyter exited with ${code}\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+/** Executes the notebooks in order; stops at the first failure. */
+export async function runNotebooks(opts: NotebookRunOptions): Promise<NotebookRun[]> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const runs: NotebookRun[] = [];
+  for (const nb of listNotebooks(opts.only)) {
+    log(`[notebooks] ${basename(nb)} (${opts.scale}) ...`);
+    const run = await runNotebook(nb, opts);
+    log(`[notebooks] ${run.notebook} done in ${run.seconds.toFixed(1)} s -> ${run.output}`);
+    runs.push(run);
+  }
+  return runs;
+}

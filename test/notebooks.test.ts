@@ -1,0 +1,110 @@
+/**
+ * Executes every notebook at `smoke` scale through Jupyter + tslab (the real stack) and checks
+ * what each produced; then renders the tour to HTML and checks, in headless Chromium, that the
+ * inlined Plotly bundle drew the figure (no CDN).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { describe, it } from "node:test";
+import { launchChromium } from "../lib/plot/render";
+import { NotebookError, listNotebooks, runNotebook } from "../scripts/notebooks";
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+  ename?: string;
+}
+interface Cell {
+  cell_type: string;
+  outputs?: Output[];
+}
+
+const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join("") : (v ?? ""));
+const outputsOf = (file: string): Output[] =>
+  (JSON.parse(readFileSync(file, "utf8")) as { cells: Cell[] }).cells.flatMap((c) => c.outputs ?? []);
+const streamText = (outs: Output[]) => outs.filter((o) => o.output_type === "stream").map((o) => joined(o.text)).join("");
+const figures = (outs: Output[]) => outs.filter((o) => o.output_type === "display_data" && o.data?.["image/png"] && o.data?.["text/html"]);
+
+/** What each notebook must show beyond "no error and at least one figure". */
+const EXPECTED: Record<string, (outs: Output[]) => void> = {
+  "00-tour.ipynb": (outs) => {
+    assert.match(streamText(outs), /tensor backend: (tensorflow|wasm|cpu)/);
+    assert.match(streamText(outs), /least-squares estimate = 0\.[78]\d\d/);
+    assert.equal(figures(outs).length, 1);
+  },
+};
+
+describe("notebooks at smoke scale", () => {
+  const outDir = mkdtempSync(join(tmpdir(), "graph-mmm-nb-"));
+  const figDir = join(outDir, "figures");
+  const notebooks = listNotebooks();
+
+  it("the study has its notebooks, the tour first", () => {
+    assert.ok(notebooks.length >= 1);
+    assert.equal(basename(notebooks[0]), "00-tour.ipynb");
+  });
+
+  for (const nb of notebooks) {
+    const name = basename(nb);
+    it(`${name} executes and shows its outputs`, { timeout: 30 * 60_000 }, async () => {
+      const run = await runNotebook(nb, { scale: "smoke", outDir, figuresDir: figDir });
+      const outs = outputsOf(run.output);
+      assert.deepEqual(outs.filter((o) => o.output_type === "error").map((o) => o.ename), []);
+      assert.ok(figures(outs).length >= 1, `${name} shows at least one figure`);
+      for (const f of figures(outs)) {
+        const stem = joined(f.data?.["text/plain"]).split(":")[0];
+        assert.ok(existsSync(join(figDir, `${stem}.png`)), `${stem}.png exported`);
+      }
+      EXPECTED[name]?.(outs);
+    });
+  }
+
+  it("a failing cell stops the run with the notebook's name, the cell's number and the error", { timeout: 5 * 60_000 }, async () => {
+    const bad = join(outDir, "99-broken.ipynb");
+    const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
+    writeFileSync(bad, JSON.stringify({
+      nbformat: 4, nbformat_minor: 5,
+      metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+      cells: [cell("const ok = 1 + 1;"), { cell_type: "markdown", metadata: {}, source: "text" }, cell("throw new Error(`boom ${ok}`);"), cell("console.log('never');")],
+    }));
+    await assert.rejects(runNotebook(bad, { scale: "smoke", outDir: join(outDir, "broken") }), (err: unknown) => {
+      assert.ok(err instanceof NotebookError);
+      assert.equal(err.notebook, "99-broken.ipynb");
+      assert.equal(err.cell, 3);
+      assert.match(err.message, /notebook 99-broken\.ipynb, cell 3 failed: .*boom 2/);
+      return true;
+    });
+    assert.doesNotMatch(streamText(outputsOf(join(outDir, "broken", "99-broken.ipynb"))), /never/);
+  });
+
+  it("an executed notebook rendered to HTML draws its plot in a real browser", { timeout: 10 * 60_000 }, async () => {
+    const executed = join(outDir, "00-tour.ipynb");
+    assert.ok(existsSync(executed), "the tour ran first");
+    const env = JSON.parse(readFileSync(join(__dirname, "..", "..", "build", "environment.json"), "utf8")) as { python: string };
+    const r = spawnSync(env.python, ["-m", "nbconvert", "--to", "html", "--output-dir", outDir, executed], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const html = join(outDir, "00-tour.html");
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${html}`, { waitUntil: "domcontentloaded" });
+      await page.waitForSelector("figure .main-svg", { timeout: 60_000 });
+      const drawn = await page.evaluate(() => ({
+        svgs: document.querySelectorAll("figure .main-svg").length,
+        traces: document.querySelectorAll("figure .scatterlayer .trace").length,
+        staticImages: document.querySelectorAll("figure img").length,
+      }));
+      assert.ok(drawn.svgs >= 1, "Plotly drew an SVG");
+      assert.equal(drawn.traces, 2, "both series are drawn");
+      assert.equal(drawn.staticImages, 0, "the live plot replaced the static fallback");
+    } finally {
+      await browser.close();
+    }
+    assert.ok(readdirSync(figDir).some((f) => f.endsWith(".svg")));
+  });
+});
