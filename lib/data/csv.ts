@@ -53,6 +53,8 @@ export interface CsvTable {
   table: ColumnTable;
   /** `lines[r - 1]` is the 1-based line on which data row r starts (the header is line 1). */
   lines: number[];
+  /** Columns renamed after reading (new name -> name in the file), so that errors name the file's column. */
+  originalNames?: Record<string, string>;
 }
 
 /**
@@ -373,8 +375,9 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
   const { file, lines } = csv;
   let table = csv.table;
   const cols = table.columnNames();
-  const header = (column: string, detail: string) => new DataError({ file, column, line: 1 }, detail);
-  const cell = (column: string, row: number): Cell => ({ file, column, row, line: lines[row - 1] });
+  const orig = (c: string) => csv.originalNames?.[c] ?? c;
+  const header = (column: string, detail: string) => new DataError({ file, column: orig(column), line: 1 }, detail);
+  const cell = (column: string, row: number): Cell => ({ file, column: orig(column), row, line: lines[row - 1] });
 
   // Sidecar and roles.
   const scPath = opt.sidecar === false ? undefined : opt.sidecar ?? (existsSync(sidecarPath(file)) ? sidecarPath(file) : undefined);
@@ -486,7 +489,7 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
     if (complete[k] || opt.incompleteUnits === "error") keep.push(k);
     else dropped.push({ unit: id, from: timeLabel(uMin[k], kind), to: timeLabel(uMax[k], kind), steps: uN[k] });
   });
-  if (keep.length === 0) throw new DataError({ file, column: opt.unitColumn }, `no unit covers the whole time axis ${timeLabel(tMin, kind)}..${timeLabel(tMax, kind)}`);
+  if (keep.length === 0) throw new DataError({ file, column: orig(opt.unitColumn) }, `no unit covers the whole time axis ${timeLabel(tMin, kind)}..${timeLabel(tMax, kind)}`);
   for (const k of keep) {
     if (uN[k] < opt.minSteps) {
       throw cellError(cell(opt.timeColumn, uFirst[k]), `unit "${uIds[k]}" has ${uN[k]} steps, fewer than the required minimum ${opt.minSteps} (lag window + horizon)`);
