@@ -1,0 +1,14 @@
+/**
+ * The data layer of the study (STUDY.md, "Notation" and "Data"): the panel type and its
+ * validation, splits and scaling; loaders (CausalMMM shipped data, long CSV, public panels);
+ * simulators (VAR-DAG, sparse target, R/d/T swaps, rawlog stress); an OLS VAR check.
+ */
+export * from "./errors";
+export * from "./panel";
+export * from "./paths";
+export * from "./npy";
+export * from "./causalmmm";
+export * from "./csv";
+export * from "./public";
+export * from "./simulate";
+export * from "./ols";
