@@ -853,7 +853,7 @@ export function generateSwap(setting: SwapSetting): SimulationResult {
 
 /** Rawlog stress configuration: a VAR-DAG configuration plus the raw observation model. */
 export interface RawlogConfig extends VarDagConfig {
-  /** Channel currency scale 10^U(min, max) per channel: orders of magnitude apart. */
+  /** Channel currency scales: 10^x with x stratified over [min, max] (one stratum per channel): orders of magnitude apart. */
   currencyLog10: [number, number];
   /** KPI (intermediate, target) median level 10^U(min, max) per node. */
   kpiLog10: [number, number];
@@ -886,7 +886,7 @@ export type RawlogInput = VarDagInput & Partial<Pick<RawlogConfig, "currencyLog1
 /**
  * Rawlog stress: multi-graph panels as ad platforms export them. A latent VAR-DAG with Student-t
  * noise (heavy tails) is observed in raw form: channel j is spend in currency units,
- * `spend * 10^U(currencyLog10)` (scales orders of magnitude apart), zero-inflated (each step
+ * `spend * 10^x_j` with x_j stratified over `currencyLog10` (scales orders of magnitude apart), zero-inflated (each step
  * zero with an extra probability); intermediates and the target are positive raw KPIs whose
  * logarithm follows the latent series: `level_i * exp(kpiLogSd * (x_i - mean_i) / sd_i)` (mean and SD
  * of the latent node over the whole panel, a fixed affine map, so the true graph is unchanged).
@@ -915,7 +915,11 @@ export function generateRawlog(input: RawlogInput = {}): SimulationResult & { co
   const C = config.channels;
   const N = r.names.length;
   const obsRng = new Rng((config.seed ^ 0x5bd1e995) >>> 0); // an independent stream for the observation model
-  const scaleOf = r.names.map((_, i) => 10 ** (i < C ? obsRng.range(config.currencyLog10[0], config.currencyLog10[1]) : obsRng.range(config.kpiLog10[0], config.kpiLog10[1])));
+  // Channel scales are stratified over the log10 range (one stratum per channel, shuffled), so
+  // that they really are orders of magnitude apart; KPI levels are uniform in their log10 range.
+  const [cLo, cHi] = config.currencyLog10;
+  const strata = obsRng.shuffle(Array.from({ length: C }, (_, j) => j));
+  const scaleOf = r.names.map((_, i) => 10 ** (i < C ? cLo + ((cHi - cLo) * (strata[i] + obsRng.uniform())) / C : obsRng.range(config.kpiLog10[0], config.kpiLog10[1])));
   const mean = new Array<number>(N).fill(0);
   const sd = new Array<number>(N).fill(1);
   for (let i = C; i < N; i++) {
