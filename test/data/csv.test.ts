@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { formatFloat32, parseCsvTable, readGraphCsv, readPanelCsv, readSidecar, writeGraphCsv, writePanelCsv } from "../../lib/data/csv";
 import { DataError } from "../../lib/data/errors";
 import type { Panel } from "../../lib/data/panel";
+import { exampleDataDir } from "../../lib/data/paths";
 import { assertDataError, assertSamePanel, tempDir, writeText } from "./helpers";
 
 const ROLES = { target: "sales", channels: ["tv", "search"], intermediates: ["visits"] };
@@ -337,5 +338,15 @@ describe("CSV writers", () => {
       assert.equal(e.line, 2);
       assert.ok(!e.message.includes("\n"));
     }
+  });
+});
+
+describe("example data in data/example", () => {
+  it("loads through the bring-your-own-data path", () => {
+    const p = readPanelCsv(join(exampleDataDir(), "panel.csv"));
+    assert.deepEqual([p.units, p.steps, p.nodes], [4, 60, 8]);
+    assert.equal(p.timeLabels![0], "2024-01-01");
+    assert.equal(p.truth!.graphs.length, 3);
+    assert.equal(p.provenance.generator, "sparse-target");
   });
 });
