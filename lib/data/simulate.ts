@@ -752,7 +752,7 @@ export function generateVarDag(input: VarDagInput = {}): SimulationResult {
   return { panel: toPanel(r, "var-dag"), config, truth: r.truth };
 }
 
-/** Sparse-target benchmark configuration: a VAR-DAG configuration plus the target's parent share. */
+/** Sparse-target benchmark configuration: a VAR-DAG configuration plus the target's parent share (`targetShare` sets `parentShareTarget`). */
 export interface SparseTargetConfig extends VarDagConfig {
   /** Share of the target's variance due to its 1-2 parents (calibrated and recorded). */
   targetShare: number;
@@ -776,6 +776,9 @@ export type SparseTargetInput = VarDagInput & { targetShare?: number };
  */
 export function generateSparseTarget(input: SparseTargetInput = {}): SimulationResult & { config: SparseTargetConfig; achievedTargetShare: number } {
   const targetShare = input.targetShare ?? SPARSE_TARGET_DEFAULTS.targetShare;
+  if (input.parentShareTarget !== undefined && input.parentShareTarget !== targetShare) {
+    throw new Error(`generateSparseTarget: set the target's parent share with targetShare (got parentShareTarget ${input.parentShareTarget} and targetShare ${targetShare})`);
+  }
   const merged = mergeVarDagConfig(SPARSE_TARGET_DEFAULTS, { ...input, parentShareTarget: targetShare });
   const config: SparseTargetConfig = { ...merged, targetShare };
   const r = run(config);
