@@ -38,6 +38,33 @@ export function parseBackendRequest(value: string | undefined): BackendName | "a
   );
 }
 
+/**
+ * Makes the wasm backend's Identity kernel, and its Cast kernel when the dtype does not change,
+ * share the input's buffer (reference counted, as the cpu backend's Identity and wasm's own
+ * Reshape do) instead of copying it. tfjs clones through Identity every tensor it saves for the
+ * backward pass, and the gradient of every product casts its operand to float32, so on wasm a
+ * recurrent model's training step spent a large share of its time in these copies (measured on
+ * CausalMMM). Tensors are immutable in tfjs, so sharing is safe.
+ */
+function shareNoOpCopiesOnWasm(): void {
+  for (const kernelName of ["Identity", "Cast"]) {
+    const original = tf.getKernel(kernelName, "wasm");
+    if (!original || (original as { shared?: boolean }).shared) continue;
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      ...original,
+      shared: true,
+      kernelFunc: (args) => {
+        const x = args.inputs.x as tf.TensorInfo;
+        const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype ?? x.dtype;
+        if (x.dtype === "string" || dtype !== x.dtype) return (original.kernelFunc as tf.KernelFunc)(args);
+        (args.backend as unknown as { incRef(id: unknown): void }).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+    } as tf.KernelConfig);
+  }
+}
+
 /** Loads the package that registers a backend; returns a reason string when it cannot. */
 function register(name: BackendName): string | undefined {
   try {
@@ -46,6 +73,7 @@ function register(name: BackendName): string | undefined {
       require("@tensorflow/tfjs-node");
     } else if (name === "wasm") {
       require("@tensorflow/tfjs-backend-wasm");
+      shareNoOpCopiesOnWasm();
     }
     return tf.findBackendFactory(name) ? undefined : `${name} did not register`;
   } catch (err) {

@@ -1,0 +1,131 @@
+/**
+ * Named, seeded parameters and the few layers the models are built from.
+ *
+ * Models own a {@link ParamStore}: every weight is a named `tf.Variable`, initialised from the
+ * study's seeded {@link Rng} (never from tfjs's global random state), so that the same seed on
+ * the same backend gives the same numbers. Checkpoints save and load stores by name.
+ */
+import { Rng } from "../rng";
+import { tf } from "../tf";
+
+export class ParamStore {
+  private readonly vars = new Map<string, tf.Variable>();
+
+  constructor(readonly rng: Rng) {}
+
+  /** Xavier-normal weight `[fanIn, fanOut]` (the official CausalMMM initialisation). */
+  xavier(name: string, fanIn: number, fanOut: number): tf.Variable {
+    const std = Math.sqrt(2 / (fanIn + fanOut));
+    return this.add(name, tf.tensor2d(this.rng.normals(fanIn * fanOut, std), [fanIn, fanOut]));
+  }
+
+  /** A constant-filled parameter of any shape. */
+  constant(name: string, shape: number[], value: number): tf.Variable {
+    return this.add(name, tf.fill(shape, value));
+  }
+
+  /** Registers an initial value (the store takes ownership of `init`). */
+  add(name: string, init: tf.Tensor): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`parameter "${name}" defined twice`);
+    const v = tf.variable(init, true, `${name}_${uniqueSuffix()}`);
+    init.dispose();
+    this.vars.set(name, v);
+    return v;
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`no parameter "${name}"`);
+    return v;
+  }
+
+  names(): string[] {
+    return [...this.vars.keys()];
+  }
+
+  /** Trainable variables (for the optimiser's var list). */
+  variables(filter: (name: string) => boolean = () => true): tf.Variable[] {
+    return [...this.vars.entries()].filter(([n]) => filter(n)).map(([, v]) => v);
+  }
+
+  /** Total number of scalars. */
+  size(): number {
+    return [...this.vars.values()].reduce((s, v) => s + v.size, 0);
+  }
+
+  /** Copies of all values, by name (caller disposes). */
+  snapshot(): Map<string, tf.Tensor> {
+    return new Map([...this.vars.entries()].map(([n, v]) => [n, v.clone()]));
+  }
+
+  /** Assigns values by name; every parameter must be present with its shape. */
+  assign(values: Map<string, tf.Tensor> | Record<string, tf.Tensor>): void {
+    const get = (n: string) => (values instanceof Map ? values.get(n) : values[n]);
+    for (const [name, v] of this.vars) {
+      const t = get(name);
+      if (!t) throw new Error(`checkpoint has no parameter "${name}"`);
+      if (t.shape.join("x") !== v.shape.join("x")) {
+        throw new Error(`parameter "${name}": checkpoint shape [${t.shape}] differs from the model's [${v.shape}]`);
+      }
+      v.assign(t);
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+let suffix = 0;
+function uniqueSuffix(): number {
+  return ++suffix;
+}
+
+/**
+ * 2-d matrix product whose gradient uses explicit transposes. tfjs differentiates `matMul` into
+ * products with `transposeA/B` flags, which the wasm backend runs on a slow path (5-7x slower
+ * than a plain product of the transposed copy, measured here); this keeps every product of the
+ * backward pass on the fast path. x: [M, K], w: [K, N] -> [M, N].
+ */
+export const matMul2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, ws.transpose()), tf.matMul(xs.transpose(), dy as tf.Tensor2D)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/** x @ W + b over the last axis. x: [..., in] -> [..., out]. */
+export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const inDim = shape[shape.length - 1];
+  const flat = x.reshape([-1, inDim]);
+  let y: tf.Tensor = matMul2d(flat as tf.Tensor2D, w as tf.Tensor2D);
+  if (b) y = y.add(b);
+  return y.reshape([...shape.slice(0, -1), w.shape[1] as number]);
+}
+
+/** A two-layer ELU MLP (the official BaseMLP without batch norm). */
+export interface Mlp {
+  w1: tf.Variable;
+  b1: tf.Variable;
+  w2: tf.Variable;
+  b2: tf.Variable;
+}
+
+export function mlp(store: ParamStore, name: string, inDim: number, hidden: number, outDim: number): Mlp {
+  return {
+    w1: store.xavier(`${name}.w1`, inDim, hidden),
+    b1: store.constant(`${name}.b1`, [hidden], 0.1),
+    w2: store.xavier(`${name}.w2`, hidden, outDim),
+    b2: store.constant(`${name}.b2`, [outDim], 0.1),
+  };
+}
+
+export function applyMlp(m: Mlp, x: tf.Tensor): tf.Tensor {
+  return tf.elu(dense(tf.elu(dense(x, m.w1, m.b1)), m.w2, m.b2));
+}

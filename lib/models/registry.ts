@@ -1,0 +1,23 @@
+/**
+ * Model registry: rebuilds a model from its `kind` and JSON configuration. Worker threads and
+ * checkpoints use it; a model type registers itself here by being listed.
+ */
+import type { Trainable } from "../train/trainable";
+import { CausalMMM, type CausalMMMConfig } from "./causalmmm";
+
+type Builder = (spec: Record<string, unknown>) => Trainable;
+
+const BUILDERS: Record<string, Builder> = {
+  causalmmm: (spec) => new CausalMMM(spec as unknown as CausalMMMConfig),
+};
+
+/** Registers another model type (e.g. from a later module). */
+export function registerModel(kind: string, build: Builder): void {
+  BUILDERS[kind] = build;
+}
+
+export function buildModel(kind: string, spec: Record<string, unknown>): Trainable {
+  const build = BUILDERS[kind];
+  if (!build) throw new Error(`unknown model kind "${kind}" (known: ${Object.keys(BUILDERS).join(", ")})`);
+  return build(spec);
+}
