@@ -1,0 +1,19 @@
+/**
+ * Diagnostics of the study (STUDY.md, "Measures"), model-agnostic: every model implements
+ * {@link Forecaster} and is judged by this one set of code.
+ *
+ * - ranking: AUROC, AP, nAUPRC (scikit-learn conventions), graph scoring per unit / mean / pooled;
+ * - mse: MSE@M with rolling origins;
+ * - influence: CIG, direct and total AR-CIG, and their scores against a graph;
+ * - swap: frozen-decoder graph swap with degree-preserving rewirings as the null;
+ * - stability: Final-20 AUROC, mean +/- SD over seeds, arquero summary tables;
+ * - linear-var: the hand-built linear VAR forecaster, the analytic reference.
+ */
+export * from "./forecaster";
+export * from "./ranking";
+export * from "./windows";
+export * from "./linear-var";
+export * from "./mse";
+export * from "./influence";
+export * from "./swap";
+export * from "./stability";
