@@ -31,7 +31,7 @@ import type { Forecaster, RolloutFeed } from "./forecaster";
 import type { GraphScoreSet, RankingResult } from "./ranking";
 import { meanRanking, rankingMetrics, snapTies } from "./ranking";
 import type { SeriesData, WindowConfig, WindowPlan } from "./windows";
-import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows } from "./windows";
+import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, readAndDispose } from "./windows";
 
 /** Influence configuration (window settings plus perturbation and horizon). */
 export interface InfluenceConfig extends WindowConfig {
@@ -141,12 +141,12 @@ export function cig(forecaster: Forecaster, data: SeriesData, config: Partial<In
       fillRow(data, plan, w, g - 1, delta, xv, r - start);
       rowUnits[r - start] = rowUnitOf(plan, w);
     }
-    const pred = tf.tidy(() => {
+    const pred = readAndDispose(tf.tidy(() => {
       const x = tf.tensor3d(xv, [B, hist, N]);
       const out = forecaster.predictOneStep(x, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
       if (out.shape[0] !== B || out.shape[1] !== hist || out.shape[2] !== N) throw new Error(`${what}: predictOneStep returned shape [${out.shape}], expected [${B}, ${hist}, ${N}]`);
-      return out.slice([0, hist - 1, 0], [B, 1, N]).dataSync() as Float32Array;
-    });
+      return out.slice([0, hist - 1, 0], [B, 1, N]);
+    }));
     for (let r = start; r < end; r++) {
       const g = Math.floor(r / W);
       const w = r % W;
@@ -196,14 +196,14 @@ export function arCig(forecaster: Forecaster, data: SeriesData, config: Partial<
       mv = new Float32Array(B * H * N);
       feed(fv, mv);
     }
-    return tf.tidy(() => {
+    return readAndDispose(tf.tidy(() => {
       const x = tf.tensor3d(xv, [B, hist, N]);
       const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
       if (fv && mv) inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]) };
       const out = forecaster.rollout(x, H, inputs);
       if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
-      return out.dataSync() as Float32Array;
-    });
+      return out;
+    }));
   };
 
   // Baseline rollouts: base[(w * H + h) * N + i].

@@ -16,7 +16,7 @@
 import { tf } from "../tf";
 import type { Forecaster } from "./forecaster";
 import type { SeriesData, WindowConfig, WindowPlan } from "./windows";
-import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, resolveTarget } from "./windows";
+import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, readAndDispose, resolveTarget } from "./windows";
 
 /** MSE@M configuration (window settings plus horizons and target). */
 export interface MseConfig extends WindowConfig {
@@ -89,12 +89,12 @@ export function mseAtHorizons(forecaster: Forecaster, data: SeriesData, config: 
       rowUnits[r - start] = u;
       copyHistory(data, u, origins[r % O], history, xv, (r - start) * history * N);
     }
-    const pred = tf.tidy(() => {
+    const pred = readAndDispose(tf.tidy(() => {
       const x = tf.tensor3d(xv, [B, history, N]);
       const out = forecaster.rollout(x, H, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
       if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
-      return out.dataSync() as Float32Array;
-    });
+      return out;
+    }));
     for (let r = start; r < end; r++) {
       const u = units[Math.floor(r / O)];
       const o = origins[r % O];

@@ -173,6 +173,18 @@ function checkGraph(g: Graph, n: number, what: string): void {
   if (g.some((row) => row.some((v) => !Number.isFinite(v)))) throw new Error(`${what}: entries must be finite`);
 }
 
+/**
+ * Reads a tensor's values and disposes it. (Returning a large typed array from `tf.tidy` instead
+ * makes tidy walk every element as a possible tensor container: seconds per call.)
+ */
+export function readAndDispose(t: tf.Tensor): Float32Array {
+  try {
+    return t.dataSync() as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 /** Calls `fn(start, end)` for consecutive chunks of `[0, total)` of at most `size` rows. */
 export function forChunks(total: number, size: number, fn: (start: number, end: number) => void): void {
   for (let start = 0; start < total; start += size) fn(start, Math.min(total, start + size));
