@@ -7,11 +7,13 @@
  * - influence: CIG, direct and total AR-CIG, and their scores against a graph;
  * - swap: frozen-decoder graph swap with degree-preserving rewirings as the null;
  * - stability: Final-20 AUROC, mean +/- SD over seeds, arquero summary tables;
- * - linear-var: the hand-built linear VAR forecaster, the analytic reference.
+ * - linear-var: the hand-built linear VAR forecaster, the analytic reference;
+ * - windows: rolling origins and history windows shared by MSE@M and the influence measures.
  */
 export * from "./forecaster";
 export * from "./ranking";
-export * from "./windows";
+export type { SeriesData, WindowConfig, WindowPlan } from "./windows";
+export { DEFAULT_WINDOWS, planWindows } from "./windows";
 export * from "./linear-var";
 export * from "./mse";
 export * from "./influence";

@@ -10,6 +10,9 @@
  *   itself) counts; *total*: nothing is clamped. `AR-CIG[j][i]` = mean over the H steps, the
  *   origins and the units of |change of i's prediction| / delta_j.
  *
+ * The forecaster must be deterministic in evaluation (no dropout, no sampled graph): a perturbed
+ * and an unperturbed call are compared row by row, so any randomness would count as influence.
+ *
  * delta is one training SD per node, passed in as an array (default: ones, the SD of a series
  * standardised on its training window). Results are N x N matrices `values[j][i]` (j -> i) with
  * the diagonal computed but never scored, plus one matrix per unit for multi-graph scoring.
