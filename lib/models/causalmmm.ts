@@ -17,7 +17,8 @@
  * Differences from the official PyTorch code, all deliberate: batched over units (the official
  * code only runs with batch size 1); the first layer of each edge MLP is applied to each node
  * once and broadcast to edges (an exact restructuring: `W [h_j, h_i] = W_s h_j + W_r h_i`), which
- * saves (N-1)/1 of that layer's work; the encoder's MLPs have no batch normalisation; evaluation
+ * saves (N-1)/1 of that layer's work; the official encoder's batch normalisation (over one unit's nodes or edges, as its batch size
+ * of 1 makes it) is kept per unit, so that a unit's graph does not depend on its batch; evaluation
  * uses the edge probabilities themselves instead of a random Gumbel sample, so that diagnostics
  * are deterministic.
  *
@@ -29,7 +30,7 @@ import { Rng } from "../rng";
 import { tf } from "../tf";
 import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
 import { type EdgeIndex, edgeIndex, edgePairs, graphToEdges } from "./edges";
-import { type Mlp, ParamStore, applyMlp, dense, matMul2d, mlp } from "./params";
+import { type Mlp, ParamStore, type RowNorm, applyMlp, dense, matMul2d, mlp, normRows, rowNorm } from "./params";
 
 export interface CausalMMMConfig {
   /** Number of nodes N. */
@@ -115,6 +116,7 @@ export class CausalMMM implements Trainable {
   private readonly m3: Mlp;
   private readonly m4: { ws: tf.Variable; wr: tf.Variable; wk: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
   private readonly encOut: { w: tf.Variable; b: tf.Variable };
+  private readonly norms: RowNorm[];
   // decoder
   private readonly msg: { ws: tf.Variable; wr: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
   private readonly gru: { wx: tf.Variable; wh: tf.Variable };
@@ -151,6 +153,7 @@ export class CausalMMM implements Trainable {
       b2: P.constant("enc.m4.b2", [He], 0.1),
     };
     this.encOut = { w: P.xavier("enc.out.w", He, 2), b: P.constant("enc.out.b", [2], 0.1) };
+    this.norms = [1, 2, 3, 4].map((k) => rowNorm(P, `enc.norm${k}`, He));
     this.msg = { ws: P.xavier("dec.msg.ws", H, H), wr: P.xavier("dec.msg.wr", H, H), b1: P.constant("dec.msg.b1", [H], 0.1), w2: P.xavier("dec.msg.w2", H, H), b2: P.constant("dec.msg.b2", [H], 0.1) };
     this.gru = { wx: P.xavier("dec.gru.wx", 1, 3 * H), wh: P.xavier("dec.gru.wh", H, 3 * H) };
     this.out = {
@@ -201,17 +204,18 @@ export class CausalMMM implements Trainable {
         throw new Error(`CausalMMM encoder expects [B, ${c.encoderSteps}, ${c.nodes}], got [${enc.shape}]`);
       }
       const series = enc.transpose([0, 2, 1]); // [B, N, T]
-      const x1 = applyMlp(this.m1, series); // [B, N, He]
+      const [n1, n2, n3, n4] = this.norms;
+      const x1 = normRows(applyMlp(this.m1, series), n1); // [B, N, He]
       // node -> edge: first layer applied per node, then gathered onto edges
       const e1 = tf.elu(edgePairs(dense(x1, this.m2.wr, this.m2.b1), dense(x1, this.m2.ws)));
-      const skip = tf.elu(dense(e1, this.m2.w2, this.m2.b2)); // [B, E, He]
+      const skip = normRows(tf.elu(dense(e1, this.m2.w2, this.m2.b2)), n2); // [B, E, He]
       // edge -> node: sum of incoming edges / N (receiver-major edge order)
       const B = enc.shape[0];
       const N = c.nodes;
       const nodeIn = skip.reshape([B, N, N - 1, c.encoderHidden]).sum(2).div(N);
-      const x3 = applyMlp(this.m3, nodeIn); // [B, N, He]
+      const x3 = normRows(applyMlp(this.m3, nodeIn), n3); // [B, N, He]
       const e4 = tf.elu(edgePairs(dense(x3, this.m4.wr, this.m4.b1), dense(x3, this.m4.ws)).add(dense(skip, this.m4.wk)));
-      const h4 = tf.elu(dense(e4, this.m4.w2, this.m4.b2));
+      const h4 = normRows(tf.elu(dense(e4, this.m4.w2, this.m4.b2)), n4);
       return dense(h4, this.encOut.w, this.encOut.b) as tf.Tensor3D;
     });
   }

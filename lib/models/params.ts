@@ -129,3 +129,24 @@ export function mlp(store: ParamStore, name: string, inDim: number, hidden: numb
 export function applyMlp(m: Mlp, x: tf.Tensor): tf.Tensor {
   return tf.elu(dense(tf.elu(dense(x, m.w1, m.b1)), m.w2, m.b2));
 }
+
+/** Scale and shift of a {@link normRows} layer. */
+export interface RowNorm {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+}
+
+export function rowNorm(store: ParamStore, name: string, features: number): RowNorm {
+  return { gamma: store.constant(`${name}.gamma`, [features], 1), beta: store.constant(`${name}.beta`, [features], 0) };
+}
+
+/**
+ * Normalises each feature over the rows (nodes or edges) of one unit: x: [B, R, F], statistics
+ * per (b, f) over R. This is what the official CausalMMM's BatchNorm1d computes in training
+ * mode with its batch size of 1 (its batch is one unit's nodes or edges), kept per unit here so
+ * that a unit's graph does not depend on the other units of its batch.
+ */
+export function normRows(x: tf.Tensor, n: RowNorm, eps = 1e-5): tf.Tensor {
+  const { mean, variance } = tf.moments(x, 1, true);
+  return x.sub(mean).div(variance.add(eps).sqrt()).mul(n.gamma).add(n.beta);
+}

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: epoch time of CausalMMM on the external CausalMMM data (240 training units,
+ * T = 100, the official 80/20 unit split) at the official configuration (hidden 256, horizon 10)
+ * and at the project's default (hidden 64), for each available backend and with one or two
+ * gradient workers. Each configuration runs in its own process (so that its peak memory is its
+ * own); the first epoch is a warm-up and is reported apart; the table gives the median of the
+ * timed epochs. Writes build/bench/causalmmm-epoch.json.
+ *
+ * Options: --epochs N (timed epochs, default 3), --quick (fewer units and epochs, for a check),
+ * --backends wasm,cpu (default: every backend that loads).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type BackendName, initBackend } from "../lib/backend";
+import { applyScaler, fitScaler, splitUnits } from "../lib/data/panel";
+import { loadCausalMMMSim } from "../lib/data/causalmmm";
+import { CAUSALMMM_DEFAULTS, CAUSALMMM_OFFICIAL, CausalMMM } from "../lib/models/causalmmm";
+import { REPO_ROOT } from "../lib/study";
+import { shuffledUnitBatches } from "../lib/train/batches";
+import { fit } from "../lib/train/fit";
+
+/** The official code's epoch on a 2-vCPU machine of this kind (PyTorch 1.13, batch 1, hidden 256), measured by the study's authors. */
+const OFFICIAL_EPOCH_SECONDS = { min: 104, max: 116 };
+
+interface BenchCase {
+  backend: BackendName;
+  preset: "official" | "default";
+  hidden: number;
+  workers: number;
+  batchSize: number;
+  units: number;
+  epochs: number;
+}
+
+interface BenchRow extends BenchCase {
+  warmupSeconds: number;
+  epochSeconds: number[];
+  medianSeconds: number;
+  /** Median scaled to 240 units when fewer were timed. */
+  per240Units: number;
+  peakRssMb: number;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function runCase(c: BenchCase): Promise<BenchRow> {
+  await initBackend(c.backend, null);
+  const raw = loadCausalMMMSim();
+  const split = splitUnits(raw, { train: 0.8, validation: 0, test: 0.2, seed: 100 });
+  const panel = applyScaler(raw, fitScaler(raw, { units: split.train }));
+  const units = split.train.slice(0, c.units);
+  const preset = c.preset === "official" ? CAUSALMMM_OFFICIAL : CAUSALMMM_DEFAULTS;
+  const model = new CausalMMM({ ...preset, nodes: panel.nodes, target: 7, contextDim: 2, encoderSteps: panel.steps, hidden: c.hidden, encoderHidden: c.hidden, seed: 1 });
+  const result = await fit(model, { batches: (_e, rng) => shuffledUnitBatches(panel, units, c.batchSize, rng) }, { epochs: c.epochs + 1, workers: c.workers, label: null, seed: 1 });
+  const secs = result.history.map((h) => h.seconds);
+  const timed = secs.slice(1);
+  const med = median(timed);
+  return {
+    ...c,
+    warmupSeconds: secs[0],
+    epochSeconds: timed,
+    medianSeconds: med,
+    per240Units: (med * 240) / c.units,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+function availableBackends(): BackendName[] {
+  const list: BackendName[] = [];
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    list.push("tensorflow");
+  } catch {
+    // optional dependency absent: see the README
+  }
+  list.push("wasm", "cpu");
+  return list;
+}
+
+async function main(): Promise<void> {
+  const child = arg("child");
+  if (child) {
+    const row = await runCase(JSON.parse(child) as BenchCase);
+    process.stdout.write(`BENCH ${JSON.stringify(row)}\n`);
+    return;
+  }
+  const quick = process.argv.includes("--quick");
+  const epochs = Number(arg("epochs") ?? (quick ? 1 : 3));
+  const backends = (arg("backends")?.split(",") as BackendName[] | undefined) ?? availableBackends();
+  const cases: BenchCase[] = [];
+  for (const backend of backends) {
+    // The plain-JavaScript backend is about 4x slower: it times fewer units, scaled to 240 in the table.
+    const units = quick ? 32 : backend === "cpu" ? 48 : 240;
+    for (const [preset, hidden] of [["official", 256], ["default", 64]] as const) {
+      for (const workers of [1, 2]) cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+    }
+  }
+  const rows: BenchRow[] = [];
+  for (const c of cases) {
+    process.stderr.write(`[bench] ${c.backend} ${c.preset} (hidden ${c.hidden}), ${c.workers} worker(s), ${c.units} units x ${c.epochs + 1} epochs ...\n`);
+    const r = spawnSync(process.execPath, [__filename, "--child", JSON.stringify(c)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
+    if (r.status !== 0 || !line) throw new Error(`bench case failed (exit ${r.status}): ${JSON.stringify(c)}`);
+    rows.push(JSON.parse(line.slice(6)) as BenchRow);
+  }
+  const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  vs official  peak RSS MB";
+  const lines = rows.map((r) => {
+    const ratio = `${(OFFICIAL_EPOCH_SECONDS.min / r.per240Units).toFixed(2)}-${(OFFICIAL_EPOCH_SECONDS.max / r.per240Units).toFixed(2)}x`;
+    return `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(12)} ${r.peakRssMb.toFixed(0).padStart(12)}`;
+  });
+  process.stdout.write([`CausalMMM epoch on the external data (official: ${OFFICIAL_EPOCH_SECONDS.min}-${OFFICIAL_EPOCH_SECONDS.max} s per epoch, PyTorch, batch 1, hidden 256)`, header, ...lines].join("\n") + "\n");
+  const dir = join(REPO_ROOT, "build", "bench");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "causalmmm-epoch.json");
+  writeFileSync(file, JSON.stringify({ official: OFFICIAL_EPOCH_SECONDS, date: new Date().toISOString(), rows }, null, 2) + "\n");
+  process.stderr.write(`[bench] written ${file}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
