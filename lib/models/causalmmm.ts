@@ -297,18 +297,24 @@ export class CausalMMM implements Trainable {
       const inputs = T0 > 0 ? tf.unstack(x.transpose([1, 2, 0]), 0) : []; // T0 x [N, B]
       const preds: tf.Tensor2D[] = [];
       for (let s = 0; s < steps; s++) {
-        let input: tf.Tensor2D;
-        if (s < T0) input = inputs[s] as tf.Tensor2D;
-        else {
-          input = preds[s - 1];
-          if (feed) {
-            const k = s - T0; // rollout step whose prediction is replaced
-            const v = feed.values.slice([0, k, 0], [B, 1, N]).reshape([B, N]).transpose();
-            const m = (feed.mask.shape[1] === 1 ? feed.mask.reshape([-1, N]) : feed.mask.slice([0, k, 0], [-1, 1, N]).reshape([-1, N])).transpose();
-            input = m.mul(v).add(tf.sub(1, m).mul(input)) as tf.Tensor2D;
+        // one scope per step: only the prediction and the new state outlive it (the gradient
+        // tape keeps its own references), so memory grows with the state, not with every
+        // intermediate of every step
+        const out = tf.tidy(() => {
+          let input: tf.Tensor2D;
+          if (s < T0) input = inputs[s] as tf.Tensor2D;
+          else {
+            input = preds[s - 1];
+            if (feed) {
+              const k = s - T0; // rollout step whose prediction is replaced
+              const v = feed.values.slice([0, k, 0], [B, 1, N]).reshape([B, N]).transpose();
+              const m = (feed.mask.shape[1] === 1 ? feed.mask.reshape([-1, N]) : feed.mask.slice([0, k, 0], [-1, 1, N]).reshape([-1, N])).transpose();
+              input = m.mul(v).add(tf.sub(1, m).mul(input)) as tf.Tensor2D;
+            }
           }
-        }
-        const out = this.step(input, hidden, zt, sat);
+          return this.step(input, hidden, zt, sat);
+        });
+        hidden.dispose();
         hidden = out.hidden;
         preds.push(out.pred);
       }
