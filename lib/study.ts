@@ -37,8 +37,3 @@ export function figuresDir(scale: Scale = studyScale()): string {
   if (fromEnv) return resolve(fromEnv);
   return scale === "paper" ? join(REPO_ROOT, "figures") : join(REPO_ROOT, "build", "smoke", "figures");
 }
-
-/** The shared data folder beside the checkout (`../shared/data`), or `GRAPH_MMM_SHARED_DATA`. */
-export function sharedDataDir(): string {
-  return resolve(process.env.GRAPH_MMM_SHARED_DATA ?? join(REPO_ROOT, "..", "shared", "data"));
-}

@@ -3,18 +3,16 @@
  *
  * Resolution order: an explicit argument, then the environment variable
  * `GRAPH_MMM_SHARED_DATA` (the shared data folder itself), then `<repo root>/../shared/data`.
- * The repository root is found from this compiled file's location (build/lib/data/ -> three
- * levels up), so it works from tests, scripts and notebooks alike.
+ * The repository root is `REPO_ROOT` of lib/study.ts, so this works from tests, scripts and
+ * notebooks alike.
  */
 import { join, resolve } from "node:path";
-
-/** The repository root (this file compiles to build/lib/data/paths.js). */
-export const DATA_REPO_ROOT = resolve(__dirname, "..", "..", "..");
+import { REPO_ROOT } from "../study";
 
 /** The shared data folder: `GRAPH_MMM_SHARED_DATA`, or `<repo root>/../shared/data`. */
 export function sharedDataRoot(): string {
   const env = process.env.GRAPH_MMM_SHARED_DATA;
-  return resolve(env && env !== "" ? env : join(DATA_REPO_ROOT, "..", "shared", "data"));
+  return resolve(env && env !== "" ? env : join(REPO_ROOT, "..", "shared", "data"));
 }
 
 /** A folder or file under the shared data folder, unless `explicit` is given (then that, resolved). */
@@ -24,5 +22,5 @@ export function sharedDataPath(relative: string, explicit?: string): string {
 
 /** The project's own small example data (`data/example/` in the repository). */
 export function exampleDataDir(): string {
-  return join(DATA_REPO_ROOT, "data", "example");
+  return join(REPO_ROOT, "data", "example");
 }
