@@ -12,4 +12,8 @@ export * from "./graph";
 export * from "./notebook";
 export * from "./progress";
 export * as plot from "./plot";
+export * as diagnostics from "./diagnostics";
+export * as models from "./models";
+export * as train from "./train";
+export * as experiments from "./experiments";
 export * from "./data/panel";

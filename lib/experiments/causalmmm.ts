@@ -6,8 +6,10 @@
  */
 import { type Panel, targetIndex } from "../data/panel";
 import type { UnitSplit } from "../data/panel";
-import type { Graph } from "../graph";
-import { type MeanRanking, scoreGraphs, unitGraphs } from "../diagnostics/ranking";
+import { type Graph, emptyGraph } from "../graph";
+import { type MseConfig, type MseResult, mseAtHorizons } from "../diagnostics/mse";
+import { type GraphScoreSet, type MeanRanking, scoreGraphs, unitGraphs } from "../diagnostics/ranking";
+import { type GrangerConfig, fitGranger } from "../models/granger";
 import { CausalMMM, type CausalMMMConfig } from "../models/causalmmm";
 import { tf } from "../tf";
 import { shuffledUnitBatches, unitBatch } from "../train/batches";
@@ -98,4 +100,29 @@ export async function trainCausalMMM(panel: Panel, split: UnitSplit, config: Par
   }, cfg.fit);
   const valGraphs = learnedGraphs(model, panel, valUnits, cfg.evalRows);
   return { model, fit: result, split, valGraphs, valScores: scoreGraphs(valGraphs, valTruth).mean };
+}
+
+/**
+ * MSE@M of the trained decoder on `units`, each decoding with its own learned graph (the
+ * encoder's probabilities from its whole series).
+ */
+export function causalMMMForecastMse(model: CausalMMM, panel: Panel, units: readonly number[], config: Partial<MseConfig> = {}): MseResult {
+  const learned = learnedGraphs(model, panel, units);
+  const graphs: Graph[] = Array.from({ length: panel.units }, () => emptyGraph(panel.nodes));
+  units.forEach((u, k) => (graphs[u] = learned[k]));
+  return mseAtHorizons(model.forecaster(), panel, { ...config, units: [...units], graph: graphs });
+}
+
+/** The linear Granger baseline fitted per unit; edge scores per unit and their ranking against the truth. */
+export function grangerPerUnit(panel: Panel, units: readonly number[], config: Partial<GrangerConfig> = {}): { graphs: Graph[]; scores: GraphScoreSet } {
+  const result = fitGranger(panel, { ...config, scope: "unit", units });
+  const fits = result.unitFits ?? [];
+  const byUnit = new Map(fits.map((f) => [f.unit, f]));
+  const graphs = units.map((u) => {
+    const f = byUnit.get(u);
+    if (!f) throw new Error(`Granger: no fit for unit ${u}`);
+    return f.scores;
+  });
+  const truth = unitGraphs(panel);
+  return { graphs, scores: scoreGraphs(graphs, units.map((u) => truth[u])) };
 }

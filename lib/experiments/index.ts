@@ -1,0 +1,2 @@
+/** Experiments: data + model + training + diagnostics wired together for the notebooks. */
+export * from "./causalmmm";
