@@ -86,12 +86,19 @@ export function lineChart(spec: {
     yaxis: { title: { text: spec.yTitle ?? "" } },
   };
   if (spec.series.some((s) => s.yaxis === "y2")) {
-    layout.yaxis2 = { title: { text: spec.y2Title ?? "" }, overlaying: "y", side: "right" };
+    layout.yaxis2 = { title: { text: spec.y2Title ?? "" }, overlaying: "y", side: "right", showgrid: false };
+    // a second axis takes the right margin: the legend goes under the plot
+    layout.legend = { orientation: "h", x: 0, y: -0.22, xanchor: "left", yanchor: "top" };
+    layout.margin = { ...FIGURE_DEFAULTS.margin, r: 72, b: 110 };
   }
   return figure({ ...spec, data, layout });
 }
 
-/** A matrix as a heatmap; rows are `rowLabels` (top to bottom), columns `colLabels`. */
+/**
+ * A matrix as a heatmap; rows are `rowLabels` (top to bottom), columns `colLabels`. Larger values
+ * are darker. A square matrix with the same row and column labels (a graph) has its diagonal
+ * blanked unless `maskDiagonal` is false: the diagonal is never part of a graph.
+ */
 export function heatmap(spec: {
   name: string;
   caption: string;
@@ -104,15 +111,20 @@ export function heatmap(spec: {
   colorscale?: string;
   zmin?: number;
   zmax?: number;
+  maskDiagonal?: boolean;
   width?: number;
   height?: number;
 }): Figure {
+  const square = spec.rowLabels.length === spec.colLabels.length && spec.rowLabels.every((l, k) => l === spec.colLabels[k]);
+  const mask = spec.maskDiagonal ?? square;
+  const z = mask ? spec.z.map((row, j) => row.map((v, i) => (i === j ? null : v))) : spec.z;
   return figure({
     ...spec,
     data: [
       {
         type: "heatmap",
-        z: spec.z,
+        z,
+        reversescale: true,
         x: spec.colLabels,
         y: spec.rowLabels,
         colorscale: spec.colorscale ?? "Blues",
