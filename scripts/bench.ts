@@ -7,10 +7,13 @@
  * timed epochs. Writes build/bench/causalmmm-epoch.json.
  *
  * Options: --epochs N (timed epochs, default 3), --quick (fewer units and epochs, for a check),
- * --backends wasm,cpu (default: every backend that loads).
+ * --backends wasm,cpu (default: every backend that loads), --presets official,default,
+ * --workers 1,2. Timings are only meaningful on an otherwise idle machine: the load average
+ * before and after each case is recorded with it.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { type BackendName, initBackend } from "../lib/backend";
 import { applyScaler, fitScaler, splitUnits } from "../lib/data/panel";
@@ -40,6 +43,9 @@ interface BenchRow extends BenchCase {
   /** Median scaled to 240 units when fewer were timed. */
   per240Units: number;
   peakRssMb: number;
+  /** 1-minute load average before and after the case (other work on the machine skews timings). */
+  loadBefore: number;
+  loadAfter: number;
 }
 
 function arg(name: string): string | undefined {
@@ -53,6 +59,7 @@ function median(xs: number[]): number {
 }
 
 async function runCase(c: BenchCase): Promise<BenchRow> {
+  const loadBefore = loadavg()[0];
   await initBackend(c.backend, null);
   const raw = loadCausalMMMSim();
   const split = splitUnits(raw, { train: 0.8, validation: 0, test: 0.2, seed: 100 });
@@ -71,6 +78,8 @@ async function runCase(c: BenchCase): Promise<BenchRow> {
     medianSeconds: med,
     per240Units: (med * 240) / c.units,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    loadBefore,
+    loadAfter: loadavg()[0],
   };
 }
 
@@ -96,12 +105,14 @@ async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const epochs = Number(arg("epochs") ?? (quick ? 1 : 3));
   const backends = (arg("backends")?.split(",") as BackendName[] | undefined) ?? availableBackends();
+  const presets = arg("presets")?.split(",") ?? ["official", "default"];
+  const workerCounts = (arg("workers")?.split(",") ?? ["1", "2"]).map(Number);
   const cases: BenchCase[] = [];
   for (const backend of backends) {
     // The plain-JavaScript backend is about 4x slower: it times fewer units, scaled to 240 in the table.
     const units = quick ? 32 : backend === "cpu" ? 48 : 240;
-    for (const [preset, hidden] of [["official", 256], ["default", 64]] as const) {
-      for (const workers of [1, 2]) cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+    for (const [preset, hidden] of ([["official", 256], ["default", 64]] as const).filter(([p]) => presets.includes(p))) {
+      for (const workers of workerCounts) cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
     }
   }
   const rows: BenchRow[] = [];
@@ -112,10 +123,10 @@ async function main(): Promise<void> {
     if (r.status !== 0 || !line) throw new Error(`bench case failed (exit ${r.status}): ${JSON.stringify(c)}`);
     rows.push(JSON.parse(line.slice(6)) as BenchRow);
   }
-  const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  vs official  peak RSS MB";
+  const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  vs official  peak RSS MB  load";
   const lines = rows.map((r) => {
     const ratio = `${(OFFICIAL_EPOCH_SECONDS.min / r.per240Units).toFixed(2)}-${(OFFICIAL_EPOCH_SECONDS.max / r.per240Units).toFixed(2)}x`;
-    return `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(12)} ${r.peakRssMb.toFixed(0).padStart(12)}`;
+    return `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(12)} ${r.peakRssMb.toFixed(0).padStart(12)}  ${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`;
   });
   process.stdout.write([`CausalMMM epoch on the external data (official: ${OFFICIAL_EPOCH_SECONDS.min}-${OFFICIAL_EPOCH_SECONDS.max} s per epoch, PyTorch, batch 1, hidden 256)`, header, ...lines].join("\n") + "\n");
   const dir = join(REPO_ROOT, "build", "bench");
