@@ -43,7 +43,11 @@ export class LiveDisplay {
   update(bundle: MimeBundle): boolean {
     const write = writer();
     if (!write) return false;
-    write({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
+    try {
+      write({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
+    } catch {
+      return false; // a progress line is never worth failing the computation for
+    }
     this.shown = true;
     return true;
   }

@@ -45,7 +45,13 @@ export class Progress {
 
   update(done: number, info: ProgressInfo = {}): void {
     const text = this.line(done, info);
+    const now = Date.now();
     if (this.display) {
+      // tslab sends on Jupyter's socket without waiting: two messages in the same turn of the
+      // event loop collide ("Socket is busy writing"), so notebook updates are rare (>= 1 s
+      // apart) and the training loop yields to the event loop after each batch.
+      if (done < this.total && now - this.lastWrite < 1000) return;
+      this.lastWrite = now;
       const pct = this.total > 0 ? (100 * done) / this.total : 100;
       this.display.update({
         "text/plain": text,
@@ -53,7 +59,6 @@ export class Progress {
       });
       return;
     }
-    const now = Date.now();
     if (done >= this.total || now - this.lastWrite >= this.opts.throttleMs) {
       this.lastWrite = now;
       this.opts.write(text);
@@ -63,4 +68,9 @@ export class Progress {
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Lets pending I/O (Jupyter messages, worker replies) run before the next piece of work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -8,7 +8,7 @@
  * exactly as the uninterrupted run would have (same backend, same worker count).
  */
 import { join } from "node:path";
-import { Progress } from "../progress";
+import { Progress, yieldToEventLoop } from "../progress";
 import { Rng } from "../rng";
 import { tf } from "../tf";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint";
@@ -154,6 +154,7 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
         tf.dispose([...grads.values()]);
         for (const [k, v] of Object.entries({ ...terms, gradNorm })) sums[k] = (sums[k] ?? 0) + v;
         progress?.update(epoch + (b + 1) / batches.length, { loss: terms.total });
+        await yieldToEventLoop();
       }
       const train: Record<string, number> = {};
       for (const [k, v] of Object.entries(sums)) train[k] = v / batches.length;
@@ -183,6 +184,7 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
       }
       if (lastDir) await saveCheckpoint(lastDir, model.params, await optimizer.getWeights(), { kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...state } as unknown as Record<string, unknown> });
       progress?.update(epoch + 1, { loss: train.total, ...Object.fromEntries(Object.entries(val).map(([k, v]) => [`val ${k}`, v])) });
+      await yieldToEventLoop();
       if (cfg.monitor && cfg.patience > 0 && state.sinceBest >= cfg.patience) {
         status = "early-stopped";
         message = `stopped early after epoch ${epoch}: ${cfg.monitor} did not improve for ${cfg.patience} epochs (best ${state.best} at epoch ${state.bestEpoch})`;
