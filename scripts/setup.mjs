@@ -65,7 +65,12 @@ const kernelJson = join(prefix, "share", "jupyter", "kernels", "tslab", "kernel.
 const tslabBin = join(root, "node_modules", "tslab", "bin", "tslab");
 const registered = existsSync(kernelJson) && readFileSync(kernelJson, "utf8").includes(tslabBin);
 if (!registered) {
-  run(tslabBin, ["install", `--python=${python}`, `--prefix=${prefix}`, `--binary=${tslabBin}`]);
+  // The kernel spec tslab's own installer writes (its install.py also imports IPython, which
+  // Debian's minimal Jupyter packages do not bring, so the spec is written here directly).
+  log(`registering the tslab kernel in ${dirname(kernelJson)}`);
+  mkdirSync(dirname(kernelJson), { recursive: true });
+  const spec = { argv: [tslabBin, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript", language: "typescript" };
+  writeFileSync(kernelJson, JSON.stringify(spec, null, 2) + "\n");
 }
 
 mkdirSync(join(root, "build"), { recursive: true });
