@@ -37,6 +37,14 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     assert.match(streamText(outs), /least-squares estimate = 0\.[78]\d\d/);
     assert.equal(figures(outs).length, 1);
   },
+  "01-simulate.ipynb": (outs) => {
+    const text = streamText(outs);
+    assert.match(text, /CausalMMM shipped data: 300 units, 4 distinct series \(units per series: 99, 100, 100, 1\), 3 distinct graphs \(units per graph: 100, 100, 100\)/);
+    assert.match(text, /ours, sparse target: (\d+) units, \1 distinct series/);
+    assert.match(text, /distinct contexts in the CausalMMM data: 300 of 300 units/);
+    assert.match(text, /sparse target at paper size \(R = 100, d = 8, T = 200\): generated in \d+ ms/);
+    assert.deepEqual(figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]), ["01-series", "01-flights", "01-saturation", "01-graphs", "01-external", "01-external-graphs"]);
+  },
 };
 
 describe("notebooks at smoke scale", () => {

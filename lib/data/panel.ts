@@ -593,6 +593,17 @@ export function distinctSeries(panel: Panel): DistinctGroups {
   return groupBy(keys);
 }
 
+/** Units whose series of one node (all steps) are bit-identical form one group. */
+export function distinctNodeSeries(panel: Panel, node: number): DistinctGroups {
+  if (!Number.isInteger(node) || node < 0 || node >= panel.nodes) throw new Error(`distinctNodeSeries: node ${node} is not in 0..${panel.nodes - 1}`);
+  const keys = Array.from({ length: panel.units }, (_, u) => {
+    const s = new Float32Array(panel.steps);
+    for (let t = 0; t < panel.steps; t++) s[t] = panel.values[(u * panel.steps + t) * panel.nodes + node];
+    return Buffer.from(s.buffer).toString("base64");
+  });
+  return groupBy(keys);
+}
+
 /** Units whose true graphs are equal form one group (throws when the panel has no truth). */
 export function distinctGraphs(panel: Panel): DistinctGroups {
   if (!panel.truth) throw new Error("distinctGraphs: the panel has no true graphs");

@@ -19,6 +19,8 @@
  *   saturation `A^s / (A^s + kappa^s)`, whose half-point depends on the unit's context:
  *   `kappa_{r,j} = kappa_j * exp(sum_k gamma_{j,k} (c_{r,k} - 0.5))`; `f_j` of an intermediate is
  *   the identity; `linear: true` makes every `f_j` the identity (raw spend enters linearly);
+ *   the generator computes `f_j` with the exported `geometricAdstock`, `contextHalfPoint` and
+ *   `hillSaturation` (`saturationCurve` evaluates the same curve for plots);
  * - `e_i` is Gaussian (or Student-t scaled to the same SD) with SD `noiseSd`;
  * - `W[i,j,s] = scale_{G,i} * m_{ij} * rho_{ij}^(s-1)`: a random magnitude, a geometric lag
  *   profile and one scale per graph and receiver, **calibrated** so that the parents explain a
@@ -299,6 +301,128 @@ export function nodeLayout(channels: number, intermediates: number): { names: st
   return { names, roles };
 }
 
+/**
+ * Geometric adstock of a spend series: `A(t) = x(t) + lambda A(t-1)`, starting from `A(-1) = 0`.
+ * The generator applies it to every channel before the Hill saturation (burn-in included).
+ */
+export function geometricAdstock(x: ArrayLike<number>, lambda: number): Float64Array {
+  const out = new Float64Array(x.length);
+  let A = 0;
+  for (let t = 0; t < x.length; t++) {
+    A = x[t] + lambda * A;
+    out[t] = A;
+  }
+  return out;
+}
+
+/**
+ * Hill saturation of an adstocked level `a >= 0`: `a^s / (a^s + kappa^s)`, in [0, 1), equal to
+ * 1/2 at the half-point `a = kappa`; `s` is the Hill exponent (the generator's `slope`).
+ */
+export function hillSaturation(a: number, halfPoint: number, slope: number): number {
+  const as = a ** slope;
+  return as / (as + halfPoint ** slope);
+}
+
+/**
+ * The half-point of a channel for one unit's context `c` (k values):
+ * `kappa_{r,j} = kappa_j exp(sum_k gamma_{j,k} (c_k - 0.5))`, so a context at 0.5 everywhere
+ * gives the base half-point. (A panel stores its context as float32; the generator used the
+ * float64 draws, so a half-point recomputed from `panel.context` agrees to float32 precision.)
+ */
+export function contextHalfPoint(channel: Pick<ChannelParams, "halfPoint" | "contextGamma">, context: ArrayLike<number>): number {
+  const gamma = channel.contextGamma;
+  if (context.length !== gamma.length) throw new Error(`contextHalfPoint: ${gamma.length} context values expected, got ${context.length}`);
+  return channel.halfPoint * Math.exp(gamma.reduce((a, g, k) => a + g * (context[k] - 0.5), 0));
+}
+
+/**
+ * The saturation curve of a channel for a context: `hillSaturation(a, contextHalfPoint(channel, c), s_j)`
+ * at each adstocked level `a` of `levels` (the response the generator feeds to the channel's children).
+ */
+export function saturationCurve(channel: Pick<ChannelParams, "halfPoint" | "contextGamma" | "slope">, context: ArrayLike<number>, levels: readonly number[]): number[] {
+  const kappa = contextHalfPoint(channel, context);
+  return levels.map((a) => hillSaturation(a, kappa, channel.slope));
+}
+
+/** Flight statistics of one channel, pooled over units (see `spendFlights`). */
+export interface FlightSummary {
+  node: string;
+  /** Share of (unit, step) cells with zero spend. */
+  zeroShare: number;
+  /** Mean number of flights (maximal runs of positive spend) per unit. */
+  flightsPerUnit: number;
+  /** Mean length of a flight, in steps. */
+  meanFlight: number;
+  /** Mean length of a gap (maximal run of zero spend), in steps; NaN when there is none. */
+  meanGap: number;
+  /** Mean spend over the positive steps. */
+  meanOnSpend: number;
+  /**
+   * Share of positive steps whose spend exceeds `burstFactor` x the median positive spend of the
+   * same unit and channel: a proxy for bursts.
+   */
+  burstShare: number;
+}
+
+/**
+ * Summarises the spend flights of a panel's channels (role "channel"): zero share, flights (runs
+ * of positive spend) and gaps (runs of zero spend) per unit and their mean lengths, pooled over
+ * the given units (all by default). Runs cut by the first or last step count as runs. Spend is
+ * expected to be non-negative (a standardised panel has no zeros to speak of).
+ */
+export function spendFlights(panel: Panel, options: { units?: readonly number[]; burstFactor?: number } = {}): FlightSummary[] {
+  const units = options.units ?? Array.from({ length: panel.units }, (_, u) => u);
+  const burstFactor = options.burstFactor ?? 2;
+  if (units.length === 0) throw new Error("spendFlights: no units");
+  const T = panel.steps;
+  const N = panel.nodes;
+  const out: FlightSummary[] = [];
+  panel.roles.forEach((role, j) => {
+    if (role !== "channel") return;
+    let zeros = 0;
+    let flights = 0;
+    let flightSteps = 0;
+    let gaps = 0;
+    let gapSteps = 0;
+    let onSum = 0;
+    let bursts = 0;
+    for (const u of units) {
+      const on: number[] = [];
+      let prev: boolean | undefined;
+      for (let t = 0; t < T; t++) {
+        const v = panel.values[(u * T + t) * N + j];
+        const positive = v > 0;
+        if (positive) {
+          on.push(v);
+          onSum += v;
+          flightSteps++;
+          if (prev !== true) flights++;
+        } else {
+          zeros++;
+          gapSteps++;
+          if (prev !== false) gaps++;
+        }
+        prev = positive;
+      }
+      if (on.length > 0) {
+        const med = median(on);
+        bursts += on.filter((v) => v > burstFactor * med).length;
+      }
+    }
+    out.push({
+      node: panel.nodeNames[j],
+      zeroShare: zeros / (units.length * T),
+      flightsPerUnit: flights / units.length,
+      meanFlight: flights > 0 ? flightSteps / flights : NaN,
+      meanGap: gaps > 0 ? gapSteps / gaps : NaN,
+      meanOnSpend: flightSteps > 0 ? onSum / flightSteps : NaN,
+      burstShare: flightSteps > 0 ? bursts / flightSteps : NaN,
+    });
+  });
+  return out;
+}
+
 /** Channels / intermediates for d nodes in the R/d/T swaps: 60% channels (rounded up) among the d - 1 non-targets. */
 export function rolesForNodes(d: number): { channels: number; intermediates: number } {
   if (!Number.isInteger(d) || d < 3) throw new Error(`rolesForNodes: d must be an integer >= 3, got ${d}`);
@@ -545,14 +669,9 @@ function run(c: VarDagConfig): Run {
       if (c.linear) fs.push(spend);
       else {
         const p = channels[j];
-        const kappa = p.halfPoint * Math.exp(p.contextGamma.reduce((a, g, k) => a + g * (ctx[u][k] - 0.5), 0));
-        const out = new Float64Array(Ttot);
-        let A = 0;
-        for (let t = 0; t < Ttot; t++) {
-          A = spend[t] + p.adstock * A;
-          const as = A ** p.slope;
-          out[t] = as / (as + kappa ** p.slope);
-        }
+        const kappa = contextHalfPoint(p, ctx[u]);
+        const out = geometricAdstock(spend, p.adstock);
+        for (let t = 0; t < Ttot; t++) out[t] = hillSaturation(out[t], kappa, p.slope);
         fs.push(out);
       }
     }

@@ -5,7 +5,7 @@ import { afterEach, describe, it } from "node:test";
 import { edgeCount } from "../../lib/graph";
 import { causalMMMSimDir, decodeEdgeRow, edgeIndex, loadCausalMMMSim } from "../../lib/data/causalmmm";
 import { encodeNpy, writeNpy } from "../../lib/data/npy";
-import { at, distinctGraphs, distinctSeries } from "../../lib/data/panel";
+import { at, distinctGraphs, distinctNodeSeries, distinctSeries } from "../../lib/data/panel";
 import { sharedDataRoot } from "../../lib/data/paths";
 import { readPanelCsv, writePanelCsv } from "../../lib/data/csv";
 import { assertDataError, assertSamePanel, tempDir } from "./helpers";
@@ -57,6 +57,17 @@ describe("CausalMMM shipped data", { skip: !haveShared && `no shared data at ${s
 
   it("is degenerate: only 4 distinct series among the 300 units", () => {
     assert.equal(distinctSeries(p).count, 4);
+  });
+
+  it("channels: one spend series shared by 299 of 300 units; contexts all distinct but without effect on the series", () => {
+    for (let i = 0; i < 5; i++) assert.deepEqual([...distinctNodeSeries(p, i).sizes].sort((a, b) => b - a), [299, 1]);
+    const k = p.context!.names.length;
+    const key = (u: number) => Array.from(p.context!.values.subarray(u * k, (u + 1) * k)).join(",");
+    assert.equal(new Set(Array.from({ length: p.units }, (_, u) => key(u))).size, 300);
+    const s = distinctSeries(p);
+    const big = s.sizes.indexOf(100);
+    const units = s.groupOfUnit.flatMap((g, u) => (g === big ? [u] : []));
+    assert.equal(new Set(units.map(key)).size, 100, "100 contexts, one series");
   });
 
   it("transposes units x nodes x steps to units x steps x nodes (values cross-checked with NumPy)", () => {

@@ -6,6 +6,7 @@ import {
   applyScaler,
   at,
   distinctGraphs,
+  distinctNodeSeries,
   distinctSeries,
   fitScaler,
   invertScaler,
@@ -217,5 +218,17 @@ describe("degeneracy", () => {
     assert.equal(d.count, 3);
     assert.deepEqual(d.groupOfUnit, [0, 1, 2, 1]);
     assert.deepEqual(distinctGraphs(p).sizes, [2, 2]);
+  });
+
+  it("counts distinct series of one node", () => {
+    const p = toy();
+    const v = p.values.slice();
+    for (let u = 1; u < 4; u++) for (let t = 0; t < p.steps; t++) v[at(p, u, t, 1)] = v[at(p, 0, t, 1)]; // node 1 the same in every unit
+    v[at(p, 2, 0, 0)] = v[at(p, 3, 0, 0)];
+    const q = { ...p, values: v };
+    assert.deepEqual(distinctNodeSeries(q, 1).sizes, [4]);
+    assert.equal(distinctNodeSeries(q, 0).count, 4, "node 0 differs between units");
+    assert.equal(distinctSeries(q).count, 4, "whole series still differ");
+    assert.throws(() => distinctNodeSeries(q, 3), /node 3/);
   });
 });

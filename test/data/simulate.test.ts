@@ -10,12 +10,17 @@ import {
   type SimulationResult,
   SPARSE_TARGET_DEFAULTS,
   VAR_DAG_DEFAULTS,
+  contextHalfPoint,
   generateRawlog,
   generateSparseTarget,
   generateSwap,
   generateVarDag,
+  geometricAdstock,
+  hillSaturation,
   rolesForNodes,
+  saturationCurve,
   spectralRadius,
+  spendFlights,
   swapGrid,
 } from "../../lib/data/simulate";
 import { assertSamePanel, tempDir } from "./helpers";
@@ -187,6 +192,80 @@ describe("VAR-DAG generator", () => {
 
   it("round trip through CSV + edge file gives the same panel", () => {
     roundTrip(generateVarDag({ ...SMALL, seed: 8 }));
+  });
+});
+
+describe("channel response and flights", () => {
+  it("geometric adstock carries lambda^t of an impulse and accumulates a constant to x / (1 - lambda)", () => {
+    const a = geometricAdstock([2, 0, 0, 0], 0.5);
+    assert.deepEqual(Array.from(a), [2, 1, 0.5, 0.25]);
+    const c = geometricAdstock(new Array(200).fill(1), 0.6);
+    assert.ok(Math.abs(c[199] - 1 / 0.4) < 1e-12);
+  });
+
+  it("the Hill curve is 0 at 0, 1/2 at the half-point, increasing, steeper with a larger exponent", () => {
+    assert.equal(hillSaturation(0, 1.3, 2), 0);
+    assert.ok(Math.abs(hillSaturation(1.3, 1.3, 2.7) - 0.5) < 1e-15);
+    assert.ok(Math.abs(hillSaturation(2, 1, 2) - 0.8) < 1e-15);
+    assert.ok(hillSaturation(0.5, 1, 3) < hillSaturation(0.5, 1, 1) && hillSaturation(2, 1, 3) > hillSaturation(2, 1, 1));
+  });
+
+  it("the context moves the half-point on the log scale around the base half-point at c = 0.5", () => {
+    const ch = { halfPoint: 2, contextGamma: [1, -0.5], slope: 2 };
+    assert.equal(contextHalfPoint(ch, [0.5, 0.5]), 2);
+    assert.ok(Math.abs(contextHalfPoint(ch, [1, 0.5]) - 2 * Math.exp(0.5)) < 1e-12);
+    assert.ok(Math.abs(contextHalfPoint(ch, [0.5, 0]) - 2 * Math.exp(0.25)) < 1e-12);
+    assert.throws(() => contextHalfPoint(ch, [0.5]), /2 context values/);
+    const kappa = contextHalfPoint(ch, [0.9, 0.1]);
+    const curve = saturationCurve(ch, [0.9, 0.1], [0, kappa, 2 * kappa]);
+    [0, 0.5, 0.8].forEach((v, k) => assert.ok(Math.abs(curve[k] - v) < 1e-12, `point ${k}: ${curve[k]} vs ${v}`));
+  });
+
+  it("the generator's channel parameters give curves that differ by unit context", () => {
+    const { panel, truth } = generateVarDag({ ...SMALL, seed: 4 });
+    const k = panel.context!.names.length;
+    const ctx = (u: number) => panel.context!.values.subarray(u * k, (u + 1) * k);
+    const ch = truth.channels[0];
+    const kappas = Array.from({ length: panel.units }, (_, u) => contextHalfPoint(ch, ctx(u)));
+    assert.ok(Math.max(...kappas) / Math.min(...kappas) > 1.1, "the context spreads the half-points");
+    const u = kappas.indexOf(Math.min(...kappas));
+    const curve = saturationCurve(ch, ctx(u), [kappas[u]]);
+    assert.ok(Math.abs(curve[0] - 0.5) < 1e-12);
+  });
+
+  it("spendFlights counts zeros, flights, gaps and bursts by hand", () => {
+    const ch = [[0, 1, 1, 0, 0, 2, 10, 2], [3, 3, 3, 3, 3, 3, 3, 3]];
+    const T = 8;
+    const values = new Float32Array(2 * T * 2);
+    ch.forEach((s, u) => s.forEach((v, t) => (values[(u * T + t) * 2] = v)));
+    const panel: Panel = {
+      values, units: 2, steps: T, nodes: 2, nodeNames: ["tv", "sales"], roles: ["channel", "target"], unitIds: ["a", "b"],
+      provenance: { generator: "hand", params: {} },
+    };
+    const [f] = spendFlights(panel);
+    assert.equal(spendFlights(panel).length, 1, "channels only");
+    assert.equal(f.node, "tv");
+    assert.equal(f.zeroShare, 3 / 16);
+    assert.equal(f.flightsPerUnit, 1.5);
+    assert.equal(f.meanFlight, 13 / 3);
+    assert.equal(f.meanGap, 1.5);
+    assert.equal(f.meanOnSpend, 40 / 13);
+    assert.equal(f.burstShare, 1 / 13, "10 > 2 x the median 2 of unit a");
+    const b = spendFlights(panel, { units: [1] })[0];
+    assert.deepEqual([b.zeroShare, b.flightsPerUnit, b.meanFlight, b.burstShare], [0, 1, 8, 0]);
+    assert.ok(Number.isNaN(b.meanGap));
+  });
+
+  it("spendFlights on generated media matches the flight process's settings", () => {
+    const { panel, config } = generateVarDag({ units: 40, steps: 400, burnIn: 30, seed: 12 });
+    const m = config.media;
+    const duty = m.meanOn / (m.meanOn + m.meanOff);
+    const expectedZero = 1 - duty * (1 - m.zeroProb);
+    for (const f of spendFlights(panel)) {
+      assert.ok(Math.abs(f.zeroShare - expectedZero) < 0.03, `${f.node}: zero share ${f.zeroShare} vs ${expectedZero}`);
+      assert.ok(f.meanFlight > 4 && f.meanFlight < m.meanOn, `${f.node}: dark days split flights, mean ${f.meanFlight}`);
+      assert.ok(f.burstShare > 0.01 && f.burstShare < 0.2, `${f.node}: burst share ${f.burstShare}`);
+    }
   });
 });
 
