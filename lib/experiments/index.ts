@@ -1,2 +1,3 @@
 /** Experiments: data + model + training + diagnostics wired together for the notebooks. */
 export * from "./causalmmm";
+export * from "./dice";

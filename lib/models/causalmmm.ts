@@ -29,8 +29,9 @@ import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/for
 import { Rng } from "../rng";
 import { tf } from "../tf";
 import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
-import { type EdgeIndex, edgeIndex, edgePairs, graphToEdges } from "./edges";
-import { type Mlp, ParamStore, type RowNorm, applyMlp, dense, matMul2d, mlp, normRows, rowNorm } from "./params";
+import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
+import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
+import { ParamStore, dense, hillHead, matMul2d } from "./params";
 
 export interface CausalMMMConfig {
   /** Number of nodes N. */
@@ -110,13 +111,7 @@ export class CausalMMM implements Trainable {
   private readonly selectRecv: tf.Tensor2D;
   /** [N, E]: row i averages the messages into i (1/N on i's incoming edges). */
   private readonly aggregate: tf.Tensor2D;
-  // encoder
-  private readonly m1: Mlp;
-  private readonly m2: { ws: tf.Variable; wr: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
-  private readonly m3: Mlp;
-  private readonly m4: { ws: tf.Variable; wr: tf.Variable; wk: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
-  private readonly encOut: { w: tf.Variable; b: tf.Variable };
-  private readonly norms: RowNorm[];
+  readonly encoder: RelationalEncoder;
   // decoder
   private readonly msg: { ws: tf.Variable; wr: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
   private readonly gru: { wx: tf.Variable; wh: tf.Variable };
@@ -131,29 +126,14 @@ export class CausalMMM implements Trainable {
     const rng = new Rng(c.seed);
     this.params = new ParamStore(rng.fork());
     this.edges = edgeIndex(c.nodes);
-    const p1 = c.prior === "uniform" ? 0.5 : c.prior.density;
-    if (!(p1 > 0 && p1 < 1)) throw new Error(`CausalMMM: prior density must be in (0, 1), got ${p1}`);
-    this.logPrior = tf.tensor1d([Math.log(1 - p1), Math.log(p1)]);
+    this.logPrior = bernoulliLogPrior(c.prior === "uniform" ? 0.5 : c.prior.density, "CausalMMM");
     this.selectSend = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.send, "int32"), c.nodes).toFloat() as tf.Tensor2D);
     this.selectRecv = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.recv, "int32"), c.nodes).toFloat() as tf.Tensor2D);
     this.aggregate = tf.tidy(() => this.selectRecv.transpose().div(c.nodes) as tf.Tensor2D);
 
     const P = this.params;
-    const He = c.encoderHidden;
     const H = c.hidden;
-    this.m1 = mlp(P, "enc.m1", c.encoderSteps, He, He);
-    this.m2 = { ws: P.xavier("enc.m2.ws", He, He), wr: P.xavier("enc.m2.wr", He, He), b1: P.constant("enc.m2.b1", [He], 0.1), w2: P.xavier("enc.m2.w2", He, He), b2: P.constant("enc.m2.b2", [He], 0.1) };
-    this.m3 = mlp(P, "enc.m3", He, He, He);
-    this.m4 = {
-      ws: P.xavier("enc.m4.ws", He, He),
-      wr: P.xavier("enc.m4.wr", He, He),
-      wk: P.xavier("enc.m4.wk", He, He),
-      b1: P.constant("enc.m4.b1", [He], 0.1),
-      w2: P.xavier("enc.m4.w2", He, He),
-      b2: P.constant("enc.m4.b2", [He], 0.1),
-    };
-    this.encOut = { w: P.xavier("enc.out.w", He, 2), b: P.constant("enc.out.b", [2], 0.1) };
-    this.norms = [1, 2, 3, 4].map((k) => rowNorm(P, `enc.norm${k}`, He));
+    this.encoder = new RelationalEncoder(P, "enc.", { nodes: c.nodes, steps: c.encoderSteps, hidden: c.encoderHidden });
     this.msg = { ws: P.xavier("dec.msg.ws", H, H), wr: P.xavier("dec.msg.wr", H, H), b1: P.constant("dec.msg.b1", [H], 0.1), w2: P.xavier("dec.msg.w2", H, H), b2: P.constant("dec.msg.b2", [H], 0.1) };
     this.gru = { wx: P.xavier("dec.gru.wx", 1, 3 * H), wh: P.xavier("dec.gru.wh", H, 3 * H) };
     this.out = {
@@ -198,43 +178,17 @@ export class CausalMMM implements Trainable {
 
   /** Edge logits. enc: [B, encoderSteps, N] -> [B, E, 2]. */
   edgeLogits(enc: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const c = this.config;
-      if (enc.shape[1] !== c.encoderSteps || enc.shape[2] !== c.nodes) {
-        throw new Error(`CausalMMM encoder expects [B, ${c.encoderSteps}, ${c.nodes}], got [${enc.shape}]`);
-      }
-      const series = enc.transpose([0, 2, 1]); // [B, N, T]
-      const [n1, n2, n3, n4] = this.norms;
-      const x1 = normRows(applyMlp(this.m1, series), n1); // [B, N, He]
-      // node -> edge: first layer applied per node, then gathered onto edges
-      const e1 = tf.elu(edgePairs(dense(x1, this.m2.wr, this.m2.b1), dense(x1, this.m2.ws)));
-      const skip = normRows(tf.elu(dense(e1, this.m2.w2, this.m2.b2)), n2); // [B, E, He]
-      // edge -> node: sum of incoming edges / N (receiver-major edge order)
-      const B = enc.shape[0];
-      const N = c.nodes;
-      const nodeIn = skip.reshape([B, N, N - 1, c.encoderHidden]).sum(2).div(N);
-      const x3 = normRows(applyMlp(this.m3, nodeIn), n3); // [B, N, He]
-      const e4 = tf.elu(edgePairs(dense(x3, this.m4.wr, this.m4.b1), dense(x3, this.m4.ws)).add(dense(skip, this.m4.wk)));
-      const h4 = normRows(tf.elu(dense(e4, this.m4.w2, this.m4.b2)), n4);
-      return dense(h4, this.encOut.w, this.encOut.b) as tf.Tensor3D;
-    });
+    return this.encoder.logits(enc);
   }
 
   /** P(edge) per edge. enc: [B, encoderSteps, N] -> [B, E]. */
   edgeProbs(enc: tf.Tensor3D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const logits = this.edgeLogits(enc);
-      return tf.softmax(logits).slice([0, 0, 1], [-1, -1, 1]).squeeze([2]) as tf.Tensor2D;
-    });
+    return this.encoder.probs(enc);
   }
 
   /** Soft Gumbel-softmax sample of the edge indicator. logits: [B, E, 2] -> [B, E]. */
   sampleEdges(logits: tf.Tensor3D, seed: number): tf.Tensor2D {
-    return tf.tidy(() => {
-      const u = tf.randomUniform(logits.shape, 1e-10, 1, "float32", seed);
-      const g = u.log().neg().log().neg();
-      return tf.softmax(logits.add(g).div(this.config.tau)).slice([0, 0, 1], [-1, -1, 1]).squeeze([2]) as tf.Tensor2D;
-    });
+    return gumbelEdges(logits, this.config.tau, seed);
   }
 
   /** Saturation exponents from the context. context: [B, K] -> a, g: [B] (>= 0.1). */
@@ -272,9 +226,7 @@ export class CausalMMM implements Trainable {
     const raw = dense(o, this.out.w3, this.out.b3).reshape([N, B]) as tf.Tensor2D;
     // Hill saturation on the target's read-out
     const y = raw.slice([c.target, 0], [1, B]).reshape([B]);
-    const f = y.maximum(0.1);
-    const fa = f.pow(sat.a);
-    const satY = fa.div(fa.add(sat.g.pow(sat.a))).mul(y).reshape([1, B]);
+    const satY = hillHead(y, sat.a, sat.g).reshape([1, B]);
     const parts: tf.Tensor[] = [];
     if (c.target > 0) parts.push(raw.slice([0, 0], [c.target, B]));
     parts.push(satY);
@@ -339,7 +291,7 @@ export class CausalMMM implements Trainable {
       const target = batch.x.slice([0, 1, 0], [B, T - 1, N]);
       const sq = preds.sub(target).square();
       const nll = sq.sum().div(2 * c.nllVariance * B * N) as tf.Scalar;
-      const kl = probs.mul(probs.add(1e-16).log().sub(this.logPrior)).sum().div(N * B) as tf.Scalar;
+      const kl = edgeKl(probs, this.logPrior, N);
       return { total: nll.add(kl.mul(c.lambda)) as tf.Scalar, nll, kl, mse: sq.mean() as tf.Scalar };
     });
   }
@@ -385,22 +337,12 @@ export class CausalMMM implements Trainable {
 
   /** The model's graphs: P(j -> i) per row. enc: [B, encoderSteps, N] -> [B, N, N] (diagonal 0). */
   graphMatrices(enc: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const probs = this.edgeProbs(enc); // [B, E]
-      const B = probs.shape[0];
-      const N = this.config.nodes;
-      const flat = tf.tensor1d(this.edges.flat, "int32");
-      const scattered = tf.scatterND(
-        tf.stack([tf.range(0, B, 1, "int32").reshape([B, 1]).tile([1, this.edges.count]).reshape([-1]), flat.tile([B])], 1),
-        probs.reshape([-1]),
-        [B, N * N],
-      );
-      return scattered.reshape([B, N, N]) as tf.Tensor3D;
-    });
+    return this.encoder.graphs(enc);
   }
 
   dispose(): void {
     this.params.dispose();
+    this.encoder.dispose();
     this.logPrior.dispose();
     this.selectSend.dispose();
     this.selectRecv.dispose();

@@ -150,3 +150,57 @@ export function normRows(x: tf.Tensor, n: RowNorm, eps = 1e-5): tf.Tensor {
   const { mean, variance } = tf.moments(x, 1, true);
   return x.sub(mean).div(variance.add(eps).sqrt()).mul(n.gamma).add(n.beta);
 }
+
+/**
+ * Batched matrix product with explicit-transpose gradients (see {@link matMul2d}).
+ * x: [B, M, K], w: [B, K, N] -> [B, M, N].
+ */
+export const matMulBatched = tf.customGrad(((x: tf.Tensor3D, w: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor3D, tf.Tensor3D];
+      return [tf.matMul(dy as tf.Tensor3D, ws.transpose([0, 2, 1])), tf.matMul(xs.transpose([0, 2, 1]), dy as tf.Tensor3D)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D, w: tf.Tensor3D) => tf.Tensor3D;
+
+/** Weights of a GRU cell: input and hidden projections to the three gates (r, u, n). */
+export interface GruWeights {
+  /** [in, 3H] */
+  wx: tf.Variable;
+  /** [H, 3H] */
+  wh: tf.Variable;
+  /** [3H] */
+  b: tf.Variable;
+}
+
+export function gruWeights(store: ParamStore, name: string, inDim: number, hidden: number): GruWeights {
+  return { wx: store.xavier(`${name}.wx`, inDim, 3 * hidden), wh: store.xavier(`${name}.wh`, hidden, 3 * hidden), b: store.constant(`${name}.b`, [3 * hidden], 0) };
+}
+
+/**
+ * One GRU update from precomputed input gates: `r = s(xr + hr)`, `u = s(xu + hu)`,
+ * `n = tanh(xn + r * hn)`, `h' = (1 - u) n + u h`. gx: [..., 3H] (input projection, bias
+ * included), h: [..., H] -> [..., H].
+ */
+export function gruUpdate(gx: tf.Tensor, h: tf.Tensor, w: GruWeights): tf.Tensor {
+  const gh = dense(h, w.wh);
+  const last = gx.rank - 1;
+  const [xr, xu, xn] = tf.split(gx, 3, last);
+  const [hr, hu, hn] = tf.split(gh, 3, last);
+  const r = tf.sigmoid(xr.add(hr));
+  const u = tf.sigmoid(xu.add(hu));
+  const n = tf.tanh(xn.add(r.mul(hn)));
+  return tf.sub(1, u).mul(n).add(u.mul(h));
+}
+
+/**
+ * CausalMMM's Hill saturation of a read-out y: `y * f^a / (f^a + g^a)` with `f = max(y, 0.1)`.
+ * y, a, g: broadcastable -> y's shape.
+ */
+export function hillHead(y: tf.Tensor, a: tf.Tensor, g: tf.Tensor): tf.Tensor {
+  const fa = y.maximum(0.1).pow(a);
+  return fa.div(fa.add(g.pow(a))).mul(y);
+}

@@ -4,11 +4,16 @@
  */
 import type { Trainable } from "../train/trainable";
 import { CausalMMM, type CausalMMMConfig } from "./causalmmm";
+import { DiceStage1, type DiceStage1Config } from "./dice-stage1";
+import { GraphSafeDecoder, type GraphSafeConfig, JointGruDecoder, type JointGruConfig } from "./graph-safe";
 
 type Builder = (spec: Record<string, unknown>) => Trainable;
 
 const BUILDERS: Record<string, Builder> = {
   causalmmm: (spec) => new CausalMMM(spec as unknown as CausalMMMConfig),
+  "dice-stage1": (spec) => new DiceStage1(spec as unknown as DiceStage1Config),
+  "graph-safe": (spec) => new GraphSafeDecoder(spec as unknown as GraphSafeConfig),
+  "joint-gru": (spec) => new JointGruDecoder(spec as unknown as JointGruConfig),
 };
 
 /** Registers another model type (e.g. from a later module). */

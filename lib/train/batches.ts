@@ -44,3 +44,59 @@ export function shuffledUnitBatches(panel: Panel, units: readonly number[], batc
   for (let s = 0; s < order.length; s += batchSize) out.push(unitBatch(panel, order.slice(s, s + batchSize), steps));
   return out;
 }
+
+/** Per-row arrays a caller adds to a batch, e.g. each row's supplied graph: units -> `{ graph: [B, N, N] }`. */
+export type BatchExtras = (units: readonly number[]) => ArrayBatch;
+
+/** Windows of `length` steps: x [rows, length, N] for the (unit, start) pairs, plus context and extras. */
+export function windowBatch(panel: Panel, rows: readonly { unit: number; start: number }[], length: number, extras?: BatchExtras): ArrayBatch {
+  const N = panel.nodes;
+  const data = new Float32Array(rows.length * length * N);
+  rows.forEach(({ unit, start }, r) => {
+    if (start < 0 || start + length > panel.steps) throw new Error(`window [${start}, ${start + length}) is outside the panel's 0..${panel.steps}`);
+    data.set(panel.values.subarray((unit * panel.steps + start) * N, (unit * panel.steps + start + length) * N), r * length * N);
+  });
+  const units = rows.map((r) => r.unit);
+  const batch: ArrayBatch = { x: { data, shape: [rows.length, length, N] } };
+  const context = unitContext(panel, units);
+  if (context) batch.context = context;
+  return extras ? { ...batch, ...extras(units) } : batch;
+}
+
+/**
+ * An epoch of random windows: `perUnit` windows of `length` steps per unit, each starting
+ * uniformly in `[range.from, range.to - length]`, shuffled and cut into batches of `batchSize`.
+ */
+export function shuffledWindowBatches(
+  panel: Panel,
+  units: readonly number[],
+  range: { from: number; to: number },
+  length: number,
+  perUnit: number,
+  batchSize: number,
+  rng: Rng,
+  extras?: BatchExtras,
+): ArrayBatch[] {
+  const span = range.to - range.from - length;
+  if (span < 0) throw new Error(`windows of ${length} steps do not fit in steps [${range.from}, ${range.to})`);
+  if (!(batchSize >= 1 && perUnit >= 1)) throw new Error(`batch size and windows per unit must be >= 1`);
+  const rows: { unit: number; start: number }[] = [];
+  for (const unit of units) for (let k = 0; k < perUnit; k++) rows.push({ unit, start: range.from + rng.int(span + 1) });
+  const order = rng.shuffle(rows);
+  const out: ArrayBatch[] = [];
+  for (let s = 0; s < order.length; s += batchSize) out.push(windowBatch(panel, order.slice(s, s + batchSize), length, extras));
+  return out;
+}
+
+/** `{ graph: [B, N, N] }` extras from one graph per unit of the panel (indexed by unit). */
+export function graphExtras(graphs: readonly (readonly (readonly number[])[])[], nodes: number): BatchExtras {
+  return (units) => {
+    const data = new Float32Array(units.length * nodes * nodes);
+    units.forEach((u, r) => {
+      const g = graphs[u];
+      if (!g) throw new Error(`no supplied graph for unit ${u}`);
+      g.forEach((row, j) => row.forEach((v, i) => (data[(r * nodes + j) * nodes + i] = i === j ? 0 : v)));
+    });
+    return { graph: { data, shape: [units.length, nodes, nodes] } };
+  };
+}

@@ -1,0 +1,362 @@
+/**
+ * DICE experiments: Stage 1 graph recovery, support selection, Stage 2 and reference decoders,
+ * and the bypass benchmark (STUDY.md claims 1 and 3). Notebooks 03 and 04 call these functions
+ * and plot what they return; every result is a typed object.
+ *
+ * The protocol (ours where the paper is silent, said in the notebooks):
+ * - the panel is standardised by training-window statistics (`prepareTimePanel`); every unit is
+ *   used, split in time into train / validation / test windows;
+ * - Stage 1 trains on each unit's training window (one row per unit) and reads its graph from
+ *   the same window; validation = one-step MSE of the restricted decoder on the validation
+ *   window with the edge probabilities, plus AUROC / nAUPRC against the true graph;
+ * - Stage 2 decoders train on random windows of the training window (teacher forcing, then a
+ *   rollout of `horizon` steps), keep the weights of the best validation MSE, and are evaluated
+ *   on the test window: MSE@M (target and all nodes), CIG, direct and total AR-CIG (H = 7),
+ *   with the graph each decoder was trained with.
+ */
+import { type Panel, type TimeSplit, applyScaler, fitScaler, splitTime, targetIndex } from "../data/panel";
+import { type ArCigScores, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
+import type { Forecaster } from "../diagnostics/forecaster";
+import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
+import { type MeanRanking, scoreGraphs, unitGraphs } from "../diagnostics/ranking";
+import { type Graph, emptyGraph, fullGraph } from "../graph";
+import { DiceStage1, type DiceStage1Config } from "../models/dice-stage1";
+import { GraphSafeDecoder, type GraphSafeConfig, JointGruDecoder, type JointGruConfig } from "../models/graph-safe";
+import { type SupportSelection, type ValidationEvidence, selectByValidation } from "../models/support";
+import { tf } from "../tf";
+import { graphExtras, shuffledUnitBatches, shuffledWindowBatches, unitSeries, windowBatch } from "../train/batches";
+import { type FitConfig, type FitResult, fit } from "../train/fit";
+import { Progress } from "../progress";
+
+// ---------------------------------------------------------------------------------------------
+// Data
+// ---------------------------------------------------------------------------------------------
+
+/** A panel standardised on its training window, with its time split and true graphs. */
+export interface TimePanel {
+  /** Standardised panel (training-window statistics, pooled over units). */
+  panel: Panel;
+  split: TimeSplit;
+  /** True graph per unit, or null when the panel has none. */
+  truth: Graph[] | null;
+}
+
+/** Standardises a panel by the statistics of its training window and splits it in time. */
+export function prepareTimePanel(raw: Panel, split: Partial<Parameters<typeof splitTime>[1]> = {}): TimePanel {
+  const s = splitTime(raw, split);
+  const panel = applyScaler(raw, fitScaler(raw, { steps: { from: s.train.from, to: s.train.to } }));
+  return { panel, split: s, truth: raw.truth ? unitGraphs(raw) : null };
+}
+
+const allUnits = (p: Panel) => Array.from({ length: p.units }, (_, u) => u);
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1
+// ---------------------------------------------------------------------------------------------
+
+export interface Stage1Config {
+  model: Partial<DiceStage1Config>;
+  fit: Partial<FitConfig>;
+  /** Units per batch. */
+  batchSize: number;
+}
+
+export const STAGE1_DEFAULTS: Stage1Config = {
+  model: {},
+  fit: { epochs: 200, learningRate: 5e-3, monitor: "mse", mode: "min", restoreBest: false, label: "DICE Stage 1" },
+  batchSize: 8,
+};
+
+export interface Stage1Run {
+  model: DiceStage1;
+  fit: FitResult;
+  /** P(j -> i) per unit (read from its training window), after training. */
+  probs: Graph[];
+  /** Their scores against the true graphs (null without a truth). */
+  scores: MeanRanking | null;
+}
+
+/** P(j -> i) per unit from the Stage 1 encoder reading each unit's training window. */
+export function stage1Graphs(model: DiceStage1, tp: TimePanel, rows = 64): Graph[] {
+  const units = allUnits(tp.panel);
+  const out: Graph[] = [];
+  for (let s = 0; s < units.length; s += rows) {
+    const enc = unitSeries(tp.panel, units.slice(s, s + rows), tp.split.train);
+    const g = tf.tidy(() => model.graphMatrices(tf.tensor3d(enc.data, enc.shape as [number, number, number])));
+    out.push(...(g.arraySync() as Graph[]));
+    g.dispose();
+  }
+  return out;
+}
+
+/**
+ * One-step MSE of the restricted decoder on the validation window (all nodes, all units) with
+ * one supplied graph per unit (edge probabilities or a 0/1 support). The history before the
+ * window provides the first lags.
+ */
+export function stage1ValidationMse(model: DiceStage1, tp: TimePanel, graphs: readonly Graph[], rows = 64): number {
+  const L = model.config.lags;
+  const { from, to } = tp.split.validation.length > 0 ? tp.split.validation : tp.split.test;
+  if (from - L < 0) throw new Error(`stage1ValidationMse: the validation window starts at ${from}, before ${L} lags of history`);
+  const units = allUnits(tp.panel);
+  const N = tp.panel.nodes;
+  let sum = 0;
+  let count = 0;
+  for (let s = 0; s < units.length; s += rows) {
+    const part = units.slice(s, s + rows);
+    const x = unitSeries(tp.panel, part, { from: from - L, to });
+    const g = graphExtras(graphs, N)(part).graph;
+    sum += tf.tidy(() => {
+      const xt = tf.tensor3d(x.data, x.shape as [number, number, number]);
+      const z = model.withoutDiagonal(tf.tensor3d(g.data, g.shape as [number, number, number]));
+      const B = part.length;
+      const pred = model.predictWindows(xt.slice([0, 0, 0], [B, to - from + L - 1, N]), z);
+      return pred.sub(xt.slice([0, L, 0], [B, to - from, N])).square().sum().dataSync()[0];
+    });
+    count += part.length * (to - from) * N;
+  }
+  return sum / count;
+}
+
+/** Trains DICE Stage 1 on every unit's training window; per-epoch validation MSE and graph scores. */
+export async function trainStage1(tp: TimePanel, config: Partial<Stage1Config> = {}): Promise<Stage1Run> {
+  const cfg: Stage1Config = { ...STAGE1_DEFAULTS, ...config, fit: { ...STAGE1_DEFAULTS.fit, ...config.fit } };
+  const { panel, split, truth } = tp;
+  const model = new DiceStage1({ nodes: panel.nodes, encoderSteps: split.train.length, ...cfg.model });
+  const units = allUnits(panel);
+  const result = await fit(model, {
+    batches: (_epoch, rng) => shuffledUnitBatches(panel, units, cfg.batchSize, rng, split.train),
+    validate: () => {
+      const probs = stage1Graphs(model, tp);
+      const metrics: Record<string, number> = { mse: stage1ValidationMse(model, tp, probs) };
+      if (truth) {
+        const s = scoreGraphs(probs, truth).mean;
+        metrics.auroc = s.auroc;
+        metrics.nauprc = s.nauprc;
+      }
+      return metrics;
+    },
+  }, cfg.fit);
+  const probs = stage1Graphs(model, tp);
+  return { model, fit: result, probs, scores: truth ? scoreGraphs(probs, truth).mean : null };
+}
+
+/** Support selection (a): the threshold whose 0/1 support gives the lowest validation MSE of the restricted decoder. */
+export function selectSupportByValidation(run: Stage1Run, tp: TimePanel, config: { thresholds?: readonly number[]; tolerance?: number } = {}): SupportSelection<ValidationEvidence> {
+  return selectByValidation(run.probs, (graphs) => stage1ValidationMse(run.model, tp, graphs), config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2 and reference decoders
+// ---------------------------------------------------------------------------------------------
+
+export interface DecoderTrainConfig {
+  graphSafe: Partial<GraphSafeConfig>;
+  jointGru: Partial<JointGruConfig>;
+  fit: Partial<FitConfig>;
+  /** Length of a training window (steps). */
+  window: number;
+  /** Windows drawn per unit per epoch. */
+  windowsPerUnit: number;
+  batchSize: number;
+}
+
+export const DECODER_TRAIN_DEFAULTS: DecoderTrainConfig = {
+  graphSafe: {},
+  jointGru: {},
+  fit: { epochs: 12, learningRate: 5e-3, monitor: "mse", mode: "min", restoreBest: true, label: "decoder" },
+  window: 40,
+  windowsPerUnit: 2,
+  batchSize: 32,
+};
+
+/** A trained decoder with the graphs it was trained with (null: it takes none). */
+export interface DecoderRun {
+  name: string;
+  forecaster: Forecaster;
+  /** The supplied graph per unit (null for the high-capacity decoder). */
+  graphs: Graph[] | null;
+  fit: FitResult;
+  model: GraphSafeDecoder | JointGruDecoder;
+}
+
+/**
+ * Trains a decoder on random windows of every unit's training window, validated by the same
+ * window loss on the validation window. `graphs` (one per unit) selects the graph-safe
+ * decoder; null the unconstrained joint-GRU decoder.
+ */
+export async function trainDecoder(tp: TimePanel, name: string, graphs: readonly Graph[] | null, config: Partial<DecoderTrainConfig> = {}, seed = 0): Promise<DecoderRun> {
+  const cfg: DecoderTrainConfig = { ...DECODER_TRAIN_DEFAULTS, ...config, fit: { ...DECODER_TRAIN_DEFAULTS.fit, ...config.fit } };
+  const { panel, split } = tp;
+  const base = { nodes: panel.nodes, target: targetIndex(panel), contextDim: panel.context?.names.length ?? 0, seed };
+  const model = graphs ? new GraphSafeDecoder({ ...base, ...cfg.graphSafe }) : new JointGruDecoder({ ...base, ...cfg.jointGru });
+  const extras = graphs ? graphExtras(graphs, panel.nodes) : undefined;
+  const units = allUnits(panel);
+  const W = Math.min(cfg.window, split.train.length);
+  // validation windows: fixed, ending at the validation window's end, history before it
+  const valLength = Math.min(W, split.validation.to);
+  const val = split.validation.length > 0 ? windowBatch(panel, units.map((unit) => ({ unit, start: split.validation.to - valLength })), valLength, extras) : undefined;
+  const result = await fit(model, {
+    batches: (_e, rng) => shuffledWindowBatches(panel, units, split.train, W, cfg.windowsPerUnit, cfg.batchSize, rng, extras),
+    validate: val ? () => tf.tidy(() => ({ mse: model.loss(val).mse.dataSync()[0] })) : undefined,
+  }, { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? cfg.fit.monitor ?? "mse" : null });
+  return { name, forecaster: model.forecaster(), graphs: graphs ? graphs.map((g) => g.map((r) => [...r])) : null, fit: result, model };
+}
+
+export interface EvaluationConfig {
+  /** History fed before each origin. */
+  history: number;
+  /** Distance between origins in the test window. */
+  stride: number;
+  /** Distance between origins for the influence measures (they cost N^2 rollouts per origin). */
+  influenceStride: number;
+  horizon: number;
+  /** Units evaluated (default all). */
+  units?: number[];
+}
+
+export const EVALUATION_DEFAULTS: EvaluationConfig = { history: 30, stride: 2, influenceStride: 8, horizon: 7 };
+
+/** A decoder's forecasting and attribution measures on the test window. */
+export interface DecoderEvaluation {
+  name: string;
+  mse: MseResult;
+  /** MSE@7 of the target and of all nodes. */
+  mse7: { target: number; allNodes: number };
+  cig: InfluenceScore | null;
+  arCig: ArCigScores | null;
+  /** Headline nAUPRCs (NaN without a truth). */
+  nauprc: { cig: number; direct: number; total: number; totalVsClosure: number };
+  seconds: number;
+}
+
+/** MSE@M, CIG and AR-CIG of a trained decoder on the test window, scored against the truth. */
+export function evaluateDecoder(run: DecoderRun, tp: TimePanel, config: Partial<EvaluationConfig> = {}): DecoderEvaluation {
+  const t0 = Date.now();
+  const c = { ...EVALUATION_DEFAULTS, ...config };
+  const { panel, split, truth } = tp;
+  const graph = run.graphs ?? undefined;
+  const window = { from: split.test.from, to: split.test.to };
+  const common = { window, history: c.history, units: c.units, graph };
+  const mse = mseAtHorizons(run.forecaster, panel, { ...common, stride: c.stride, horizons: [1, c.horizon, 14].filter((h) => h <= window.to - window.from) });
+  const m7 = mseAt(mse, c.horizon);
+  const influenceWindow = { ...common, stride: c.influenceStride, window: { from: window.from, to: window.to - c.horizon + 1 } };
+  const cigM = cig(run.forecaster, panel, influenceWindow);
+  const ar = arCig(run.forecaster, panel, { ...influenceWindow, horizon: c.horizon });
+  const evalTruth = truth ? (c.units ?? allUnits(panel)).map((u) => truth[u]) : null;
+  const cigScore = evalTruth ? scoreInfluence(cigM, evalTruth) : null;
+  const arScores = evalTruth ? scoreArCig(ar, evalTruth) : null;
+  return {
+    name: run.name,
+    mse,
+    mse7: { target: m7.target, allNodes: m7.allNodes },
+    cig: cigScore,
+    arCig: arScores,
+    nauprc: {
+      cig: cigScore?.headline.nauprc ?? NaN,
+      direct: arScores?.direct?.headline.nauprc ?? NaN,
+      total: arScores?.total?.headline.nauprc ?? NaN,
+      totalVsClosure: arScores?.totalVsClosure?.headline.nauprc ?? NaN,
+    },
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bypass benchmark
+// ---------------------------------------------------------------------------------------------
+
+export type BypassDecoder = "no-graph" | "full-graph" | "high-capacity" | "oracle" | "dice-hard" | "dice-soft";
+export const BYPASS_DECODERS: readonly BypassDecoder[] = ["no-graph", "full-graph", "high-capacity", "oracle", "dice-hard", "dice-soft"];
+
+export interface BypassConfig {
+  seeds: number[];
+  decoders: readonly BypassDecoder[];
+  stage1: Partial<Stage1Config>;
+  decoder: Partial<DecoderTrainConfig>;
+  evaluation: Partial<EvaluationConfig>;
+}
+
+/** One (seed, decoder) row of the bypass table. */
+export interface BypassRow {
+  seed: number;
+  decoder: BypassDecoder;
+  mse7Target: number;
+  mse7All: number;
+  nauprcCig: number;
+  nauprcDirect: number;
+  nauprcTotal: number;
+  /** Seconds of training and of evaluation. */
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+export interface BypassSeedResult {
+  seed: number;
+  stage1: { auroc: number; nauprc: number; selection: SupportSelection<ValidationEvidence>; seconds: number };
+  rows: BypassRow[];
+  evaluations: DecoderEvaluation[];
+}
+
+/**
+ * One seed of the bypass benchmark: DICE Stage 1, support selection by validation MSE, then
+ * each decoder of `config.decoders` trained with its graph and evaluated. The models are
+ * disposed; the evaluations (with their influence matrices) are kept.
+ */
+export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<BypassConfig> = {}): Promise<BypassSeedResult> {
+  if (!tp.truth) throw new Error("bypassSeed: the benchmark needs a panel with true graphs");
+  const decoders = config.decoders ?? BYPASS_DECODERS;
+  const needsStage1 = decoders.some((d) => d === "dice-hard" || d === "dice-soft");
+  const N = tp.panel.nodes;
+  let stage1: BypassSeedResult["stage1"] = { auroc: NaN, nauprc: NaN, selection: { method: "validation", graphs: [], evidence: { candidates: [], chosen: { threshold: NaN, edges: NaN, score: NaN }, tolerance: 0 } }, seconds: 0 };
+  let probs: Graph[] = [];
+  if (needsStage1) {
+    const s1 = await trainStage1(tp, { ...config.stage1, model: { ...config.stage1?.model, seed }, fit: { ...STAGE1_DEFAULTS.fit, ...config.stage1?.fit, seed, label: `DICE Stage 1 (seed ${seed})` } });
+    const selection = selectSupportByValidation(s1, tp);
+    probs = s1.probs;
+    stage1 = { auroc: s1.scores?.auroc ?? NaN, nauprc: s1.scores?.nauprc ?? NaN, selection, seconds: s1.fit.seconds };
+    s1.model.dispose();
+  }
+  const graphsOf = (d: BypassDecoder): Graph[] | null => {
+    switch (d) {
+      case "no-graph": return tp.panel.unitIds.map(() => emptyGraph(N));
+      case "full-graph": return tp.panel.unitIds.map(() => fullGraph(N));
+      case "high-capacity": return null;
+      case "oracle": return tp.truth!;
+      case "dice-hard": return stage1.selection.graphs;
+      case "dice-soft": return probs;
+    }
+  };
+  const rows: BypassRow[] = [];
+  const evaluations: DecoderEvaluation[] = [];
+  for (const d of decoders) {
+    const run = await trainDecoder(tp, d, graphsOf(d), config.decoder, seed);
+    const ev = evaluateDecoder(run, tp, config.evaluation);
+    run.model.dispose();
+    evaluations.push(ev);
+    rows.push({
+      seed,
+      decoder: d,
+      mse7Target: ev.mse7.target,
+      mse7All: ev.mse7.allNodes,
+      nauprcCig: ev.nauprc.cig,
+      nauprcDirect: ev.nauprc.direct,
+      nauprcTotal: ev.nauprc.total,
+      trainSeconds: run.fit.seconds,
+      evalSeconds: ev.seconds,
+    });
+  }
+  return { seed, stage1, rows, evaluations };
+}
+
+/** The bypass benchmark over seeds (progress per seed). */
+export async function bypassBenchmark(tp: TimePanel, config: Partial<BypassConfig> = {}): Promise<BypassSeedResult[]> {
+  const seeds = config.seeds ?? [1, 2, 3, 4, 5];
+  const progress = new Progress("bypass benchmark (seeds)", seeds.length);
+  const out: BypassSeedResult[] = [];
+  for (const [k, seed] of seeds.entries()) {
+    out.push(await bypassSeed(tp, seed, config));
+    progress.update(k + 1, { seed });
+  }
+  return out;
+}
