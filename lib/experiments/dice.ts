@@ -164,7 +164,7 @@ export interface DecoderTrainConfig {
 export const DECODER_TRAIN_DEFAULTS: DecoderTrainConfig = {
   graphSafe: {},
   jointGru: {},
-  fit: { epochs: 12, learningRate: 5e-3, monitor: "mse", mode: "min", restoreBest: true, label: "decoder" },
+  fit: { epochs: 15, learningRate: 5e-3, monitor: "mse", mode: "min", restoreBest: true, label: "decoder" },
   window: 40,
   windowsPerUnit: 2,
   batchSize: 32,
@@ -203,6 +203,21 @@ export async function trainDecoder(tp: TimePanel, name: string, graphs: readonly
   return { name, forecaster: model.forecaster(), graphs: graphs ? graphs.map((g) => g.map((r) => [...r])) : null, fit: result, model };
 }
 
+/** DICE Stage 2 variants: the supplied graph is the selected 0/1 support (hard) or the Stage 1 edge probabilities (soft). */
+export type Stage2Mode = "hard" | "soft";
+
+/**
+ * DICE Stage 2: the Stage 1 encoder is frozen (only read, never trained here) and gives each
+ * unit's graph, from which the graph-safe decoder is trained: the selected support
+ * (`mode: "hard"`, `selection` required) or the edge probabilities (`mode: "soft"`).
+ */
+export async function trainStage2(stage1: Stage1Run, tp: TimePanel, mode: Stage2Mode, selection: SupportSelection | null, config: Partial<DecoderTrainConfig> = {}, seed = 0): Promise<DecoderRun> {
+  if (mode === "hard" && !selection) throw new Error("trainStage2: DICE-hard needs a support selection");
+  const graphs = mode === "hard" ? selection!.graphs : stage1Graphs(stage1.model, tp);
+  if (graphs.length !== tp.panel.units) throw new Error(`trainStage2: ${graphs.length} graphs for ${tp.panel.units} units`);
+  return trainDecoder(tp, `dice-${mode}`, graphs, config, seed);
+}
+
 export interface EvaluationConfig {
   /** History fed before each origin. */
   history: number;
@@ -215,7 +230,7 @@ export interface EvaluationConfig {
   units?: number[];
 }
 
-export const EVALUATION_DEFAULTS: EvaluationConfig = { history: 30, stride: 2, influenceStride: 8, horizon: 7 };
+export const EVALUATION_DEFAULTS: EvaluationConfig = { history: 20, stride: 2, influenceStride: 12, horizon: 7 };
 
 /** A decoder's forecasting and attribution measures on the test window. */
 export interface DecoderEvaluation {
@@ -309,28 +324,26 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
   const needsStage1 = decoders.some((d) => d === "dice-hard" || d === "dice-soft");
   const N = tp.panel.nodes;
   let stage1: BypassSeedResult["stage1"] = { auroc: NaN, nauprc: NaN, selection: { method: "validation", graphs: [], evidence: { candidates: [], chosen: { threshold: NaN, edges: NaN, score: NaN }, tolerance: 0 } }, seconds: 0 };
-  let probs: Graph[] = [];
+  let s1: Stage1Run | undefined;
   if (needsStage1) {
-    const s1 = await trainStage1(tp, { ...config.stage1, model: { ...config.stage1?.model, seed }, fit: { ...STAGE1_DEFAULTS.fit, ...config.stage1?.fit, seed, label: `DICE Stage 1 (seed ${seed})` } });
+    s1 = await trainStage1(tp, { ...config.stage1, model: { ...config.stage1?.model, seed }, fit: { ...STAGE1_DEFAULTS.fit, ...config.stage1?.fit, seed, label: `DICE Stage 1 (seed ${seed})` } });
     const selection = selectSupportByValidation(s1, tp);
-    probs = s1.probs;
     stage1 = { auroc: s1.scores?.auroc ?? NaN, nauprc: s1.scores?.nauprc ?? NaN, selection, seconds: s1.fit.seconds };
-    s1.model.dispose();
   }
-  const graphsOf = (d: BypassDecoder): Graph[] | null => {
+  const train = (d: BypassDecoder): Promise<DecoderRun> => {
     switch (d) {
-      case "no-graph": return tp.panel.unitIds.map(() => emptyGraph(N));
-      case "full-graph": return tp.panel.unitIds.map(() => fullGraph(N));
-      case "high-capacity": return null;
-      case "oracle": return tp.truth!;
-      case "dice-hard": return stage1.selection.graphs;
-      case "dice-soft": return probs;
+      case "no-graph": return trainDecoder(tp, d, tp.panel.unitIds.map(() => emptyGraph(N)), config.decoder, seed);
+      case "full-graph": return trainDecoder(tp, d, tp.panel.unitIds.map(() => fullGraph(N)), config.decoder, seed);
+      case "high-capacity": return trainDecoder(tp, d, null, config.decoder, seed);
+      case "oracle": return trainDecoder(tp, d, tp.truth!, config.decoder, seed);
+      case "dice-hard": return trainStage2(s1!, tp, "hard", stage1.selection, config.decoder, seed);
+      case "dice-soft": return trainStage2(s1!, tp, "soft", null, config.decoder, seed);
     }
   };
   const rows: BypassRow[] = [];
   const evaluations: DecoderEvaluation[] = [];
   for (const d of decoders) {
-    const run = await trainDecoder(tp, d, graphsOf(d), config.decoder, seed);
+    const run = await train(d);
     const ev = evaluateDecoder(run, tp, config.evaluation);
     run.model.dispose();
     evaluations.push(ev);
@@ -346,6 +359,7 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
       evalSeconds: ev.seconds,
     });
   }
+  s1?.model.dispose();
   return { seed, stage1, rows, evaluations };
 }
 

@@ -188,7 +188,7 @@ export class GraphSafeDecoder implements Trainable {
     this.out = { w1: P.xavier("out.w1", H + De, H), b1: P.constant("out.b1", [H], 0), w2: P.xavier("out.w2", H, 1), b2: P.constant("out.b2", [1], 0), own: P.constant("out.own", [N], 0.5) };
     const K = Math.max(c.contextDim, 1);
     this.sat = { wa: P.xavier("sat.wa", K, 1), ba: P.constant("sat.ba", [1], 0.5), wg: P.xavier("sat.wg", K, 1), bg: P.constant("sat.bg", [1], 0.5) };
-    this.targetMask = tf.oneHot(tf.tensor1d([c.target], "int32"), N).reshape([N]).toFloat() as tf.Tensor1D;
+    this.targetMask = tf.tidy(() => tf.oneHot(tf.tensor1d([c.target], "int32"), N).reshape([N]).toFloat() as tf.Tensor1D);
   }
 
   get spec(): Record<string, unknown> {
@@ -287,7 +287,7 @@ export class JointGruDecoder implements Trainable {
       b1: P.constant("out.b1", [H], 0),
       w2: P.xavier("out.w2", H, N),
       b2: P.constant("out.b2", [N], 0),
-      skip: P.add("out.skip", tf.eye(N).mul(0.5)),
+      skip: P.add("out.skip", tf.tidy(() => tf.eye(N).mul(0.5))),
     };
   }
 
