@@ -95,6 +95,30 @@ function epochRng(seed: number, epoch: number): Rng {
   return new Rng((Math.imul(seed + 1, 0x2545f491) ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
 }
 
+/**
+ * Adam's `setWeights` sets its bias-correction powers beta^(t+1) with one `pow`, while training
+ * multiplies them by beta once per step; in float32 the two differ in the last bit at many step
+ * counts (t = 2, 5, 18, ... for beta2 = 0.999), which is enough for a resumed run to drift from
+ * the uninterrupted one. This redoes the products as training computes them.
+ */
+function replayAdamPowers(optimizer: tf.AdamOptimizer): void {
+  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable; beta1: number; beta2: number; iterations: number };
+  if (!(adam.accBeta1 instanceof tf.Variable && adam.accBeta2 instanceof tf.Variable)) {
+    throw new Error("resume: this TensorFlow.js version's Adam has no accBeta1/accBeta2; its state cannot be restored exactly");
+  }
+  const { accBeta1, accBeta2, beta1, beta2, iterations } = adam;
+  tf.tidy(() => {
+    let a1: tf.Tensor = tf.scalar(beta1);
+    let a2: tf.Tensor = tf.scalar(beta2);
+    for (let t = 0; t < iterations; t++) {
+      a1 = tf.mul(a1, beta1);
+      a2 = tf.mul(a2, beta2);
+    }
+    accBeta1.assign(a1);
+    accBeta2.assign(a2);
+  });
+}
+
 /** Trains `model` in place; returns the history and how training ended. */
 export async function fit(model: Trainable, data: FitData, config: Partial<FitConfig> = {}): Promise<FitResult> {
   const cfg: FitConfig = { ...FIT_DEFAULTS, ...config };
@@ -113,7 +137,10 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
     state = loaded.meta.state as unknown as SavedState;
     if (loaded.optimizerWeights.length > 0) {
       await optimizer.setWeights(loaded.optimizerWeights.map((t, i) => ({ name: `w${i}`, tensor: t })));
+      replayAdamPowers(optimizer);
     }
+    // the optimiser's variables share these tensors' data; the tensors themselves are ours to free
+    tf.dispose(loaded.optimizerWeights);
     setLr(state.learningRate);
   }
   const better = (v: number, b: number | null) => b === null || (cfg.mode === "min" ? v < b : v > b);
@@ -145,7 +172,7 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
           status = "diverged";
           const shown = Object.entries(terms).map(([k, v]) => `${k} ${v}`).join(", ");
           message = `training diverged at epoch ${epoch}, batch ${b} (${shown}, gradient norm ${gradNorm}); ` +
-            `weights restored to the end of epoch ${epoch - 1}${lastDir && hasCheckpoint(lastDir) ? `, kept in ${lastDir}` : ""}`;
+            `weights restored to ${epoch === 0 ? "their initial values" : `the end of epoch ${epoch - 1}`}${lastDir && hasCheckpoint(lastDir) ? `, kept in ${lastDir}` : ""}`;
           return finish();
         }
         const named: tf.NamedTensorMap = {};
@@ -182,7 +209,12 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
         bestSnapshot = model.params.snapshot();
         if (bestDir) await saveCheckpoint(bestDir, model.params, [], { kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...state } as unknown as Record<string, unknown> });
       }
-      if (lastDir) await saveCheckpoint(lastDir, model.params, await optimizer.getWeights(), { kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...state } as unknown as Record<string, unknown> });
+      if (lastDir) {
+        const optimizerWeights = await optimizer.getWeights();
+        await saveCheckpoint(lastDir, model.params, optimizerWeights, { kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...state } as unknown as Record<string, unknown> });
+        // getWeights makes a new tensor for the iteration count (the moments are the optimiser's own variables)
+        tf.dispose(optimizerWeights.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
+      }
       progress?.update(epoch + 1, { loss: train.total, ...Object.fromEntries(Object.entries(val).map(([k, v]) => [`val ${k}`, v])) });
       await yieldToEventLoop();
       if (cfg.monitor && cfg.patience > 0 && state.sinceBest >= cfg.patience) {

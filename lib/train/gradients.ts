@@ -31,12 +31,13 @@ export function localGradients(model: Trainable, batch: ArrayBatch, seed: number
   const vars = names.map((n) => model.params.get(n));
   let termNames: string[] = [];
   let termValues: Float32Array | Int32Array | Uint8Array = new Float32Array(0);
-  const { grads } = tf.variableGrads(() => {
+  const { value, grads } = tf.variableGrads(() => {
     const terms = model.loss(batch, seed);
     termNames = Object.keys(terms);
     termValues = tf.stack(termNames.map((k) => terms[k])).dataSync();
     return terms.total;
   }, vars);
+  value.dispose(); // the loss itself: its value was read as terms.total
   const out = new Map<string, tf.Tensor>();
   names.forEach((n, i) => {
     const g = grads[vars[i].name];

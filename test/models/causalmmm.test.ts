@@ -1,0 +1,389 @@
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { initBackend } from "../../lib/backend";
+import { type Panel, splitUnits, targetIndex } from "../../lib/data/panel";
+import { generateVarDag } from "../../lib/data/simulate";
+import { scoreGraphs, unitGraphs } from "../../lib/diagnostics/ranking";
+import { learnedGraphs, trainCausalMMM } from "../../lib/experiments/causalmmm";
+import { CausalMMM, type CausalMMMConfig } from "../../lib/models/causalmmm";
+import { Rng } from "../../lib/rng";
+import { tf } from "../../lib/tf";
+import { shuffledUnitBatches, unitBatch } from "../../lib/train/batches";
+import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
+import { fit } from "../../lib/train/fit";
+import { tempDir } from "../data/helpers";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/** A seeded standard-normal tensor. */
+function randn(shape: number[], seed: number, scale = 1): tf.Tensor {
+  return tf.tensor(new Rng(seed).normals(shape.reduce((a, b) => a * b, 1), scale), shape);
+}
+
+/** Edge index of j -> i in the receiver-major order of lib/models/edges.ts. */
+function edgeOf(j: number, i: number, N: number): number {
+  return i * (N - 1) + (j < i ? j : j - 1);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, "lengths differ");
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
+  return m;
+}
+
+/** |a - b| <= tol * max(1, |b|) elementwise. */
+function assertClose(a: tf.Tensor, b: tf.Tensor, tol: number, what: string): void {
+  assert.deepEqual(a.shape, b.shape, `${what}: shapes`);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  for (let k = 0; k < y.length; k++) {
+    const d = Math.abs(x[k] - y[k]);
+    assert.ok(Number.isFinite(x[k]) && d <= tol * Math.max(1, Math.abs(y[k])), `${what}[${k}]: ${x[k]} vs ${y[k]} (diff ${d})`);
+  }
+}
+
+function x3(batch: { data: Float32Array; shape: number[] }): tf.Tensor3D {
+  return tf.tensor3d(batch.data, batch.shape as [number, number, number]);
+}
+
+/**
+ * A tiny linear VAR-DAG panel on its raw scale: 3 channels, 1 intermediate, the target (N = 5),
+ * one graph, strong parents (90 % of a receiver's variance), little own autoregression and a
+ * flat 3-lag profile. Raw scale on purpose: the intermediate and the target have the largest
+ * variance, so the NLL rewards the edges into them (on standardised data a short run does not
+ * reliably move the AUROC, as notebook 02 found on the shipped data). Lags 2 and 3 matter: the
+ * decoder's messages at step t come from the senders' states before x(t) (NRI's design), so a
+ * lag-1 effect reaches the receiver one step late.
+ */
+function tinyPanel(seed: number, units = 24, steps = 50): Panel {
+  return generateVarDag({
+    units,
+    steps,
+    graphs: 1,
+    channels: 3,
+    intermediates: 1,
+    contextDim: 0,
+    linear: true,
+    lags: 3,
+    lagDecayMin: 0.9,
+    lagDecayMax: 1,
+    arIntermediate: [0, 0.1],
+    arTarget: [0, 0.1],
+    parentShareIntermediate: 0.9,
+    parentShareTarget: 0.9,
+    seed,
+  }).panel;
+}
+
+function modelFor(panel: Panel, extra: Partial<CausalMMMConfig>): CausalMMM {
+  return new CausalMMM({ nodes: panel.nodes, target: targetIndex(panel), contextDim: panel.context?.names.length ?? 0, encoderSteps: panel.steps, ...extra });
+}
+
+/** The training objective (edges = probabilities, no Gumbel noise) over the given units. */
+function objective(model: CausalMMM, panel: Panel, units: readonly number[]): { total: number; mse: number } {
+  const b = unitBatch(panel, units);
+  return tf.tidy(() => {
+    const x = x3(b.x);
+    const t = model.lossTerms({ x, enc: x });
+    return { total: t.total.dataSync()[0], mse: t.mse.dataSync()[0] };
+  });
+}
+
+before(async () => {
+  await initBackend(undefined, null);
+});
+
+// ---------------------------------------------------------------------------------------------
+// 1. Encoder
+// ---------------------------------------------------------------------------------------------
+
+describe("CausalMMM encoder", () => {
+  const N = 5;
+  const T = 16;
+  const B = 3;
+  let model: CausalMMM;
+  let enc: tf.Tensor3D;
+  before(() => {
+    model = new CausalMMM({ nodes: N, target: N - 1, contextDim: 0, encoderSteps: T, encoderHidden: 16, hidden: 8, seed: 7 });
+    enc = randn([B, T, N], 11) as tf.Tensor3D;
+  });
+  after(() => {
+    enc.dispose();
+    model.dispose();
+  });
+
+  it("gives [B, E, 2] logits, their softmax as P(edge), and graphs with P(j -> i) at [j][i] and a zero diagonal", () => {
+    const E = N * (N - 1);
+    const logits = model.edgeLogits(enc);
+    const probs = model.edgeProbs(enc);
+    const graphs = model.graphMatrices(enc);
+    assert.deepEqual(logits.shape, [B, E, 2]);
+    assert.deepEqual(probs.shape, [B, E]);
+    assert.deepEqual(graphs.shape, [B, N, N]);
+    const l = logits.arraySync() as number[][][];
+    const p = probs.arraySync() as number[][];
+    const g = graphs.arraySync() as number[][][];
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < N; i++) {
+        assert.equal(g[b][i][i], 0);
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          const e = edgeOf(j, i, N);
+          const expected = 1 / (1 + Math.exp(l[b][e][0] - l[b][e][1]));
+          assert.ok(Math.abs(p[b][e] - expected) < 1e-6, `P(edge ${e}) ${p[b][e]} vs softmax ${expected}`);
+          assert.equal(g[b][j][i], p[b][e], `graph[${b}][${j}][${i}] is edge ${e}`);
+        }
+      }
+    }
+    assert.throws(() => model.edgeLogits(tf.zeros([1, T - 1, N]) as tf.Tensor3D), /expects \[B, 16, 5\]/);
+    tf.dispose([logits, probs, graphs]);
+  });
+
+  it("is permutation equivariant: permuting the nodes permutes the edge logits", () => {
+    const pi = [3, 0, 4, 1, 2]; // original node i sits at position pi[i]
+    const inverse = pi.map((_, k) => pi.indexOf(k));
+    const permuted = tf.gather(enc, tf.tensor1d(inverse, "int32"), 2) as tf.Tensor3D; // permuted[:, :, pi[i]] = enc[:, :, i]
+    const l = model.edgeLogits(enc).arraySync() as number[][][];
+    const lp = model.edgeLogits(permuted).arraySync() as number[][][];
+    let spread = 0;
+    let moved = 0;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < N; i++) {
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          const e = edgeOf(j, i, N);
+          const ep = edgeOf(pi[j], pi[i], N);
+          for (let c = 0; c < 2; c++) {
+            const d = Math.abs(lp[b][ep][c] - l[b][e][c]);
+            assert.ok(d <= 1e-4 * Math.max(1, Math.abs(l[b][e][c])), `row ${b}, edge ${j} -> ${i}, logit ${c}: ${lp[b][ep][c]} vs ${l[b][e][c]}`);
+            spread = Math.max(spread, Math.abs(l[b][e][c] - l[b][0][c]));
+            moved = Math.max(moved, Math.abs(lp[b][e][c] - l[b][e][c]));
+          }
+        }
+      }
+    }
+    // Not vacuous: the logits differ across edges, and the permutation moves them.
+    assert.ok(spread > 1e-2, `logits barely vary over edges (${spread})`);
+    assert.ok(moved > 1e-2, `the permutation left the logits in place (${moved})`);
+    permuted.dispose();
+  });
+
+  it("reads each row on its own: a unit's logits do not depend on the rest of its batch", () => {
+    const all = model.edgeLogits(enc);
+    const alone = tf.tidy(() => model.edgeLogits(enc.slice([1, 0, 0], [1, T, N])));
+    const row = all.slice([1, 0, 0], [1, -1, -1]);
+    assertClose(alone, row, 1e-5, "row 1");
+    tf.dispose([all, alone, row]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. Decoder: teacher forcing, then its own predictions
+// ---------------------------------------------------------------------------------------------
+
+describe("CausalMMM decoder", () => {
+  const N = 4;
+  const T = 12;
+  const B = 2;
+  const T0 = 7; // forecast origin
+  const H = T - T0;
+  let model: CausalMMM;
+  let x: tf.Tensor3D;
+  let context: tf.Tensor2D;
+  let graph: tf.Tensor3D;
+  before(() => {
+    model = new CausalMMM({ nodes: N, target: 2, contextDim: 2, encoderSteps: T, encoderHidden: 8, hidden: 8, horizon: H, seed: 3 });
+    x = randn([B, T, N], 21) as tf.Tensor3D;
+    context = tf.tensor2d([[0.2, 0.9], [0.7, 0.1]]);
+    graph = tf.tidy(() => tf.sigmoid(randn([B, N, N], 22, 2)) as tf.Tensor3D);
+  });
+  after(() => {
+    tf.dispose([x, context, graph]);
+    model.dispose();
+  });
+
+  it("rolls out on its own predictions: the rollout equals a loop of one-step predictions fed back", () => {
+    const f = model.forecaster();
+    const inputs = { graph, context };
+    const history = x.slice([0, 0, 0], [B, T0, N]);
+    const roll = f.rollout(history, H, inputs);
+    assert.deepEqual(roll.shape, [B, H, N]);
+    // Manual loop: predict one step from the history, append the prediction, repeat.
+    let hist = history.clone();
+    const manual: tf.Tensor[] = [];
+    for (let k = 0; k < H; k++) {
+      const one = f.predictOneStep(hist, inputs);
+      const next = one.slice([0, hist.shape[1] - 1, 0], [B, 1, N]);
+      manual.push(next);
+      const grown = tf.concat([hist, next], 1) as tf.Tensor3D;
+      tf.dispose([hist, one]);
+      hist = grown;
+    }
+    const loop = tf.concat(manual, 1);
+    assertClose(roll, loop, 1e-5, "rollout vs fed-back loop");
+    // Teacher forcing on the true values after the origin gives different predictions, so the
+    // rollout really did not use them (the first rollout step is the last teacher-forced one).
+    const forced = f.predictOneStep(x, inputs).slice([0, T0 - 1, 0], [B, H, N]);
+    assertClose(roll.slice([0, 0, 0], [B, 1, N]), forced.slice([0, 0, 0], [B, 1, N]), 1e-6, "first rollout step");
+    const later = maxAbsDiff(roll.slice([0, 1, 0], [B, H - 1, N]).dataSync(), forced.slice([0, 1, 0], [B, H - 1, N]).dataSync());
+    assert.ok(later > 1e-3, `rollout equals teacher forcing after the origin (max diff ${later})`);
+    tf.dispose([history, roll, hist, loop, forced, ...manual]);
+  });
+
+  it("feeds supplied values where the feed mask is 1 and its own predictions where it is 0", () => {
+    const f = model.forecaster();
+    const history = x.slice([0, 0, 0], [B, T0, N]);
+    const future = x.slice([0, T0, 0], [B, H, N]);
+    const own = f.rollout(history, H, { graph, context });
+    const forced = f.predictOneStep(x, { graph, context }).slice([0, T0 - 1, 0], [B, H, N]);
+    // mask 1 everywhere: the true values are fed, which is teacher forcing
+    const all = f.rollout(history, H, { graph, context, feed: { values: future, mask: tf.ones([B, H, N]) } });
+    assertClose(all, forced, 1e-5, "feed everything");
+    // mask 0 everywhere: the plain rollout
+    const none = f.rollout(history, H, { graph, context, feed: { values: future, mask: tf.zeros([1, 1, N]) } });
+    assertClose(none, own, 1e-6, "feed nothing");
+    // node 0 fed, the others on their own predictions: a loop that replaces node 0 only
+    const mask = tf.tensor3d([[[1, 0, 0, 0]]]);
+    const some = f.rollout(history, H, { graph, context, feed: { values: future, mask } });
+    let hist = history.clone();
+    const manual: tf.Tensor[] = [];
+    for (let k = 0; k < H; k++) {
+      const one = f.predictOneStep(hist, { graph, context });
+      const next = one.slice([0, hist.shape[1] - 1, 0], [B, 1, N]);
+      manual.push(next);
+      const fed = tf.concat([future.slice([0, k, 0], [B, 1, 1]), next.slice([0, 0, 1], [B, 1, N - 1])], 2);
+      const grown = tf.concat([hist, fed], 1) as tf.Tensor3D;
+      tf.dispose([hist, one, fed]);
+      hist = grown;
+    }
+    const loop = tf.concat(manual, 1);
+    assertClose(some, loop, 1e-5, "feed node 0");
+    assert.ok(maxAbsDiff(some.dataSync(), own.dataSync()) > 1e-3 && maxAbsDiff(some.dataSync(), forced.dataSync()) > 1e-3);
+    tf.dispose([history, future, own, forced, all, none, mask, some, hist, loop, ...manual]);
+  });
+
+  it("the training objective rolls out after T - horizon: values after the origin only enter as targets", () => {
+    const enc = x; // the encoder keeps reading the original series
+    const terms = model.lossTerms({ x, enc, context });
+    // The objective's predictions, rebuilt: teacher forcing through T0 = T - horizon, then rollout.
+    const preds = tf.tidy(() => model.decode(x.slice([0, 0, 0], [B, T0, N]), model.edgeProbs(enc), T - 1, context));
+    const sqOf = (series: tf.Tensor3D) => tf.tidy(() => preds.sub(series.slice([0, 1, 0], [B, T - 1, N])).square());
+    const sq = sqOf(x);
+    const c = model.config;
+    assert.ok(Math.abs(terms.mse.dataSync()[0] - sq.mean().dataSync()[0]) <= 1e-5 * sq.mean().dataSync()[0]);
+    const nll = sq.sum().dataSync()[0] / (2 * c.nllVariance * B * N);
+    assert.ok(Math.abs(terms.nll.dataSync()[0] - nll) <= 1e-5 * nll, `nll ${terms.nll.dataSync()[0]} vs ${nll}`);
+    const total = terms.nll.dataSync()[0] + c.lambda * terms.kl.dataSync()[0];
+    assert.ok(Math.abs(terms.total.dataSync()[0] - total) <= 1e-5 * total);
+    // Other values after the origin: the same predictions, scored against the new targets.
+    const changed = tf.tidy(() => tf.concat([x.slice([0, 0, 0], [B, T0, N]), randn([B, H, N], 23, 3)], 1) as tf.Tensor3D);
+    const terms2 = model.lossTerms({ x: changed, enc, context });
+    const sq2 = sqOf(changed);
+    const mse2 = sq2.mean().dataSync()[0];
+    assert.ok(Math.abs(terms2.mse.dataSync()[0] - mse2) <= 1e-5 * mse2, `mse ${terms2.mse.dataSync()[0]} vs ${mse2}`);
+    // Not vacuous: teacher forcing through every step would have given another MSE.
+    const forced = tf.tidy(() => model.decode(changed, model.edgeProbs(enc), T - 1, context).sub(changed.slice([0, 1, 0], [B, T - 1, N])).square().mean().dataSync()[0]);
+    assert.ok(Math.abs(forced - mse2) > 1e-3 * mse2, `teacher forcing gives the same MSE (${forced} vs ${mse2})`);
+    tf.dispose([terms.total, terms.nll, terms.kl, terms.mse, terms2.total, terms2.nll, terms2.kl, terms2.mse, preds, sq, changed, sq2]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. A short training run
+// ---------------------------------------------------------------------------------------------
+
+describe("CausalMMM training on a tiny VAR-DAG panel", () => {
+  it("lowers the objective and raises the validation AUROC well above chance", async (t) => {
+    const seed = 9;
+    const panel = tinyPanel(seed);
+    const split = splitUnits(panel, { train: 0.75, validation: 0.25, test: 0, seed });
+    const modelConfig = { hidden: 16, encoderHidden: 16, seed };
+    // The same configuration and seed give the same initial weights as the trained model had.
+    const initial = modelFor(panel, modelConfig);
+    const truth = unitGraphs(panel);
+    const valTruth = split.validation.map((u) => truth[u]);
+    const auroc0 = scoreGraphs(learnedGraphs(initial, panel, split.validation), valTruth).mean.auroc;
+    const loss0 = objective(initial, panel, split.train);
+    const run = await trainCausalMMM(panel, split, { model: modelConfig, fit: { epochs: 4, learningRate: 1e-2, seed, label: null, workers: 1 }, batchSize: 4 });
+    assert.deepEqual(run.model.spec, initial.spec);
+    const loss1 = objective(run.model, panel, split.train);
+    const auroc1 = run.valScores.auroc;
+    const h = run.fit.history;
+    t.diagnostic(`AUROC ${auroc0.toFixed(3)} -> ${auroc1.toFixed(3)} (per epoch ${h.map((r) => r.val.auroc.toFixed(3)).join(" ")}); ` +
+      `objective ${loss0.total.toExponential(3)} -> ${loss1.total.toExponential(3)}, MSE ${loss0.mse.toFixed(3)} -> ${loss1.mse.toFixed(3)}; ${run.fit.seconds.toFixed(1)} s`);
+    assert.equal(run.fit.status, "completed");
+    assert.equal(h.length, 4);
+    // The bounds come from this setting run with seeds 1-20 (data, split, model and fit all seeded
+    // alike): the training MSE fell to 0.45-0.67 of its initial value, and the validation AUROC
+    // ended at 0.77-0.98, above its initial value (0.26-0.87) every time. Seed 9 here: 0.53 -> 0.91.
+    // the objective falls
+    assert.ok(loss1.total < 0.75 * loss0.total, `objective ${loss0.total} -> ${loss1.total}`);
+    assert.ok(loss1.mse < 0.75 * loss0.mse, `MSE ${loss0.mse} -> ${loss1.mse}`);
+    assert.ok(h[h.length - 1].train.total < h[0].train.total);
+    // graph recovery well above chance, and better than the untrained encoder's
+    assert.ok(auroc1 >= 0.7, `final validation AUROC ${auroc1}`);
+    assert.ok(auroc1 > auroc0, `AUROC did not rise: ${auroc0} -> ${auroc1}`);
+    // the experiment's record agrees with the model it returns (restoreBest is off)
+    assert.equal(h[h.length - 1].val.auroc, auroc1);
+    assert.equal(run.valGraphs.length, split.validation.length);
+    initial.dispose();
+    run.model.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 4. Checkpoints
+// ---------------------------------------------------------------------------------------------
+
+describe("CausalMMM checkpoints", () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("a saved and reloaded model predicts exactly as the original", async () => {
+    const panel = tinyPanel(3, 8, 30);
+    const units = Array.from({ length: panel.units }, (_, u) => u);
+    const a = modelFor(panel, { hidden: 8, encoderHidden: 8, horizon: 5, seed: 1 });
+    // a few Adam steps so that every parameter moved away from its initial value
+    await fit(a, { batches: (_e, rng) => shuffledUnitBatches(panel, units, 4, rng) }, { epochs: 1, learningRate: 1e-2, label: null });
+    const dir = join(tempDir("graph-mmm-causalmmm-"), "ckpt");
+    dirs.push(dir);
+    const meta: CheckpointMeta = { kind: a.kind, spec: a.spec, epoch: 1, state: { note: "test" } };
+    await saveCheckpoint(dir, a.params, [], meta);
+
+    const b = new CausalMMM({ ...(meta.spec as unknown as CausalMMMConfig), seed: 99 });
+    const batch = unitBatch(panel, units);
+    const predict = (m: CausalMMM) => tf.tidy(() => {
+      const x = x3(batch.x);
+      const history = x.slice([0, 0, 0], [-1, 20, -1]) as tf.Tensor3D;
+      const graph = m.graphMatrices(x);
+      return {
+        probs: m.edgeProbs(x).dataSync(),
+        rollout: m.forecaster().rollout(history, 10, { graph }).dataSync(),
+        loss: m.lossTerms({ x, enc: x }, 1234).total.dataSync()[0],
+      };
+    });
+    const pa = predict(a);
+    const p0 = predict(b);
+    assert.ok(maxAbsDiff(p0.probs, pa.probs) > 1e-4 && maxAbsDiff(p0.rollout, pa.rollout) > 1e-4, "models of different seeds should differ before loading");
+    const loaded = loadCheckpoint(dir, b.params);
+    assert.deepEqual(loaded.meta, meta);
+    assert.equal(loaded.optimizerWeights.length, 0);
+    const pb = predict(b);
+    assert.deepEqual(pb.probs, pa.probs);
+    assert.deepEqual(pb.rollout, pa.rollout);
+    assert.equal(pb.loss, pa.loss);
+    for (const name of a.params.names()) assert.deepEqual(b.params.get(name).dataSync(), a.params.get(name).dataSync(), name);
+    // A model of another size refuses the checkpoint and names the parameter.
+    const other = new CausalMMM({ ...(meta.spec as unknown as CausalMMMConfig), hidden: 4 });
+    assert.throws(() => loadCheckpoint(dir, other.params), /parameter "dec\.[^"]+": checkpoint shape \[8,8\] differs from the model's \[4,4\]/);
+    assert.throws(() => loadCheckpoint(join(dir, "missing"), b.params), /no checkpoint in/);
+    for (const m of [a, b, other]) m.dispose();
+  });
+});
