@@ -11,6 +11,7 @@ export * from "./rng";
 export * from "./graph";
 export * from "./notebook";
 export * from "./progress";
+export * from "./tables";
 export * as plot from "./plot";
 export * as diagnostics from "./diagnostics";
 export * as models from "./models";

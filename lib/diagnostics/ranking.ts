@@ -238,3 +238,50 @@ export function snapTies(values: readonly number[], tolerance: number): number[]
   }
   return out;
 }
+
+/** Precision, recall and F1 of a 0/1 support against the truth (off-diagonal pairs), and its size. */
+export interface SupportScore {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Selected edges. */
+  edges: number;
+  /** True edges. */
+  trueEdges: number;
+  /** Structural Hamming distance: pairs that differ. */
+  shd: number;
+}
+
+/**
+ * Scores 0/1 supports (one per unit, or one shared) against true graphs; the mean over units.
+ * Precision is NaN for an empty support and recall NaN for an empty truth.
+ */
+export function scoreSupport(support: Graph | readonly Graph[], truth: Graph | readonly Graph[]): SupportScore {
+  const many = (g: Graph | readonly Graph[]): g is readonly Graph[] => Array.isArray(g[0]?.[0]);
+  const sup = many(support) ? support : [support];
+  const tru = many(truth) ? truth : [truth];
+  const units = Math.max(sup.length, tru.length);
+  if ((sup.length !== 1 && sup.length !== units) || (tru.length !== 1 && tru.length !== units)) throw new Error(`scoreSupport: ${sup.length} supports for ${tru.length} true graphs`);
+  const per = Array.from({ length: units }, (_, u) => {
+    const s = sup[sup.length === 1 ? 0 : u];
+    const t = tru[tru.length === 1 ? 0 : u];
+    if (s.length !== t.length) throw new Error(`scoreSupport: unit ${u}: a ${s.length}-node support against a ${t.length}-node truth`);
+    let tp = 0, fp = 0, fn = 0;
+    s.forEach((row, j) => row.forEach((v, i) => {
+      if (i === j) return;
+      const pred = v > 0.5, real = t[j][i] > 0.5;
+      if (pred && real) tp++;
+      else if (pred) fp++;
+      else if (real) fn++;
+    }));
+    const precision = tp + fp > 0 ? tp / (tp + fp) : NaN;
+    const recall = tp + fn > 0 ? tp / (tp + fn) : NaN;
+    const f1 = tp > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    return { precision, recall, f1, edges: tp + fp, trueEdges: tp + fn, shd: fp + fn };
+  });
+  const mean = (k: keyof SupportScore) => {
+    const v = per.map((p) => p[k]).filter(Number.isFinite);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+  };
+  return { precision: mean("precision"), recall: mean("recall"), f1: mean("f1"), edges: mean("edges"), trueEdges: mean("trueEdges"), shd: mean("shd") };
+}

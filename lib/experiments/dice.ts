@@ -15,7 +15,7 @@
  *   with the graph each decoder was trained with.
  */
 import { type Panel, type TimeSplit, applyScaler, fitScaler, splitTime, targetIndex } from "../data/panel";
-import { type ArCigScores, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
+import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
 import type { Forecaster } from "../diagnostics/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { type MeanRanking, scoreGraphs, unitGraphs } from "../diagnostics/ranking";
@@ -238,6 +238,8 @@ export interface DecoderEvaluation {
   mse: MseResult;
   /** MSE@7 of the target and of all nodes. */
   mse7: { target: number; allNodes: number };
+  /** The influence matrices themselves (mean and per unit). */
+  influence: { cig: InfluenceMatrix; direct?: InfluenceMatrix; total?: InfluenceMatrix };
   cig: InfluenceScore | null;
   arCig: ArCigScores | null;
   /** Headline nAUPRCs (NaN without a truth). */
@@ -265,6 +267,7 @@ export function evaluateDecoder(run: DecoderRun, tp: TimePanel, config: Partial<
     name: run.name,
     mse,
     mse7: { target: m7.target, allNodes: m7.allNodes },
+    influence: { cig: cigM, direct: ar.direct, total: ar.total },
     cig: cigScore,
     arCig: arScores,
     nauprc: {
@@ -311,6 +314,11 @@ export interface BypassSeedResult {
   stage1: { auroc: number; nauprc: number; selection: SupportSelection<ValidationEvidence>; seconds: number };
   rows: BypassRow[];
   evaluations: DecoderEvaluation[];
+  /**
+   * Frozen swap of the DICE-hard decoder (when it ran): evaluated with its learned support and
+   * with the oracle graph, nothing retrained (STUDY.md claim 3).
+   */
+  swap: { learned: DecoderEvaluation; oracle: DecoderEvaluation } | null;
 }
 
 /**
@@ -323,10 +331,11 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
   const decoders = config.decoders ?? BYPASS_DECODERS;
   const needsStage1 = decoders.some((d) => d === "dice-hard" || d === "dice-soft");
   const N = tp.panel.nodes;
+  const stage1Fit = { ...STAGE1_DEFAULTS.fit, ...config.stage1?.fit };
   let stage1: BypassSeedResult["stage1"] = { auroc: NaN, nauprc: NaN, selection: { method: "validation", graphs: [], evidence: { candidates: [], chosen: { threshold: NaN, edges: NaN, score: NaN }, tolerance: 0 } }, seconds: 0 };
   let s1: Stage1Run | undefined;
   if (needsStage1) {
-    s1 = await trainStage1(tp, { ...config.stage1, model: { ...config.stage1?.model, seed }, fit: { ...STAGE1_DEFAULTS.fit, ...config.stage1?.fit, seed, label: `DICE Stage 1 (seed ${seed})` } });
+    s1 = await trainStage1(tp, { ...config.stage1, model: { ...config.stage1?.model, seed }, fit: { ...stage1Fit, seed, label: stage1Fit.label === null ? null : `DICE Stage 1 (seed ${seed})` } });
     const selection = selectSupportByValidation(s1, tp);
     stage1 = { auroc: s1.scores?.auroc ?? NaN, nauprc: s1.scores?.nauprc ?? NaN, selection, seconds: s1.fit.seconds };
   }
@@ -342,9 +351,11 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
   };
   const rows: BypassRow[] = [];
   const evaluations: DecoderEvaluation[] = [];
+  let swap: BypassSeedResult["swap"] = null;
   for (const d of decoders) {
     const run = await train(d);
     const ev = evaluateDecoder(run, tp, config.evaluation);
+    if (d === "dice-hard") swap = { learned: ev, oracle: evaluateDecoder({ ...run, name: "dice-hard with the oracle graph", graphs: tp.truth }, tp, config.evaluation) };
     run.model.dispose();
     evaluations.push(ev);
     rows.push({
@@ -360,7 +371,7 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
     });
   }
   s1?.model.dispose();
-  return { seed, stage1, rows, evaluations };
+  return { seed, stage1, rows, evaluations, swap };
 }
 
 /** The bypass benchmark over seeds (progress per seed). */
@@ -373,4 +384,82 @@ export async function bypassBenchmark(tp: TimePanel, config: Partial<BypassConfi
     progress.update(k + 1, { seed });
   }
   return out;
+}
+
+/** The bypass table's numbers over seeds: decoder -> metric -> values (for `meanSdTable`). */
+export function bypassValues(results: readonly BypassSeedResult[]): Record<string, Record<string, number[]>> {
+  const out: Record<string, Record<string, number[]>> = {};
+  for (const r of results) {
+    for (const row of r.rows) {
+      const m = (out[row.decoder] ??= { "MSE@7 target": [], "MSE@7 all": [], "AR-CIG direct nAUPRC": [], "AR-CIG total nAUPRC": [], "CIG nAUPRC": [] });
+      m["MSE@7 target"].push(row.mse7Target);
+      m["MSE@7 all"].push(row.mse7All);
+      m["AR-CIG direct nAUPRC"].push(row.nauprcDirect);
+      m["AR-CIG total nAUPRC"].push(row.nauprcTotal);
+      m["CIG nAUPRC"].push(row.nauprcCig);
+    }
+  }
+  return out;
+}
+
+/** One measured check of a claim: the value, the bound it is held to, and whether it holds. */
+export interface ClaimCheck {
+  what: string;
+  value: number;
+  bound: string;
+  holds: boolean;
+}
+
+const avg = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/**
+ * STUDY.md claim 1 on the bypass results (means over seeds): no-graph and full-graph MSE@7 of
+ * the target within 10% of the oracle decoder's, their direct AR-CIG nAUPRC <= 0.1, the
+ * oracle's >= 0.7; and claim 3 from the frozen swap: the DICE-hard decoder's direct AR-CIG
+ * nAUPRC with the oracle graph against its learned support.
+ */
+export function bypassClaims(results: readonly BypassSeedResult[]): { claim1: ClaimCheck[]; claim3: ClaimCheck[] } {
+  const v = bypassValues(results);
+  const mean = (d: string, k: string) => (v[d] ? avg(v[d][k]) : NaN);
+  const oracleMse = mean("oracle", "MSE@7 target");
+  const claim1: ClaimCheck[] = [];
+  for (const d of ["no-graph", "full-graph"]) {
+    if (!v[d] || !v.oracle) continue;
+    const ratio = mean(d, "MSE@7 target") / oracleMse;
+    claim1.push({ what: `${d} MSE@7 / oracle MSE@7`, value: ratio, bound: "<= 1.10", holds: ratio <= 1.1 });
+    const n = mean(d, "AR-CIG direct nAUPRC");
+    claim1.push({ what: `${d} direct AR-CIG nAUPRC`, value: n, bound: "<= 0.10", holds: n <= 0.1 });
+  }
+  if (v.oracle) {
+    const n = mean("oracle", "AR-CIG direct nAUPRC");
+    claim1.push({ what: "oracle direct AR-CIG nAUPRC", value: n, bound: ">= 0.70", holds: n >= 0.7 });
+  }
+  const swaps = results.map((r) => r.swap).filter((s): s is NonNullable<BypassSeedResult["swap"]> => s !== null);
+  const claim3: ClaimCheck[] = [];
+  if (swaps.length > 0) {
+    const withOracle = avg(swaps.map((s) => s.oracle.nauprc.direct));
+    const withLearned = avg(swaps.map((s) => s.learned.nauprc.direct));
+    claim3.push({ what: "DICE-hard decoder with the oracle graph: direct AR-CIG nAUPRC", value: withOracle, bound: ">= 0.70", holds: withOracle >= 0.7 });
+    claim3.push({ what: "DICE-hard decoder with its learned support: direct AR-CIG nAUPRC", value: withLearned, bound: "well below the oracle's (gap >= 0.2)", holds: withOracle - withLearned >= 0.2 });
+  }
+  return { claim1, claim3 };
+}
+
+/**
+ * An evaluation's influence matrix averaged over some of its units and divided by its largest
+ * off-diagonal value (all zeros stay zeros), for heatmaps. kind: "cig", "direct" or "total".
+ */
+export function normalisedInfluence(ev: DecoderEvaluation, kind: "cig" | "direct" | "total", units?: readonly number[]): Graph {
+  const m = kind === "cig" ? ev.influence.cig : ev.influence[kind];
+  if (!m) throw new Error(`normalisedInfluence: ${ev.name} has no ${kind} influence`);
+  const rows = units ? units.map((u) => {
+    const k = m.units.indexOf(u);
+    if (k < 0) throw new Error(`normalisedInfluence: unit ${u} was not evaluated`);
+    return m.perUnit[k];
+  }) : m.perUnit;
+  const N = rows[0].length;
+  const mean = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => rows.reduce((s, r) => s + r[j][i], 0) / rows.length));
+  let max = 0;
+  mean.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
+  return mean.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
 }
