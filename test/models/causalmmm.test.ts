@@ -352,8 +352,9 @@ describe("CausalMMM checkpoints", () => {
     const a = modelFor(panel, { hidden: 8, encoderHidden: 8, horizon: 5, seed: 1 });
     // a few Adam steps so that every parameter moved away from its initial value
     await fit(a, { batches: (_e, rng) => shuffledUnitBatches(panel, units, 4, rng) }, { epochs: 1, learningRate: 1e-2, label: null });
-    const dir = join(tempDir("graph-mmm-causalmmm-"), "ckpt");
-    dirs.push(dir);
+    const parent = tempDir("graph-mmm-causalmmm-");
+    dirs.push(parent);
+    const dir = join(parent, "ckpt");
     const meta: CheckpointMeta = { kind: a.kind, spec: a.spec, epoch: 1, state: { note: "test" } };
     await saveCheckpoint(dir, a.params, [], meta);
 
