@@ -14,19 +14,20 @@
  *   on the test window: MSE@M (target and all nodes), CIG, direct and total AR-CIG (H = 7),
  *   with the graph each decoder was trained with.
  */
-import { type Panel, type TimeSplit, applyScaler, fitScaler, splitTime, targetIndex } from "../data/panel";
+import { type Panel, type TimeSplit, applyScaler, fitScaler, sliceSteps, splitTime, targetIndex } from "../data/panel";
 import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
 import type { Forecaster } from "../diagnostics/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
-import { type MeanRanking, scoreGraphs, unitGraphs } from "../diagnostics/ranking";
+import { type MeanRanking, type SupportScore, scoreGraphs, scoreSupport, unitGraphs } from "../diagnostics/ranking";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { DiceStage1, type DiceStage1Config } from "../models/dice-stage1";
 import { GraphSafeDecoder, type GraphSafeConfig, JointGruDecoder, type JointGruConfig } from "../models/graph-safe";
-import { type SupportSelection, type ValidationEvidence, selectByValidation } from "../models/support";
+import { type SupportSelection, type ValidationEvidence, selectByStability, selectByValidation, selectTopK } from "../models/support";
 import { tf } from "../tf";
 import { graphExtras, shuffledUnitBatches, shuffledWindowBatches, unitSeries, windowBatch } from "../train/batches";
 import { type FitConfig, type FitResult, fit } from "../train/fit";
 import { Progress } from "../progress";
+import { type CausalMMMExperimentConfig, type CausalMMMRun, trainCausalMMM } from "./causalmmm";
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -462,4 +463,46 @@ export function normalisedInfluence(ev: DecoderEvaluation, kind: "cig" | "direct
   let max = 0;
   mean.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
   return mean.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1 against CausalMMM on the same data
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * CausalMMM on the same footing as DICE Stage 1: trained on every unit's training window (the
+ * standardised panel cut to it) and scored on the same units' graphs after every epoch
+ * (transductive graph recovery: the truth is never used in training).
+ */
+export async function trainCausalMMMOnTrainingWindow(tp: TimePanel, config: Partial<CausalMMMExperimentConfig> = {}): Promise<CausalMMMRun> {
+  const cut = sliceSteps(tp.panel, tp.split.train.from, tp.split.train.to);
+  const units = allUnits(cut);
+  return trainCausalMMM(cut, { train: units, validation: units, test: [], config: { train: 1, validation: 0, test: 0, seed: 0, shuffle: false } }, config);
+}
+
+/** Stage 1 support selections compared on one set of runs (one per seed). */
+export interface SupportComparison {
+  name: string;
+  selection: SupportSelection;
+  score: SupportScore;
+}
+
+/**
+ * The three support selections of STUDY.md on Stage 1 runs over seeds: the validation-MSE
+ * threshold and top-k (k = the prior density x N(N-1)) of each run, scored and averaged over
+ * runs; stability selection across the runs (one support).
+ */
+export function compareSupportSelections(runs: readonly Stage1Run[], tp: TimePanel, config: { frequencyCut?: number } = {}): { perRun: SupportComparison[][]; stability: SupportComparison } {
+  if (!tp.truth) throw new Error("compareSupportSelections: needs true graphs");
+  const truth = tp.truth;
+  const perRun = runs.map((r) => {
+    const validation = selectSupportByValidation(r, tp);
+    const topK = selectTopK(r.probs, { density: r.model.config.priorDensity });
+    return [
+      { name: "validation-MSE threshold", selection: validation as SupportSelection, score: scoreSupport(validation.graphs, truth) },
+      { name: `top-k (k = ${topK.evidence.k})`, selection: topK as SupportSelection, score: scoreSupport(topK.graphs, truth) },
+    ];
+  });
+  const stable = selectByStability(runs.map((r) => r.probs), { frequencyCut: config.frequencyCut ?? 0.6 });
+  return { perRun, stability: { name: `stability (${runs.length} seeds)`, selection: stable, score: scoreSupport(stable.graphs, truth) } };
 }
