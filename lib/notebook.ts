@@ -52,3 +52,11 @@ export class LiveDisplay {
     return true;
   }
 }
+
+/**
+ * Shows Markdown as a cell output (e.g. a conclusion written from the run's own numbers, so
+ * that the prose is right at every scale); prints it as plain text outside a notebook.
+ */
+export function markdown(text: string): void {
+  if (!publish({ "text/markdown": text, "text/plain": text })) process.stdout.write(`${text}\n`);
+}
