@@ -21,6 +21,7 @@
  *
  * Shapes: B units, T steps, N nodes, E = N(N-1) edges, L lags.
  */
+import type { NodeRole } from "../data/panel";
 import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/forecaster";
 import { Rng } from "../rng";
 import { tf } from "../tf";
@@ -51,6 +52,12 @@ export interface DiceStage1Config {
    * edges common to the panel are learned directly, the encoder learns how units differ.
    */
   edgeBias: boolean;
+  /**
+   * MMM role constraints (ours, beyond the paper): with the node roles given, edges into a
+   * channel (media spend is set by the advertiser, not caused by other nodes) and out of the
+   * target are ruled out before training: their probability is 0. null: no constraint.
+   */
+  roles: NodeRole[] | null;
   seed: number;
 }
 
@@ -63,6 +70,7 @@ export const DICE_STAGE1_DEFAULTS: Omit<DiceStage1Config, "nodes" | "encoderStep
   priorDensity: 0.2,
   nllVariance: 0.5,
   edgeBias: true,
+  roles: null,
   seed: 0,
 };
 
@@ -81,6 +89,8 @@ export class DiceStage1 implements Trainable {
   private readonly gain: tf.Variable; // [N]
   private readonly g: { w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
   private readonly edgeBias?: tf.Variable; // [E]
+  /** [E, 2]: 0 for allowed edges, a large negative edge logit for ruled-out ones. */
+  private readonly ruledOut?: tf.Tensor2D;
 
   constructor(config: DiceStage1Input) {
     this.config = { ...DICE_STAGE1_DEFAULTS, ...config };
@@ -101,6 +111,12 @@ export class DiceStage1 implements Trainable {
     this.gain = P.constant("dec.gain", [N], 1);
     this.g = { w1: P.xavier("dec.g.w1", L, c.edgeHidden), b1: P.constant("dec.g.b1", [c.edgeHidden], 0), w2: P.xavier("dec.g.w2", c.edgeHidden, 1), b2: P.constant("dec.g.b2", [1], 0) };
     if (c.edgeBias) this.edgeBias = P.constant("enc.edgeBias", [this.edges.count], 0);
+    if (c.roles) {
+      const roles = c.roles;
+      if (roles.length !== N) throw new Error(`DICE Stage 1: ${roles.length} roles for ${N} nodes`);
+      const off = Array.from(this.edges.send, (j, e) => (roles[this.edges.recv[e]] === "channel" || roles[j] === "target" ? -1e4 : 0));
+      this.ruledOut = tf.tidy(() => tf.stack([tf.zeros([off.length]), tf.tensor1d(off)], 1) as tf.Tensor2D);
+    }
   }
 
   get spec(): Record<string, unknown> {
@@ -140,9 +156,10 @@ export class DiceStage1 implements Trainable {
   /** Edge logits (no-edge, edge): the encoder's plus the shared edge bias. enc: [B, T, N] -> [B, E, 2]. */
   edgeLogits(enc: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      const logits = this.encoder.logits(enc);
-      if (!this.edgeBias) return logits;
-      return logits.add(tf.stack([tf.zerosLike(this.edgeBias), this.edgeBias], 1)) as tf.Tensor3D;
+      let logits: tf.Tensor3D = this.encoder.logits(enc);
+      if (this.edgeBias) logits = logits.add(tf.stack([tf.zerosLike(this.edgeBias), this.edgeBias], 1));
+      if (this.ruledOut) logits = logits.add(this.ruledOut);
+      return logits;
     });
   }
 
@@ -242,6 +259,7 @@ export class DiceStage1 implements Trainable {
     this.encoder.dispose();
     this.logPrior.dispose();
     this.placement.dispose();
+    this.ruledOut?.dispose();
   }
 }
 
