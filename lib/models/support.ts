@@ -92,7 +92,7 @@ export function selectByValidation(
     return { threshold, edges: countEdges(graphs), score: s };
   });
   const best = Math.min(...candidates.map((c) => c.score));
-  const chosen = [...candidates].reverse().find((c) => c.score <= best * (1 + tolerance) + 1e-12)!;
+  const chosen = [...candidates].reverse().find((c) => c.score <= best + Math.abs(best) * tolerance + 1e-12)!;
   return { method: "validation", graphs: probs.map((g) => thresholdGraph(g, chosen.threshold)), evidence: { candidates, chosen, tolerance } };
 }
 
