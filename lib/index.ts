@@ -17,4 +17,5 @@ export * as diagnostics from "./diagnostics";
 export * as models from "./models";
 export * as train from "./train";
 export * as experiments from "./experiments";
+export * as runner from "./runner";
 export * from "./data/panel";

@@ -78,6 +78,7 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
         JUPYTER_PATH: env.jupyterPath,
         PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
         STUDY_SCALE: opts.scale,
+        STUDY_NOTEBOOK: basename(path),
         STUDY_FIGURES_DIR: opts.figuresDir ?? figuresDir(opts.scale),
         PYDEVD_DISABLE_FILE_VALIDATION: "1",
       },

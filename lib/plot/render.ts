@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { writeSidecar } from "../outputs";
 import { REPO_ROOT, figuresDir } from "../study";
 import { plotlyBundle } from "./bundle";
 import type { Figure } from "./figure";
@@ -108,10 +109,15 @@ export async function renderFigure(fig: Figure): Promise<RenderedFigure> {
 export interface ExportedFigure {
   png: string;
   svg: string;
+  /** `<name>.figure.json`: caption and notebook, for the figures index. */
+  sidecar: string;
   rendered: RenderedFigure;
 }
 
-/** Renders and writes `<dir>/<name>.png` and `.svg` (atomically); `dir` defaults to the scale's figures folder. */
+/**
+ * Renders and writes `<dir>/<name>.png` and `.svg` (atomically), and the sidecar
+ * `<name>.figure.json` (caption, notebook); `dir` defaults to the scale's figures folder.
+ */
 export async function exportFigure(fig: Figure, dir: string = figuresDir()): Promise<ExportedFigure> {
   const rendered = await renderFigure(fig);
   mkdirSync(dir, { recursive: true });
@@ -124,7 +130,8 @@ export async function exportFigure(fig: Figure, dir: string = figuresDir()): Pro
   const svg = join(dir, `${fig.name}.svg`);
   write(png, rendered.png);
   write(svg, rendered.svg);
-  return { png, svg, rendered };
+  const sidecar = writeSidecar(dir, "figure", fig.name, fig.caption);
+  return { png, svg, sidecar, rendered };
 }
 
 /** Width and height of a PNG, read from its IHDR chunk. */
