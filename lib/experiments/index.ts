@@ -1,3 +1,5 @@
 /** Experiments: data + model + training + diagnostics wired together for the notebooks. */
 export * from "./causalmmm";
 export * from "./dice";
+export * from "./swap";
+export * from "./jobs";
