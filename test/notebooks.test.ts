@@ -45,7 +45,33 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     assert.match(text, /sparse target at paper size \(R = 100, d = 8, T = 200\): generated in \d+ ms/);
     assert.deepEqual(figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]), ["01-series", "01-flights", "01-saturation", "01-graphs", "01-external", "01-external-graphs"]);
   },
+  "03-dice.ipynb": (outs) => {
+    const text = streamText(outs);
+    assert.match(text, /\|DICE Stage 1\|0\.\d{3} \+\/- 0\.\d{3}\|/, "the graph-recovery table has Stage 1 over seeds");
+    assert.match(text, /\|CausalMMM\|0\.\d{3}/);
+    assert.match(text, /\|stability \(\d+ seeds\)\|/, "the three support selections are compared");
+    assert.match(text, /dice-hard: MSE@7 target \d\.\d{4}/);
+    assert.deepEqual(names(outs), ["03-stage1-auroc", "03-causalmmm-auroc", "03-stage1-graphs", "03-threshold-mse", "03-stage2-training"]);
+  },
+  "04-bypass.ipynb": (outs) => {
+    const text = streamText(outs);
+    for (const d of ["no-graph", "full-graph", "high-capacity", "oracle", "dice-hard", "dice-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d\\.\\d{3} \\+/- `), `the table has a ${d} row`);
+    // the no-graph decoder has no cross-node path: its influence nAUPRC is exactly 0 in every column
+    assert.match(text, /\|no-graph\|[^|]+\|[^|]+\|0\.000 \+\/- 0\.000\|0\.000 \+\/- 0\.000\|0\.000 \+\/- 0\.000\|/);
+    assert.match(markdownText(outs), /\*\*Claim 1 (holds|holds in part|does not hold)\*\*/);
+    assert.match(markdownText(outs), /\*\*Claim 3 (holds|holds in part|does not hold)\*\*/);
+    assert.deepEqual(names(outs), ["04-bypass-scatter", "04-bypass-influence"]);
+  },
+  "05-graph-swap.ipynb": (outs) => {
+    const text = streamText(outs);
+    for (const g of ["learned", "oracle", "empty", "full", "top-k", "stability", "roles", "rewired \\(null\\)"]) assert.match(text, new RegExp(`\\|${g}\\|`), `the swap table has ${g}`);
+    assert.match(markdownText(outs), /\*\*Claim 5 (holds|does not hold)\*\*/);
+    assert.deepEqual(names(outs), ["05-swap-null", "05-selections"]);
+  },
 };
+
+const names = (outs: Output[]) => figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]);
+const markdownText = (outs: Output[]) => outs.map((o) => joined(o.data?.["text/markdown"])).join("\n");
 
 describe("notebooks at smoke scale", () => {
   const outDir = mkdtempSync(join(tmpdir(), "graph-mmm-nb-"));
