@@ -32,6 +32,7 @@ import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
 import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
 import { ParamStore, dense, hillHead, matMul2d } from "./params";
+import { runRecurrent } from "./recurrent";
 
 export interface CausalMMMConfig {
   /** Number of nodes N. */
@@ -241,36 +242,15 @@ export class CausalMMM implements Trainable {
    */
   decode(x: tf.Tensor3D, z: tf.Tensor2D, steps: number, context?: tf.Tensor2D, feed?: RolloutFeed): tf.Tensor3D {
     return tf.tidy(() => {
-      const [B, T0, N] = x.shape;
+      const [B, , N] = x.shape;
       if (N !== this.config.nodes) throw new Error(`CausalMMM decoder expects ${this.config.nodes} nodes, got ${N}`);
       const sat = this.saturation(B, context);
       const zt = z.transpose().reshape([this.edges.count, B, 1]) as tf.Tensor3D;
-      let hidden = tf.zeros([N, B, this.config.hidden]) as tf.Tensor3D;
-      const inputs = T0 > 0 ? tf.unstack(x.transpose([1, 2, 0]), 0) : []; // T0 x [N, B]
-      const preds: tf.Tensor2D[] = [];
-      for (let s = 0; s < steps; s++) {
-        // one scope per step: only the prediction and the new state outlive it (the gradient
-        // tape keeps its own references), so memory grows with the state, not with every
-        // intermediate of every step
-        const out = tf.tidy(() => {
-          let input: tf.Tensor2D;
-          if (s < T0) input = inputs[s] as tf.Tensor2D;
-          else {
-            input = preds[s - 1];
-            if (feed) {
-              const k = s - T0; // rollout step whose prediction is replaced
-              const v = feed.values.slice([0, k, 0], [B, 1, N]).reshape([B, N]).transpose();
-              const m = (feed.mask.shape[1] === 1 ? feed.mask.reshape([-1, N]) : feed.mask.slice([0, k, 0], [-1, 1, N]).reshape([-1, N])).transpose();
-              input = m.mul(v).add(tf.sub(1, m).mul(input)) as tf.Tensor2D;
-            }
-          }
-          return this.step(input, hidden, zt, sat);
-        });
-        hidden.dispose();
-        hidden = out.hidden;
-        preds.push(out.pred);
-      }
-      return tf.stack(preds, 0).transpose([2, 0, 1]) as tf.Tensor3D; // [S, N, B] -> [B, S, N]
+      // the step runs node-major ([N, B]); the recurrent core hands it [B, N] inputs
+      return runRecurrent(x, steps, tf.zeros([N, B, this.config.hidden]) as tf.Tensor3D, (input, hidden) => {
+        const out = this.step(input.transpose() as tf.Tensor2D, hidden, zt, sat);
+        return { pred: out.pred.transpose() as tf.Tensor2D, state: out.hidden };
+      }, feed);
     });
   }
 

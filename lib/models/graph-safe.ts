@@ -34,6 +34,7 @@ import { Rng } from "../rng";
 import { tf } from "../tf";
 import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
 import { ParamStore, dense, type GruWeights, gruUpdate, gruWeights, hillHead, matMulBatched } from "./params";
+import { runRecurrent } from "./recurrent";
 
 /** Settings both decoders share. */
 export interface DecoderConfig {
@@ -90,47 +91,6 @@ function batchTensors(batch: ArrayBatch): { x: tf.Tensor3D; context?: tf.Tensor2
   const context = batch.context ? tf.tensor2d(batch.context.data, batch.context.shape as [number, number]) : undefined;
   const graph = batch.graph ? tf.tensor3d(batch.graph.data, batch.graph.shape as [number, number, number]) : undefined;
   return { x, context, graph };
-}
-
-/**
- * The recurrent core both decoders share: teacher forcing over x's steps, then rollout. The
- * step function maps (input [B, N], state) to (prediction [B, N], new state).
- * x: [B, T0, N] -> `steps` predictions [B, steps, N]; prediction s is of step s + 1.
- */
-function runRecurrent<S extends tf.Tensor>(
-  x: tf.Tensor3D,
-  steps: number,
-  init: S,
-  step: (input: tf.Tensor2D, state: S) => { pred: tf.Tensor2D; state: S },
-  feed?: RolloutFeed,
-): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [B, T0, N] = x.shape;
-    const inputs = T0 > 0 ? tf.unstack(x, 1) : []; // T0 x [B, N]
-    let state = init;
-    const preds: tf.Tensor2D[] = [];
-    for (let s = 0; s < steps; s++) {
-      // one scope per step: only the prediction and the new state outlive it
-      const out = tf.tidy(() => {
-        let input: tf.Tensor2D;
-        if (s < T0) input = inputs[s] as tf.Tensor2D;
-        else {
-          input = preds[s - 1];
-          if (feed) {
-            const k = s - T0;
-            const v = feed.values.slice([0, k, 0], [B, 1, N]).reshape([B, N]);
-            const m = (feed.mask.shape[1] === 1 ? feed.mask : feed.mask.slice([0, k, 0], [-1, 1, N])).reshape([-1, N]);
-            input = m.mul(v).add(tf.sub(1, m).mul(input)) as tf.Tensor2D;
-          }
-        }
-        return step(input, state);
-      });
-      if (s > 0) state.dispose();
-      state = out.state;
-      preds.push(out.pred);
-    }
-    return tf.stack(preds, 1) as tf.Tensor3D;
-  });
 }
 
 /** Teacher forcing through W - horizon steps, rollout to the end; MSE over the W - 1 predictions. */

@@ -8,8 +8,8 @@ import { generateVarDag } from "../../lib/data/simulate";
 import { scoreGraphs, unitGraphs } from "../../lib/diagnostics/ranking";
 import { learnedGraphs, trainCausalMMM } from "../../lib/experiments/causalmmm";
 import { CausalMMM, type CausalMMMConfig } from "../../lib/models/causalmmm";
-import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
+import { assertClose, edgeOf, maxAbsDiff, randn } from "./helpers";
 import { shuffledUnitBatches, unitBatch } from "../../lib/train/batches";
 import { type CheckpointMeta, loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
 import { fit } from "../../lib/train/fit";
@@ -18,34 +18,6 @@ import { tempDir } from "../data/helpers";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/** A seeded standard-normal tensor. */
-function randn(shape: number[], seed: number, scale = 1): tf.Tensor {
-  return tf.tensor(new Rng(seed).normals(shape.reduce((a, b) => a * b, 1), scale), shape);
-}
-
-/** Edge index of j -> i in the receiver-major order of lib/models/edges.ts. */
-function edgeOf(j: number, i: number, N: number): number {
-  return i * (N - 1) + (j < i ? j : j - 1);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, "lengths differ");
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
-
-/** |a - b| <= tol * max(1, |b|) elementwise. */
-function assertClose(a: tf.Tensor, b: tf.Tensor, tol: number, what: string): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes`);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  for (let k = 0; k < y.length; k++) {
-    const d = Math.abs(x[k] - y[k]);
-    assert.ok(Number.isFinite(x[k]) && d <= tol * Math.max(1, Math.abs(y[k])), `${what}[${k}]: ${x[k]} vs ${y[k]} (diff ${d})`);
-  }
-}
 
 function x3(batch: { data: Float32Array; shape: number[] }): tf.Tensor3D {
   return tf.tensor3d(batch.data, batch.shape as [number, number, number]);

@@ -2,37 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
 import { DiceStage1, rolloutFromWindows } from "../../lib/models/dice-stage1";
-import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
+import { edgeOf, maxAbsDiff, randn, assertCloseArrays as assertClose } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-function randn(shape: number[], seed: number, scale = 1): tf.Tensor {
-  return tf.tensor(new Rng(seed).normals(shape.reduce((a, b) => a * b, 1), scale), shape);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, "lengths differ");
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
-
-/** |a - b| <= tol * max(1, |b|) elementwise. */
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: lengths`);
-  for (let k = 0; k < b.length; k++) {
-    const d = Math.abs(a[k] - b[k]);
-    assert.ok(Number.isFinite(a[k]) && d <= tol * Math.max(1, Math.abs(b[k])), `${what}[${k}]: ${a[k]} vs ${b[k]} (diff ${d})`);
-  }
-}
-
-/** Edge index of j -> i in the receiver-major order of lib/models/edges.ts. */
-function edgeOf(j: number, i: number, N: number): number {
-  return i * (N - 1) + (j < i ? j : j - 1);
-}
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 

@@ -6,6 +6,7 @@ import { type Graph, emptyGraph, fullGraph } from "../../lib/graph";
 import { GraphSafeDecoder, JointGruDecoder } from "../../lib/models/graph-safe";
 import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
+import { assertClose, maxAbsDiff, randn } from "./helpers";
 import { fit } from "../../lib/train/fit";
 import type { ArrayBatch } from "../../lib/train/trainable";
 import { simulateVar } from "../diagnostics/helpers";
@@ -20,28 +21,6 @@ const K = 2; // context size
 const B = 3; // rows
 const T0 = 8; // history
 const HORIZON = 10;
-
-function randn(shape: number[], seed: number, scale = 1): tf.Tensor {
-  return tf.tensor(new Rng(seed).normals(shape.reduce((a, b) => a * b, 1), scale), shape);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, "lengths differ");
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
-
-/** |a - b| <= tol * max(1, |b|) elementwise. */
-function assertClose(a: tf.Tensor, b: tf.Tensor, tol: number, what: string): void {
-  assert.deepEqual(a.shape, b.shape, `${what}: shapes`);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  for (let k = 0; k < y.length; k++) {
-    const d = Math.abs(x[k] - y[k]);
-    assert.ok(Number.isFinite(x[k]) && d <= tol * Math.max(1, Math.abs(y[k])), `${what}[${k}]: ${x[k]} vs ${y[k]} (diff ${d})`);
-  }
-}
 
 /** A graph with the given edges [j, i] (j -> i). */
 function graphOf(edges: [number, number][]): Graph {
