@@ -26,7 +26,6 @@ import { type SupportSelection, type ValidationEvidence, selectByStability, sele
 import { tf } from "../tf";
 import { graphExtras, shuffledUnitBatches, shuffledWindowBatches, unitSeries, windowBatch } from "../train/batches";
 import { type FitConfig, type FitResult, fit } from "../train/fit";
-import { Progress } from "../progress";
 import { type CausalMMMExperimentConfig, type CausalMMMRun, trainCausalMMM } from "./causalmmm";
 
 // ---------------------------------------------------------------------------------------------
@@ -289,7 +288,6 @@ export type BypassDecoder = "no-graph" | "full-graph" | "high-capacity" | "oracl
 export const BYPASS_DECODERS: readonly BypassDecoder[] = ["no-graph", "full-graph", "high-capacity", "oracle", "dice-hard", "dice-soft"];
 
 export interface BypassConfig {
-  seeds: number[];
   decoders: readonly BypassDecoder[];
   stage1: Partial<Stage1Config>;
   decoder: Partial<DecoderTrainConfig>;
@@ -375,17 +373,6 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
   return { seed, stage1, rows, evaluations, swap };
 }
 
-/** The bypass benchmark over seeds (progress per seed). */
-export async function bypassBenchmark(tp: TimePanel, config: Partial<BypassConfig> = {}): Promise<BypassSeedResult[]> {
-  const seeds = config.seeds ?? [1, 2, 3, 4, 5];
-  const progress = new Progress("bypass benchmark (seeds)", seeds.length);
-  const out: BypassSeedResult[] = [];
-  for (const [k, seed] of seeds.entries()) {
-    out.push(await bypassSeed(tp, seed, config));
-    progress.update(k + 1, { seed });
-  }
-  return out;
-}
 
 /** The bypass table's numbers over seeds: decoder -> metric -> values (for `meanSdTable`). */
 export function bypassValues(results: readonly BypassSeedResult[]): Record<string, Record<string, number[]>> {

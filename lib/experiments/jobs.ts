@@ -83,8 +83,7 @@ export const swapSeedJob = registerJob<SwapSeedJob, SwapSeedResult>({
 
 /** The bypass benchmark over seeds, one cached job per seed, in worker processes. */
 export function runBypass(panel: PanelSpec, seeds: readonly number[], config: Partial<BypassConfig> = {}, options: RunOptions = {}): Promise<BypassSeedResult[]> {
-  const { seeds: _ignored, ...perSeed } = config;
-  return runJobs(seeds.map((seed) => bypassSeedJob({ panel, seed, config: perSeed })), { label: "bypass benchmark", ...options });
+  return runJobs(seeds.map((seed) => bypassSeedJob({ panel, seed, config })), { label: "bypass benchmark", ...options });
 }
 
 /** The graph-swap study over seeds, one cached job per seed, in worker processes. */
