@@ -68,6 +68,15 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     assert.match(markdownText(outs), /\*\*Claim 5 (holds|does not hold)\*\*/);
     assert.deepEqual(names(outs), ["05-swap-null", "05-selections"]);
   },
+  "06-stress.ipynb": (outs) => {
+    const text = streamText(outs);
+    for (const m of ["dice-stage1", "causalmmm", "granger"]) assert.match(text, new RegExp(`\\|base / ${m}\\|0\\.\\d{3}`), `the stress table has the base setting for ${m}`);
+    assert.match(text, /\|rawlog \/ dice-stage1\|/);
+    // Granger is one deterministic fit: no spread over epochs
+    assert.match(text, /\|base \/ granger\|[^|]+\|[^|]+\|[^|]+\|0\.000 \+\/- nan\|nan \+\/- nan\|/);
+    assert.match(markdownText(outs), /\*\*Claim 4 (holds|holds in part|does not hold)\*\*/);
+    assert.deepEqual(names(outs), ["06-stress"]);
+  },
 };
 
 const names = (outs: Output[]) => figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]);

@@ -14,7 +14,7 @@
  *   on the test window: MSE@M (target and all nodes), CIG, direct and total AR-CIG (H = 7),
  *   with the graph each decoder was trained with.
  */
-import { type Panel, type TimeSplit, applyScaler, fitScaler, sliceSteps, splitTime, targetIndex } from "../data/panel";
+import { type Panel, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, sliceSteps, splitTime, targetIndex } from "../data/panel";
 import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
 import type { Forecaster } from "../diagnostics/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
@@ -41,10 +41,13 @@ export interface TimePanel {
   truth: Graph[] | null;
 }
 
-/** Standardises a panel by the statistics of its training window and splits it in time. */
-export function prepareTimePanel(raw: Panel, split: Partial<Parameters<typeof splitTime>[1]> = {}): TimePanel {
+/**
+ * Standardises a panel by the statistics of its training window and splits it in time; `scaler`
+ * adds options of the pipeline's scaler (e.g. `log1p: "all"` for raw spend and KPIs).
+ */
+export function prepareTimePanel(raw: Panel, split: Partial<TimeSplitConfig> = {}, scaler: Partial<Omit<ScalerConfig, "steps" | "units">> = {}): TimePanel {
   const s = splitTime(raw, split);
-  const panel = applyScaler(raw, fitScaler(raw, { steps: { from: s.train.from, to: s.train.to } }));
+  const panel = applyScaler(raw, fitScaler(raw, { ...scaler, steps: { from: s.train.from, to: s.train.to } }));
   return { panel, split: s, truth: raw.truth ? unitGraphs(raw) : null };
 }
 

@@ -3,3 +3,4 @@ export * from "./causalmmm";
 export * from "./dice";
 export * from "./swap";
 export * from "./jobs";
+export * from "./stress";

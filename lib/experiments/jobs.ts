@@ -7,17 +7,23 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { type SparseTargetInput, type VarDagInput, generateSparseTarget, generateVarDag } from "../data/simulate";
-import type { TimeSplitConfig } from "../data/panel";
+import { loadCausalMMMSim } from "../data/causalmmm";
+import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
+import { type RawlogInput, type SparseTargetInput, type SwapGridConfig, type VarDagInput, generateRawlog, generateSparseTarget, generateVarDag, swapGrid } from "../data/simulate";
 import { type RunOptions, registerJob, runJobs } from "../runner";
 import { type BypassConfig, type BypassSeedResult, type TimePanel, bypassSeed, prepareTimePanel } from "./dice";
+import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 
-/** A generated panel, standardised on its training window: what a job rebuilds its data from. */
+/**
+ * The data of a job: a generated panel (or the external CausalMMM data), standardised on its
+ * training window by the pipeline's scaler (`scaler`, e.g. `log1p: "all"` for raw-log data).
+ */
 export interface PanelSpec {
-  generator: "sparse-target" | "var-dag";
-  input: SparseTargetInput | VarDagInput;
+  generator: "sparse-target" | "var-dag" | "rawlog" | "causalmmm-sim";
+  input?: SparseTargetInput | VarDagInput | RawlogInput;
   split?: Partial<TimeSplitConfig>;
+  scaler?: Partial<Omit<ScalerConfig, "steps" | "units">>;
 }
 
 /**
@@ -43,13 +49,23 @@ export const LIBRARY_VERSION: string = (() => {
 
 const panels = new Map<string, TimePanel>();
 
+function rawPanel(spec: PanelSpec): Panel {
+  const input = spec.input ?? {};
+  switch (spec.generator) {
+    case "sparse-target": return generateSparseTarget(input as SparseTargetInput).panel;
+    case "var-dag": return generateVarDag(input).panel;
+    case "rawlog": return generateRawlog(input as RawlogInput).panel;
+    case "causalmmm-sim": return loadCausalMMMSim();
+    default: throw new Error(`panel spec: unknown generator "${(spec as { generator: string }).generator}"`);
+  }
+}
+
 /** The time panel of a spec (built once per process). */
 export function panelFromSpec(spec: PanelSpec): TimePanel {
   const key = JSON.stringify(spec);
   let tp = panels.get(key);
   if (!tp) {
-    const sim = spec.generator === "sparse-target" ? generateSparseTarget(spec.input as SparseTargetInput) : generateVarDag(spec.input);
-    tp = prepareTimePanel(sim.panel, spec.split ?? {});
+    tp = prepareTimePanel(rawPanel(spec), spec.split ?? {}, spec.scaler ?? {});
     panels.set(key, tp);
   }
   return tp;
@@ -89,4 +105,51 @@ export function runBypass(panel: PanelSpec, seeds: readonly number[], config: Pa
 /** The graph-swap study over seeds, one cached job per seed, in worker processes. */
 export function runSwap(panel: PanelSpec, seeds: readonly number[], config: Partial<SwapStudyConfig> = {}, options: RunOptions = {}): Promise<SwapSeedResult[]> {
   return runJobs(seeds.map((seed) => swapSeedJob({ panel, seed, config })), { label: "graph swap", ...options });
+}
+
+export interface StressCellJob {
+  panel: PanelSpec;
+  method: StressMethod;
+  seed: number;
+  config: Partial<StressCellConfig>;
+}
+
+export const stressCellJob = registerJob<StressCellJob, StressCellResult>({
+  kind: "stress-cell",
+  version: LIBRARY_VERSION,
+  module: __filename,
+  run: (c) => stressCell(panelFromSpec(c.panel), c.method, c.seed, c.config),
+});
+
+/** A setting of the stress study: a name, which factor it varies, and its data. */
+export interface StressSetting {
+  name: string;
+  /** "R", "d", "T" (swap grid), "base", "rawlog" or "external". */
+  factor: string;
+  panel: PanelSpec;
+}
+
+/**
+ * The settings of the stress study: the R/d/T swap grid of VAR-DAG panels, a rawlog panel of the
+ * base size (log1p then standardised by the pipeline: nothing by hand), and optionally the
+ * external CausalMMM data.
+ */
+export function stressSettings(grid: Partial<SwapGridConfig>, rawlog: RawlogInput | null, external: boolean): StressSetting[] {
+  const out: StressSetting[] = swapGrid({ ...grid, generator: "var-dag" }).map((s) => ({ name: s.name, factor: s.factor, panel: { generator: "var-dag" as const, input: s.input } }));
+  if (rawlog) out.push({ name: "rawlog", factor: "rawlog", panel: { generator: "rawlog", input: rawlog, scaler: { log1p: "all" } } });
+  if (external) out.push({ name: "external", factor: "external", panel: { generator: "causalmmm-sim" } });
+  return out;
+}
+
+/** One row of the stress study: a setting, a method, a seed and its result. */
+export interface StressRow extends StressCellResult {
+  setting: string;
+  factor: string;
+}
+
+/** Every (setting, method, seed) as cached runner jobs in worker processes. */
+export async function runStress(settings: readonly StressSetting[], methods: readonly StressMethod[], seeds: Partial<Record<StressMethod, readonly number[]>>, config: Partial<StressCellConfig> = {}, options: RunOptions = {}): Promise<StressRow[]> {
+  const cells = settings.flatMap((s) => methods.flatMap((method) => (seeds[method] ?? [1]).map((seed) => ({ s, job: stressCellJob({ panel: s.panel, method, seed, config }) }))));
+  const results = await runJobs(cells.map((c) => c.job), { label: "stress study", ...options });
+  return results.map((r, k) => ({ ...r, setting: cells[k].s.name, factor: cells[k].s.factor }));
 }

@@ -698,6 +698,8 @@ export function facets(spec: {
   }
   const width = spec.width ?? (cols === 1 ? FIGURE_DEFAULTS.width : Math.max(FIGURE_DEFAULTS.width, 330 * cols + 100));
   const height = spec.height ?? Math.round(rows * 280 + top + (legend ? 120 : 60));
+  // the legend goes 60 px under the plot area, below the x tick labels and axis titles
+  if (legend) (layout.legend as PlotlyObject).y = -60 / Math.max(1, height - top - 120);
   return figure({ name: spec.name, caption: spec.caption, data: traces, layout, width, height });
 }
 

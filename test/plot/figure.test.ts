@@ -228,7 +228,8 @@ describe("facets", () => {
     const titles = (fig.layout.annotations as PlotlyObject[]).map((a) => [a.text, a.x, a.y, a.yanchor]);
     assert.deepEqual(titles, [["A", w / 2, 1, "bottom"], ["B", w + 0.08 + w / 2, 1, "bottom"], ["C", w / 2, 1 - (h + 0.2), "bottom"]]);
     assert.equal(fig.layout.showlegend, true);
-    assert.deepEqual(fig.layout.legend, { orientation: "h", x: 0, y: -0.14, xanchor: "left", yanchor: "top" });
+    // the legend sits 60 px under the plot area (height minus top and bottom margins), below the axis titles
+    assert.deepEqual(fig.layout.legend, { orientation: "h", x: 0, y: -60 / (fig.height - 40 - 120), xanchor: "left", yanchor: "top" });
     assert.deepEqual(fig.layout.margin, { l: 70, r: 30, t: 40, b: 120 });
   });
 
