@@ -10,6 +10,15 @@
  *   itself) counts; *total*: nothing is clamped. `AR-CIG[j][i]` = mean over the H steps, the
  *   origins and the units of |change of i's prediction| / delta_j.
  *
+ * What "direct" can and cannot clamp: the feed mask clamps the *inputs* of the other nodes, not a
+ * recurrent decoder's hidden states. In a decoder with per-node latent state (CausalMMM, the
+ * graph-safe decoder), the perturbation of j at the last history step already reaches a child
+ * k's state at that step, and k's state then reaches i at later rollout steps even though k's
+ * input is clamped. So for such decoders direct AR-CIG[j][i] also carries a (smaller) share of
+ * the paths j -> k -> i of length two or more; with a graph-safe decoder it is still exactly 0
+ * for every j with no path to i in the supplied graph (measured in
+ * test/models/graph-safe.test.ts and test/experiments/dice.test.ts).
+ *
  * The forecaster must be deterministic in evaluation (no dropout, no sampled graph): a perturbed
  * and an unperturbed call are compared row by row, so any randomness would count as influence.
  *
