@@ -18,4 +18,5 @@ export * as models from "./models";
 export * as train from "./train";
 export * as experiments from "./experiments";
 export * as runner from "./runner";
+export * as analysis from "./analysis";
 export * from "./data/panel";

@@ -1,0 +1,9 @@
+/**
+ * Analyses of trained models beyond the diagnostics (issue 8), model-agnostic through the
+ * `Forecaster` contract (lib/diagnostics/forecaster.ts):
+ *
+ * - budget: response curves and allocations by intervention on a channel's spend over a
+ *   rollout, the capped-simplex projection and the projected-gradient budget optimiser, and the
+ *   glue that optimises a forecaster's allocation under a total budget.
+ */
+export * from "./budget";
