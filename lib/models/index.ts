@@ -1,8 +1,9 @@
-/** The models of the study: CausalMMM, DICE Stage 1 and 2, the reference decoders, the linear Granger baseline, and their building blocks. */
+/** The models of the study: CausalMMM, DICE Stage 1 and 2, the reference decoders, the DeepCausalMMM-style model, the linear Granger baseline, and their building blocks. */
 export * from "./causalmmm";
 export * from "./encoder";
 export * from "./dice-stage1";
 export * from "./graph-safe";
+export * from "./deepcausalmmm";
 export * from "./support";
 export * from "./granger";
 export * from "./edges";

@@ -4,6 +4,7 @@
  */
 import type { Trainable } from "../train/trainable";
 import { CausalMMM, type CausalMMMConfig } from "./causalmmm";
+import { DeepCausalMMM, type DeepCausalMMMInput } from "./deepcausalmmm";
 import { DiceStage1, type DiceStage1Config } from "./dice-stage1";
 import { GraphSafeDecoder, type GraphSafeConfig, JointGruDecoder, type JointGruConfig } from "./graph-safe";
 
@@ -11,6 +12,7 @@ type Builder = (spec: Record<string, unknown>) => Trainable;
 
 const BUILDERS: Record<string, Builder> = {
   causalmmm: (spec) => new CausalMMM(spec as unknown as CausalMMMConfig),
+  deepcausalmmm: (spec) => new DeepCausalMMM(spec as unknown as DeepCausalMMMInput),
   "dice-stage1": (spec) => new DiceStage1(spec as unknown as DiceStage1Config),
   "graph-safe": (spec) => new GraphSafeDecoder(spec as unknown as GraphSafeConfig),
   "joint-gru": (spec) => new JointGruDecoder(spec as unknown as JointGruConfig),
