@@ -11,7 +11,7 @@ import { loadCausalMMMSim } from "../data/causalmmm";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
 import { type RawlogInput, type SparseTargetInput, type SwapGridConfig, type VarDagInput, generateRawlog, generateSparseTarget, generateVarDag, swapGrid } from "../data/simulate";
 import { type RunOptions, registerJob, runJobs } from "../runner";
-import { type BypassConfig, type BypassSeedResult, type TimePanel, bypassSeed, prepareTimePanel } from "./dice";
+import { type BypassConfig, type BypassSeedResult, type DecoderTrainConfig, type Stage1Config, type TimePanel, bypassSeed, prepareTimePanel } from "./dice";
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 
@@ -71,6 +71,11 @@ export function panelFromSpec(spec: PanelSpec): TimePanel {
   return tp;
 }
 
+/** A job's configuration with the training progress lines off (a child's output is the runner's). */
+function quiet<C extends { stage1?: Partial<Stage1Config>; decoder?: Partial<DecoderTrainConfig> }>(config: C): C {
+  return { ...config, stage1: { ...config.stage1, fit: { ...config.stage1?.fit, label: null } }, decoder: { ...config.decoder, fit: { ...config.decoder?.fit, label: null } } };
+}
+
 export interface BypassSeedJob {
   panel: PanelSpec;
   seed: number;
@@ -81,7 +86,7 @@ export const bypassSeedJob = registerJob<BypassSeedJob, BypassSeedResult>({
   kind: "bypass-seed",
   version: LIBRARY_VERSION,
   module: __filename,
-  run: (c) => bypassSeed(panelFromSpec(c.panel), c.seed, { ...c.config, stage1: { ...c.config.stage1, fit: { ...c.config.stage1?.fit, label: null } }, decoder: { ...c.config.decoder, fit: { ...c.config.decoder?.fit, label: null } } }),
+  run: (c) => bypassSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
 });
 
 export interface SwapSeedJob {
@@ -94,7 +99,7 @@ export const swapSeedJob = registerJob<SwapSeedJob, SwapSeedResult>({
   kind: "swap-seed",
   version: LIBRARY_VERSION,
   module: __filename,
-  run: (c) => swapSeed(panelFromSpec(c.panel), c.seed, { ...c.config, stage1: { ...c.config.stage1, fit: { ...c.config.stage1?.fit, label: null } }, decoder: { ...c.config.decoder, fit: { ...c.config.decoder?.fit, label: null } } }),
+  run: (c) => swapSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
 });
 
 /** The bypass benchmark over seeds, one cached job per seed, in worker processes. */
