@@ -196,7 +196,11 @@ export async function trainDecoder(tp: TimePanel, name: string, graphs: readonly
   const extras = graphs ? graphExtras(graphs, panel.nodes) : undefined;
   const units = allUnits(panel);
   const W = Math.min(cfg.window, split.train.length);
-  // validation windows: fixed, ending at the validation window's end, history before it
+  // validation windows: one per unit, the last W steps up to the end of the validation period,
+  // scored by the training loss (teacher forcing, then the rollout of the last `horizon` steps);
+  // with a validation period shorter than W, the window's first steps (and predictions) lie in
+  // the training period, so this is a model-selection signal, not a held-out test score
+  // (the test period is scored by evaluateDecoder).
   const valLength = Math.min(W, split.validation.to);
   const val = split.validation.length > 0 ? windowBatch(panel, units.map((unit) => ({ unit, start: split.validation.to - valLength })), valLength, extras) : undefined;
   const result = await fit(model, {
