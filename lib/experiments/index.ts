@@ -4,3 +4,4 @@ export * from "./dice";
 export * from "./swap";
 export * from "./jobs";
 export * from "./stress";
+export * from "./diagnose";

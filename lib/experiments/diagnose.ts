@@ -1,0 +1,193 @@
+/**
+ * Diagnosing a user's own panel (issue 8, "bring your own data"): DICE Stage 1 and its selected
+ * support, DICE-hard / DICE-soft and the reference decoders trained on it, their MSE@M and
+ * influence (CIG, AR-CIG), scored against a true graph when one is given. `npm run diagnose`
+ * (scripts/diagnose.ts) is the command-line face of {@link diagnosePanel} and {@link writeDiagnosis}.
+ *
+ * Without a true graph nothing here says which graph is right: the outputs say which edges the
+ * restricted decoder needed (Stage 1), whether the forecast needs any cross-node path at all
+ * (no-graph against the others), and where each decoder's sensitivity goes (AR-CIG), which is
+ * what can be checked against domain knowledge.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
+import { type Graph, emptyGraph, fullGraph } from "../graph";
+import { heatmap, heatmapGrid } from "../plot/figure";
+import { exportFigure } from "../plot/render";
+import { encodeJson } from "../runner/json";
+import {
+  type DecoderEvaluation,
+  type DecoderTrainConfig,
+  type EvaluationConfig,
+  type Stage1Config,
+  evaluateDecoder,
+  prepareTimePanel,
+  selectSupportByValidation,
+  trainDecoder,
+  trainStage1,
+  trainStage2,
+} from "./dice";
+
+export type DiagnoseDecoder = "no-graph" | "full-graph" | "high-capacity" | "dice-hard" | "dice-soft";
+
+export interface DiagnoseConfig {
+  split: Partial<TimeSplitConfig>;
+  scaler: Partial<Omit<ScalerConfig, "steps" | "units">>;
+  stage1: Partial<Stage1Config>;
+  decoder: Partial<DecoderTrainConfig>;
+  evaluation: Partial<EvaluationConfig>;
+  decoders: DiagnoseDecoder[];
+  seed: number;
+  /** Progress lines (stderr in the CLI); null: silent. */
+  log: ((line: string) => void) | null;
+}
+
+export const DIAGNOSE_DEFAULTS: DiagnoseConfig = {
+  split: {},
+  scaler: { log1p: "none" },
+  stage1: {},
+  decoder: {},
+  evaluation: {},
+  decoders: ["no-graph", "full-graph", "high-capacity", "dice-hard", "dice-soft"],
+  seed: 1,
+  log: null,
+};
+
+/** One decoder's measures on the test period. */
+export interface DecoderDiagnosis {
+  name: DiagnoseDecoder;
+  mse: { horizon: number; target: number; allNodes: number }[];
+  /** Direct AR-CIG, mean over units, `[j][i]` (j -> i). */
+  arCigDirect: number[][];
+  /** nAUPRC against the true graph (null without one). */
+  nauprc: { cig: number; direct: number; total: number } | null;
+  trainSeconds: number;
+}
+
+export interface DiagnosisResult {
+  panel: { units: number; steps: number; nodes: string[]; roles: string[]; split: { train: number; validation: number; test: number } };
+  stage1: {
+    /** P(j -> i) per unit and its mean over units. */
+    probs: Graph[];
+    meanProbs: Graph;
+    /** The selected 0/1 support per unit and the share of units selecting each edge. */
+    support: Graph[];
+    supportShare: Graph;
+    threshold: number;
+    /** Against the true graph (null without one). */
+    scores: { auroc: number; nauprc: number } | null;
+  };
+  decoders: DecoderDiagnosis[];
+  hasTruth: boolean;
+  seconds: number;
+  config: Omit<DiagnoseConfig, "log">;
+}
+
+const meanGraph = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
+
+/** Fits DICE Stage 1/2 and the reference decoders on a panel and measures them. */
+export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> = {}): Promise<DiagnosisResult> {
+  const c: DiagnoseConfig = { ...DIAGNOSE_DEFAULTS, ...config };
+  const t0 = Date.now();
+  const log = c.log ?? (() => {});
+  const tp = prepareTimePanel(raw, c.split, c.scaler);
+  const N = tp.panel.nodes;
+  log(`diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation [${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`);
+  const progressFit = (label: string) => ({ label: c.log ? label : null });
+  const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed: c.seed }, fit: { ...c.stage1.fit, seed: c.seed, ...progressFit("DICE Stage 1") } });
+  const selection = selectSupportByValidation(s1, tp);
+  log(`diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} (${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
+    (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""));
+  const decoders: DecoderDiagnosis[] = [];
+  for (const name of c.decoders) {
+    const decoderConfig = { ...c.decoder, fit: { ...c.decoder.fit, ...progressFit(name) } };
+    const run =
+      name === "dice-hard" ? await trainStage2(s1, tp, "hard", selection, decoderConfig, c.seed)
+      : name === "dice-soft" ? await trainStage2(s1, tp, "soft", null, decoderConfig, c.seed)
+      : await trainDecoder(tp, name, name === "high-capacity" ? null : tp.panel.unitIds.map(() => (name === "no-graph" ? emptyGraph(N) : fullGraph(N))), decoderConfig, c.seed);
+    let ev: DecoderEvaluation;
+    try {
+      ev = evaluateDecoder(run, tp, c.evaluation);
+    } finally {
+      run.model.dispose();
+    }
+    decoders.push({
+      name,
+      mse: ev.mse.horizons.map((h) => ({ horizon: h.horizon, target: h.target, allNodes: h.allNodes })),
+      arCigDirect: ev.influence.direct!.values,
+      nauprc: tp.truth ? { cig: ev.nauprc.cig, direct: ev.nauprc.direct, total: ev.nauprc.total } : null,
+      trainSeconds: run.fit.seconds,
+    });
+    log(`diagnose: ${name}: MSE@7 target ${ev.mse7.target.toFixed(4)}${tp.truth ? `, direct AR-CIG nAUPRC ${ev.nauprc.direct.toFixed(3)}` : ""}`);
+  }
+  const result: DiagnosisResult = {
+    panel: { units: raw.units, steps: raw.steps, nodes: [...raw.nodeNames], roles: [...raw.roles], split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length } },
+    stage1: {
+      probs: s1.probs,
+      meanProbs: meanGraph(s1.probs),
+      support: selection.graphs,
+      supportShare: meanGraph(selection.graphs),
+      threshold: selection.evidence.chosen.threshold,
+      scores: s1.scores ? { auroc: s1.scores.auroc, nauprc: s1.scores.nauprc } : null,
+    },
+    decoders,
+    hasTruth: tp.truth !== null,
+    seconds: (Date.now() - t0) / 1000,
+    config: { split: c.split, scaler: c.scaler, stage1: c.stage1, decoder: c.decoder, evaluation: c.evaluation, decoders: c.decoders, seed: c.seed },
+  };
+  s1.model.dispose();
+  return result;
+}
+
+/**
+ * Writes a diagnosis to `out` all at once: everything goes to a temporary folder beside it,
+ * which is renamed into place at the end, so that `out` holds complete results or nothing.
+ * An existing `out` is replaced only with `force`.
+ * Files: `graph.csv` (source, target, mean P over units, share of units selecting the edge),
+ * `graph-units.csv` (per unit), `diagnostics.json`, `figures/*.png|svg`.
+ */
+export async function writeDiagnosis(result: DiagnosisResult, out: string, options: { force?: boolean } = {}): Promise<string[]> {
+  const dir = resolve(out);
+  if (existsSync(dir) && !options.force) throw new Error(`${dir} exists: choose another --out or pass --force to replace it`);
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, "figures"), { recursive: true });
+  try {
+    const names = result.panel.nodes;
+    const rows = ["source,target,probability,selected_share"];
+    const unitRows = ["unit,source,target,probability,selected"];
+    names.forEach((sj, j) => names.forEach((si, i) => {
+      if (i === j) return;
+      rows.push(`${sj},${si},${result.stage1.meanProbs[j][i].toFixed(6)},${result.stage1.supportShare[j][i].toFixed(6)}`);
+      result.stage1.probs.forEach((g, u) => unitRows.push(`${u},${sj},${si},${g[j][i].toFixed(6)},${result.stage1.support[u][j][i]}`));
+    }));
+    writeFileSync(join(tmp, "graph.csv"), rows.join("\n") + "\n");
+    writeFileSync(join(tmp, "graph-units.csv"), unitRows.join("\n") + "\n");
+    const { probs: _p, support: _s, ...stage1 } = result.stage1; // per-unit graphs are in graph-units.csv
+    // NaN (e.g. a score without a truth) is kept as {"$float": "NaN"}, see lib/runner/json.ts
+    writeFileSync(join(tmp, "diagnostics.json"), JSON.stringify(JSON.parse(encodeJson({ ...result, stage1 }, "diagnosis")), null, 2) + "\n");
+    const figs = join(tmp, "figures");
+    await exportFigure(heatmap({
+      name: "learned-graph", caption: "DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.",
+      z: result.stage1.meanProbs, rowLabels: names, colLabels: names, zmin: 0, zmax: 1, rowTitle: "sender j", colTitle: "receiver i",
+    }), figs);
+    await exportFigure(heatmapGrid({
+      name: "influence", caption: "Direct AR-CIG of each decoder, mean over units, scaled to its largest off-diagonal value; rows senders, columns receivers.",
+      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMax(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
+    }), figs);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return ["graph.csv", "graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.png"].map((f) => join(dir, f));
+}
+
+function scaleToMax(m: number[][]): number[][] {
+  let max = 0;
+  m.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
+  return m.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
+}
