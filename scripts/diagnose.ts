@@ -8,8 +8,11 @@
  * Options:
  *   --channels a,b,c        channel columns (default: the roles sidecar <data>.roles.json)
  *   --intermediates m,n     intermediate columns (default: the sidecar's, or none)
+ *   --unit-column unit      the unit column (default "unit")
+ *   --time-column time      the time column (default "time")
  *   --context-prefix ctx_   context columns' prefix
- *   --ignore col1,col2      columns not to read
+ *   --ignore col1,col2      columns not to read (a blank header, e.g. a pandas index column, is
+ *                           named by a leading comma: --ignore ,col1)
  *   --log1p none|channels|all   transform before standardising (raw spend: channels or all)
  *   --epochs N              DICE Stage 1 epochs (default 200)
  *   --decoder-epochs N      epochs of each decoder (default 15)
@@ -27,7 +30,7 @@ class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Map<string, string | true> {
   const out = new Map<string, string | true>();
-  const known = ["data", "graph", "target", "out", "channels", "intermediates", "context-prefix", "ignore", "log1p", "epochs", "decoder-epochs", "seed", "force"];
+  const known = ["data", "graph", "target", "out", "channels", "intermediates", "unit-column", "time-column", "context-prefix", "ignore", "log1p", "epochs", "decoder-epochs", "seed", "force"];
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}" (options start with --)`);
@@ -45,6 +48,13 @@ function parseArgs(argv: string[]): Map<string, string | true> {
 }
 
 const list = (v: string | true | undefined) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined);
+
+/** `--ignore` names; a leading comma adds the blank name (a CSV whose first header cell is empty). */
+function ignored(v: string | true | undefined): string[] {
+  if (typeof v !== "string") return [];
+  const names = v.split(",").map((x) => x.trim());
+  return names.filter((n, k) => n !== "" || k === 0);
+}
 
 function positiveInt(v: string | true | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;
@@ -82,7 +92,9 @@ async function main(): Promise<number> {
     ...(useSidecar ? {} : { roles, sidecar: false as const }),
     graphFile: typeof graph === "string" ? graph : undefined,
     contextPrefix: typeof args.get("context-prefix") === "string" ? (args.get("context-prefix") as string) : "ctx_",
-    ignoreColumns: list(args.get("ignore")) ?? [],
+    ignoreColumns: ignored(args.get("ignore")),
+    unitColumn: typeof args.get("unit-column") === "string" ? (args.get("unit-column") as string) : "unit",
+    timeColumn: typeof args.get("time-column") === "string" ? (args.get("time-column") as string) : "time",
     minSteps: 40,
   });
   const result = await diagnosePanel(panel, {
