@@ -1,0 +1,302 @@
+/**
+ * The `npm run diagnose` command-line tool (scripts/diagnose.ts), run as a separate process from
+ * its compiled form build/scripts/diagnose.js: a small training run on a generated panel with a
+ * true graph (outputs, their shapes, AUROC above chance), every bad input of the data layer
+ * (exit code 2, one line naming the problem, nothing written) and `--force`.
+ */
+import assert from "node:assert/strict";
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { describe, it } from "node:test";
+import { writePanelCsv } from "../../lib/data/csv";
+import { generateVarDag } from "../../lib/data/simulate";
+import { DIAGNOSE_DEFAULTS, type DiagnosisResult } from "../../lib/experiments/diagnose";
+import { decodeJson } from "../../lib/runner/json";
+import { REPO_ROOT } from "../../lib/study";
+
+const CLI = join(REPO_ROOT, "build", "scripts", "diagnose.js");
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "graph-mmm-diagnose-"));
+}
+
+function runCli(args: string[]): SpawnSyncReturns<string> {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: process.env, timeout: 120_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Folders beside `out` left by an interrupted write (`<out>.tmp-<pid>`). */
+function tmpSiblings(out: string): string[] {
+  if (!existsSync(dirname(out))) return [];
+  return readdirSync(dirname(out)).filter((f) => f.startsWith(`${basename(out)}.tmp-`));
+}
+
+const nonEmptyLines = (text: string) => text.split(/\r?\n/).filter((l) => l.trim() !== "");
+
+// ---------------------------------------------------------------------------------------------
+// 1. A generated panel with a true graph
+// ---------------------------------------------------------------------------------------------
+
+describe("diagnose CLI on a generated panel with a true graph", () => {
+  it("writes every output, and its Stage 1 AUROC is above chance", (t) => {
+    const dir = tempDir();
+    // the small linear VAR-DAG setting of test/experiments/dice.test.ts: 3 channels, one
+    // intermediate, the target (N = 5), one graph, 16 units x 80 steps
+    const panel = generateVarDag({
+      units: 16, steps: 80, graphs: 1, channels: 3, intermediates: 1, contextDim: 0, linear: true, lags: 2,
+      parentShareIntermediate: 0.8, parentShareTarget: 0.8, seed: 1,
+    }).panel;
+    const files = writePanelCsv(panel, join(dir, "panel.csv"));
+    assert.ok(files.edges && existsSync(files.edges), "the writer writes the true graph's edge file");
+    const out = join(dir, "out");
+    const started = Date.now();
+    const r = runCli(["--data", files.csv, "--target", "target", "--out", out, "--epochs", "60", "--decoder-epochs", "2", "--seed", "1"]);
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
+    assert.match(nonEmptyLines(r.stderr).at(-1)!, /^diagnose: done in /);
+
+    // every listed output
+    for (const f of ["graph.csv", "graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/learned-graph.svg", "figures/influence.png", "figures/influence.svg"]) {
+      assert.ok(existsSync(join(out, f)), `${f} is missing`);
+    }
+    for (const f of ["learned-graph", "influence"]) {
+      assert.deepEqual([...readFileSync(join(out, "figures", `${f}.png`)).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${f}.png is a PNG`);
+      assert.match(readFileSync(join(out, "figures", `${f}.svg`), "utf8"), /<svg[\s>]/, `${f}.svg is an SVG`);
+    }
+    assert.deepEqual(tmpSiblings(out), [], "no temporary folder is left beside the output");
+
+    // diagnostics.json (NaN restored by decodeJson)
+    const d = decodeJson<DiagnosisResult>(readFileSync(join(out, "diagnostics.json"), "utf8"));
+    const N = panel.nodes;
+    assert.deepEqual(d.panel.nodes, panel.nodeNames);
+    assert.equal(d.panel.units, panel.units);
+    assert.equal(d.hasTruth, true);
+    assert.deepEqual(d.decoders.map((x) => x.name), DIAGNOSE_DEFAULTS.decoders, "one entry per default decoder, in order");
+    for (const dec of d.decoders) {
+      assert.ok(dec.mse.length > 0, `${dec.name}: no MSE`);
+      for (const m of dec.mse) assert.ok(Number.isFinite(m.target) && Number.isFinite(m.allNodes), `${dec.name}: MSE@${m.horizon} ${m.target} / ${m.allNodes}`);
+      assert.equal(dec.arCigDirect.length, N);
+    }
+    // the no-graph decoder has no path from one node to another: its direct AR-CIG is exactly 0 off the diagonal
+    const noGraph = d.decoders.find((x) => x.name === "no-graph")!;
+    noGraph.arCigDirect.forEach((row, j) => row.forEach((v, i) => { if (i !== j) assert.equal(v, 0, `no-graph AR-CIG ${j} -> ${i}`); }));
+    assert.ok(noGraph.arCigDirect.some((row, j) => row[j] > 0), "the no-graph decoder still depends on each node's own past");
+    const auroc = d.stage1.scores!.auroc;
+    t.diagnostic(`Stage 1 AUROC ${auroc.toFixed(3)}, nAUPRC ${d.stage1.scores!.nauprc.toFixed(3)}; CLI run ${seconds.toFixed(1)} s`);
+    // Measured on this setting (data seed s, --seed s, 60 Stage 1 epochs, 2 decoder epochs) for
+    // s = 1..10: final AUROC 0.728-0.988 (0.886 for s = 1, the one run here); with --epochs 1
+    // (the nearly untrained encoder) 0.470-0.638 for s = 1..5. 0.7 separates the two.
+    assert.ok(auroc >= 0.7, `Stage 1 AUROC ${auroc} is not clearly above chance`);
+
+    // graph.csv: one row per ordered pair j != i, probabilities and shares in [0, 1], matching the JSON's mean
+    const lines = nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"));
+    assert.equal(lines[0], "source,target,probability,selected_share");
+    assert.equal(lines.length - 1, N * (N - 1));
+    const pairs = new Set<string>();
+    for (const line of lines.slice(1)) {
+      const [src, dst, p, share] = line.split(",");
+      const j = panel.nodeNames.indexOf(src);
+      const i = panel.nodeNames.indexOf(dst);
+      assert.ok(j >= 0 && i >= 0 && i !== j, `bad edge ${line}`);
+      pairs.add(`${j},${i}`);
+      for (const v of [Number(p), Number(share)]) assert.ok(v >= 0 && v <= 1, `out of [0, 1]: ${line}`);
+      assert.ok(Math.abs(Number(p) - d.stage1.meanProbs[j][i]) <= 1e-6, `graph.csv and diagnostics.json differ: ${line}`);
+    }
+    assert.equal(pairs.size, N * (N - 1), "every ordered pair once");
+    const unitLines = nonEmptyLines(readFileSync(join(out, "graph-units.csv"), "utf8"));
+    assert.equal(unitLines[0], "unit,source,target,probability,selected");
+    assert.equal(unitLines.length - 1, panel.units * N * (N - 1));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. Bad input: exit code 2, one line naming the problem, nothing written
+// ---------------------------------------------------------------------------------------------
+
+const ROLE_ARGS = ["--target", "sales", "--channels", "tv,search", "--intermediates", "visits"];
+const STEPS = 48; // the CLI requires at least 40 steps per unit
+
+/** A valid long CSV: units a and b, times 0..steps-1, columns unit,time,tv,search,visits,sales. */
+function baseRows(steps = STEPS): string[] {
+  const rows = ["unit,time,tv,search,visits,sales"];
+  for (const u of ["a", "b"]) for (let t = 0; t < steps; t++) rows.push(`${u},${t},${(t % 5) + 1},${(2 * t) % 7},${10 + (t % 3)},${100 + t}`);
+  return rows;
+}
+
+const csvText = (rows: string[]) => rows.join("\n") + "\n";
+
+/** The data row (1-based) of unit u's time t in `baseRows()`. */
+const rowOf = (u: "a" | "b", t: number) => (u === "a" ? 0 : STEPS) + t + 1;
+
+interface BadCase {
+  name: string;
+  /** Writes the input into `dir`, returns the CLI's arguments (without --out) and what the message must name. */
+  make(dir: string): { args: string[]; names?: string; match: RegExp };
+}
+
+const write = (dir: string, name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** The base panel with `edit` applied to its rows, with the roles on the command line. */
+function dataCase(name: string, edit: (rows: string[]) => void, match: RegExp): BadCase {
+  return {
+    name,
+    make(dir) {
+      const rows = baseRows();
+      edit(rows);
+      const file = write(dir, "panel.csv", csvText(rows));
+      return { args: ["--data", file, ...ROLE_ARGS], names: "panel.csv", match };
+    },
+  };
+}
+
+/** The base panel with a true graph from --graph. */
+function graphCase(name: string, edges: string, match: RegExp): BadCase {
+  return {
+    name,
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows()));
+      const g = write(dir, "edges.csv", edges);
+      return { args: ["--data", file, "--graph", g, ...ROLE_ARGS], names: "edges.csv", match };
+    },
+  };
+}
+
+const BAD: BadCase[] = [
+  dataCase("misspelt column", (rows) => { rows[0] = rows[0].replace("search", "serach"); }, /column "search", line 1 \(header\).*did you mean "serach"/),
+  dataCase("missing column", (rows) => rows.forEach((r, k) => { rows[k] = r.split(",").filter((_, c) => c !== 4).join(","); }), /column "visits", line 1 \(header\).*not in the header/),
+  dataCase("non-numeric cell", (rows) => { rows[rowOf("a", 2)] = "a,2,3,4,oops,102"; }, new RegExp(`column "visits", row ${rowOf("a", 2)} .*"oops" is not a number`)),
+  dataCase("NaN value", (rows) => { rows[rowOf("b", 0)] = "b,0,1,0,10,NaN"; }, new RegExp(`column "sales", row ${rowOf("b", 0)} .*NaN or infinite`)),
+  dataCase("infinite value", (rows) => { rows[rowOf("b", 1)] = "b,1,2,1e400,11,101"; }, new RegExp(`column "search", row ${rowOf("b", 1)} .*infinite`)),
+  dataCase("infinite value spelled out", (rows) => { rows[rowOf("b", 1)] = "b,1,2,3,-Infinity,101"; }, new RegExp(`column "visits", row ${rowOf("b", 1)} .*NaN or infinite`)),
+  dataCase("negative spend", (rows) => { rows[rowOf("b", 2)] = "b,2,3,-4,12,102"; }, new RegExp(`column "search", row ${rowOf("b", 2)} .*negative spend -4`)),
+  dataCase("duplicate (unit, time)", (rows) => { rows[rowOf("a", 3)] = "a,2,9,9,9,9"; }, new RegExp(`column "time", row ${rowOf("a", 3)} .*duplicate \\(unit, time\\) = \\("a", 2\\)`)),
+  dataCase("gap in time", (rows) => { rows.splice(rowOf("b", 5), 1); }, /column "time", row \d+ .*gap in time for unit "b"/),
+  {
+    name: "units too short",
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows(30)));
+      return { args: ["--data", file, ...ROLE_ARGS], names: "panel.csv", match: /unit "a" has 30 steps, fewer than the required minimum 40/ };
+    },
+  },
+  graphCase("a graph naming an unknown node", "source,target\ntv,visits\nsearch,sale\n", /column "target", row 2 .*unknown node "sale"; did you mean "sales"/),
+  graphCase("a self-loop", "source,target\ntv,visits\nvisits,visits\n", /column "target", row 2 .*self-loop visits -> visits/),
+  graphCase("a cycle in the graph", "source,target\ntv,visits\nvisits,sales\nsales,tv\n", /column "target", row 3 .*closes a cycle/),
+  {
+    name: "a cycle in the graph named by the roles sidecar",
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows()));
+      write(dir, "panel.edges.csv", "source,target\nvisits,sales\nsales,visits\n");
+      write(dir, "panel.csv.roles.json", JSON.stringify({ target: "sales", channels: ["tv", "search"], intermediates: ["visits"], truth: { edges: "panel.edges.csv" } }));
+      return { args: ["--data", file, "--target", "sales"], names: "panel.edges.csv", match: /closes a cycle/ };
+    },
+  },
+  {
+    name: "--target differs from the roles sidecar's",
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows()));
+      write(dir, "panel.csv.roles.json", JSON.stringify({ target: "sales", channels: ["tv", "search"], intermediates: ["visits"] }));
+      return { args: ["--data", file, "--target", "visits"], names: "panel.csv.roles.json", match: /--target visits differs from the sidecar's target "sales"/ };
+    },
+  },
+  {
+    name: "a missing --target",
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows()));
+      return { args: ["--data", file, "--channels", "tv,search"], match: /--target NAME is required/ };
+    },
+  },
+  {
+    name: "an unknown option",
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows()));
+      return { args: ["--data", file, ...ROLE_ARGS, "--epoch", "3"], match: /unknown option --epoch/ };
+    },
+  },
+  {
+    name: "a non-existent data file",
+    make(dir) {
+      return { args: ["--data", join(dir, "no-such-panel.csv"), ...ROLE_ARGS], names: "no-such-panel.csv", match: /no such file/ };
+    },
+  },
+];
+
+/** Asserts the CLI's bad-input contract on a finished run. */
+function assertBadInput(r: SpawnSyncReturns<string>, expect: { names?: string; match: RegExp }): string {
+  assert.equal(r.status, 2, `exit ${r.status} (signal ${r.signal}); stderr:\n${r.stderr}`);
+  assert.equal(r.stdout, "", "nothing on stdout");
+  const lines = nonEmptyLines(r.stderr);
+  const last = lines.at(-1) ?? "";
+  assert.ok(last.startsWith("diagnose: "), `last stderr line: ${last}`);
+  assert.deepEqual(lines.filter((l) => l.startsWith("diagnose:")), [last], `one diagnose line only:\n${r.stderr}`);
+  assert.ok(!lines.some((l) => /^\s+at /.test(l)), `no stack trace:\n${r.stderr}`);
+  if (expect.names) assert.ok(last.includes(expect.names), `the message should name ${expect.names}: ${last}`);
+  assert.match(last, expect.match);
+  return last;
+}
+
+describe("diagnose CLI on bad input", () => {
+  for (const c of BAD) {
+    it(`${c.name}: exit 2, one line naming the problem, nothing written`, (t) => {
+      const dir = tempDir();
+      const out = join(dir, "results", "out"); // its parent does not exist either
+      const { args, ...expect } = c.make(dir);
+      const r = runCli([...args, "--out", out]);
+      t.diagnostic(assertBadInput(r, expect));
+      assert.ok(!existsSync(out), "no output folder");
+      assert.deepEqual(tmpSiblings(out), [], "no temporary folder");
+    });
+  }
+
+  it("--out existing without --force: exit 2, the folder untouched", () => {
+    const dir = tempDir();
+    const file = write(dir, "panel.csv", csvText(baseRows()));
+    const out = join(dir, "out");
+    mkdirSync(out);
+    write(out, "mine.txt", "keep me\n");
+    const r = runCli(["--data", file, ...ROLE_ARGS, "--out", out]);
+    assertBadInput(r, { names: out, match: /exists: choose another --out or pass --force/ });
+    assert.deepEqual(readdirSync(out), ["mine.txt"]);
+    assert.equal(readFileSync(join(out, "mine.txt"), "utf8"), "keep me\n");
+    assert.deepEqual(tmpSiblings(out), []);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. --force replaces an existing folder only after a successful run
+// ---------------------------------------------------------------------------------------------
+
+describe("diagnose CLI --force", () => {
+  it("a failing run with --force leaves the old folder untouched; a successful one replaces it", () => {
+    const dir = tempDir();
+    const out = join(dir, "out");
+    mkdirSync(join(out, "figures"), { recursive: true });
+    write(out, "graph.csv", "old results\n");
+    write(out, "mine.txt", "keep me\n");
+    const before = () => ({ top: readdirSync(out).sort(), graph: readFileSync(join(out, "graph.csv"), "utf8"), mine: readFileSync(join(out, "mine.txt"), "utf8") });
+    const old = before();
+
+    const rows = baseRows();
+    rows[rowOf("a", 4)] = "a,4,1,x,1,1";
+    const bad = write(dir, "bad.csv", csvText(rows));
+    assertBadInput(runCli(["--data", bad, ...ROLE_ARGS, "--out", out, "--force"]), { names: "bad.csv", match: /"x" is not a number/ });
+    assert.deepEqual(before(), old, "a failing run must not touch the old folder");
+    assert.deepEqual(tmpSiblings(out), []);
+
+    // a successful run, kept as short as the CLI allows: the generated panel, 2 + 1 epochs
+    const panel = generateVarDag({ units: 4, steps: 60, graphs: 1, channels: 2, intermediates: 1, contextDim: 0, linear: true, lags: 2, seed: 3 }).panel;
+    const good = writePanelCsv(panel, join(dir, "good.csv")).csv;
+    const r = runCli(["--data", good, "--target", "target", "--out", out, "--force", "--epochs", "2", "--decoder-epochs", "1"]);
+    assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
+    assert.ok(!existsSync(join(out, "mine.txt")), "the old folder is replaced, not merged into");
+    assert.equal(nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"))[0], "source,target,probability,selected_share");
+    for (const f of ["graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.svg"]) assert.ok(existsSync(join(out, f)), `${f} is missing`);
+    assert.deepEqual(tmpSiblings(out), []);
+  });
+});
