@@ -20,6 +20,7 @@
  *   --force                 replace DIR if it exists
  */
 import { existsSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { initBackend } from "../lib/backend";
 import { type RolesSpec, readPanelCsv, readSidecar, sidecarPath } from "../lib/data/csv";
 import { DataError } from "../lib/data/errors";
@@ -77,6 +78,8 @@ async function main(): Promise<number> {
   const log1p = args.get("log1p") ?? "none";
   if (log1p !== "none" && log1p !== "channels" && log1p !== "all") throw new UsageError(`--log1p must be none, channels or all, got "${log1p}"`);
   if (existsSync(out) && !args.has("force")) throw new UsageError(`${out} exists: choose another --out or pass --force`);
+  const inside = (file: string) => !relative(resolve(out), resolve(file)).startsWith("..") && !isAbsolute(relative(resolve(out), resolve(file)));
+  if (inside(data) || (typeof args.get("graph") === "string" && inside(args.get("graph") as string))) throw new UsageError(`--out ${out} contains the input data: choose another --out`);
   // roles: --channels, else the sidecar; the target must agree with the sidecar's
   const side = existsSync(sidecarPath(data)) ? readSidecar(sidecarPath(data)) : undefined;
   const channels = list(args.get("channels")) ?? side?.channels;

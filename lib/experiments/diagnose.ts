@@ -177,8 +177,17 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
       name: "influence", caption: "Direct AR-CIG of each decoder, mean over units, scaled to its largest off-diagonal value; rows senders, columns receivers.",
       panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMax(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
     }), figs);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    // the old results are moved aside first and removed only once the new ones are in place
+    const old = `${dir}.old-${process.pid}`;
+    const replacing = existsSync(dir);
+    if (replacing) renameSync(dir, old);
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      if (replacing) renameSync(old, dir);
+      throw err;
+    }
+    if (replacing) rmSync(old, { recursive: true, force: true });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
