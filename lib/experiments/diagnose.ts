@@ -23,6 +23,7 @@ import {
   type Stage1Config,
   evaluateDecoder,
   prepareTimePanel,
+  scaleToMaxOffDiagonal,
   selectSupportByValidation,
   trainDecoder,
   trainStage1,
@@ -175,7 +176,7 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     }), figs);
     await exportFigure(heatmapGrid({
       name: "influence", caption: "Direct AR-CIG of each decoder, mean over units, scaled to its largest off-diagonal value; rows senders, columns receivers.",
-      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMax(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
+      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMaxOffDiagonal(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
     }), figs);
     // the old results are moved aside first and removed only once the new ones are in place
     const old = `${dir}.old-${process.pid}`;
@@ -193,10 +194,4 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     throw err;
   }
   return ["graph.csv", "graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.png"].map((f) => join(dir, f));
-}
-
-function scaleToMax(m: number[][]): number[][] {
-  let max = 0;
-  m.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
-  return m.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
 }

@@ -454,9 +454,14 @@ export function normalisedInfluence(ev: DecoderEvaluation, kind: "cig" | "direct
   }) : m.perUnit;
   const N = rows[0].length;
   const mean = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => rows.reduce((s, r) => s + r[j][i], 0) / rows.length));
+  return scaleToMaxOffDiagonal(mean);
+}
+
+/** A matrix divided by its largest off-diagonal value, diagonal 0 (all zeros stay zeros), for heatmaps. */
+export function scaleToMaxOffDiagonal(m: number[][]): number[][] {
   let max = 0;
-  mean.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
-  return mean.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
+  m.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
+  return m.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
 }
 
 // ---------------------------------------------------------------------------------------------
