@@ -146,6 +146,38 @@ export function stressSettings(grid: Partial<SwapGridConfig>, rawlog: RawlogInpu
   return out;
 }
 
+/** The stress study's settings at one scale (notebook 06; notebook 02 reads its base setting). */
+export interface StressStudy {
+  grid: Partial<SwapGridConfig>;
+  rawlog: RawlogInput | null;
+  external: boolean;
+  /** Seeds per method. */
+  seeds: Partial<Record<StressMethod, readonly number[]>>;
+  /** The configuration of every cell (its JSON is part of each cached result's key). */
+  cell: Partial<StressCellConfig>;
+}
+
+/**
+ * The stress study at each scale, in one place: notebook 06 runs all of it, and notebook 02 runs
+ * its base setting with the same configuration, so that the two share those cached runs.
+ */
+export const STRESS_STUDY: { smoke: StressStudy; paper: StressStudy } = {
+  smoke: {
+    grid: { base: { R: 12, d: 5, T: 60 }, R: [8, 12], d: [5, 6], T: [60, 80] },
+    rawlog: { units: 12, steps: 60, channels: 3, intermediates: 1, seed: 3 },
+    external: false,
+    seeds: { "dice-stage1": [1, 2], causalmmm: [1], granger: [1] },
+    cell: { stage1: { fit: { epochs: 25 } }, causal: { model: { hidden: 16, encoderHidden: 16 }, fit: { epochs: 3, learningRate: 2e-3 }, batchSize: 8 } },
+  },
+  paper: {
+    grid: { base: { R: 100, d: 8, T: 100 }, R: [20, 100, 300], d: [5, 8, 12], T: [50, 100, 200] },
+    rawlog: { units: 100, steps: 100, seed: 3 },
+    external: true,
+    seeds: { "dice-stage1": [1, 2, 3, 4, 5], causalmmm: [1, 2, 3], granger: [1] },
+    cell: { stage1: { fit: { epochs: 100 } }, causal: { model: { hidden: 16, encoderHidden: 16 }, fit: { epochs: 20, learningRate: 2e-3 }, batchSize: 8 } },
+  },
+};
+
 /** One row of the stress study: a setting, a method, a seed and its result. */
 export interface StressRow extends StressCellResult {
   setting: string;
