@@ -4,6 +4,8 @@
  *
  * - budget: response curves and allocations by intervention on a channel's spend over a
  *   rollout, the capped-simplex projection and the projected-gradient budget optimiser, and the
- *   glue that optimises a forecaster's allocation under a total budget.
+ *   glue that optimises a forecaster's allocation under a total budget;
+ * - truth: what an allocation really earns under the process that generated a panel.
  */
 export * from "./budget";
+export * from "./truth";

@@ -14,7 +14,7 @@
  *   on the test window: MSE@M (target and all nodes), CIG, direct and total AR-CIG (H = 7),
  *   with the graph each decoder was trained with.
  */
-import { type Panel, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, sliceSteps, splitTime, targetIndex } from "../data/panel";
+import { type Panel, type Scaler, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, sliceSteps, splitTime, targetIndex } from "../data/panel";
 import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
 import type { Forecaster } from "../diagnostics/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
@@ -24,8 +24,9 @@ import { DiceStage1, type DiceStage1Config } from "../models/dice-stage1";
 import { GraphSafeDecoder, type GraphSafeConfig, JointGruDecoder, type JointGruConfig } from "../models/graph-safe";
 import { type SupportSelection, type ValidationEvidence, selectByStability, selectByValidation, selectTopK } from "../models/support";
 import { tf } from "../tf";
-import { graphExtras, shuffledUnitBatches, shuffledWindowBatches, unitSeries, windowBatch } from "../train/batches";
+import { type BatchExtras, graphExtras, shuffledUnitBatches, shuffledWindowBatches, unitSeries, windowBatch } from "../train/batches";
 import { type FitConfig, type FitResult, fit } from "../train/fit";
+import type { Trainable } from "../train/trainable";
 import { type CausalMMMExperimentConfig, type CausalMMMRun, trainCausalMMM } from "./causalmmm";
 
 // ---------------------------------------------------------------------------------------------
@@ -39,6 +40,10 @@ export interface TimePanel {
   split: TimeSplit;
   /** True graph per unit, or null when the panel has none. */
   truth: Graph[] | null;
+  /** The scaler fitted on the training window (raw <-> model scale); set by `prepareTimePanel`. */
+  scaler?: Scaler;
+  /** The panel before scaling (with its provenance); set by `prepareTimePanel`. */
+  raw?: Panel;
 }
 
 /**
@@ -47,8 +52,8 @@ export interface TimePanel {
  */
 export function prepareTimePanel(raw: Panel, split: Partial<TimeSplitConfig> = {}, scaler: Partial<Omit<ScalerConfig, "steps" | "units">> = {}): TimePanel {
   const s = splitTime(raw, split);
-  const panel = applyScaler(raw, fitScaler(raw, { ...scaler, steps: { from: s.train.from, to: s.train.to } }));
-  return { panel, split: s, truth: raw.truth ? unitGraphs(raw) : null };
+  const fitted = fitScaler(raw, { ...scaler, steps: { from: s.train.from, to: s.train.to } });
+  return { panel: applyScaler(raw, fitted), split: s, truth: raw.truth ? unitGraphs(raw) : null, scaler: fitted, raw };
 }
 
 const allUnits = (p: Panel) => Array.from({ length: p.units }, (_, u) => u);
@@ -189,11 +194,25 @@ export interface DecoderRun {
  * decoder; null the unconstrained joint-GRU decoder.
  */
 export async function trainDecoder(tp: TimePanel, name: string, graphs: readonly Graph[] | null, config: Partial<DecoderTrainConfig> = {}, seed = 0): Promise<DecoderRun> {
-  const cfg: DecoderTrainConfig = { ...DECODER_TRAIN_DEFAULTS, ...config, fit: { ...DECODER_TRAIN_DEFAULTS.fit, ...config.fit } };
-  const { panel, split } = tp;
+  const cfg = decoderTrainConfig(config);
+  const { panel } = tp;
   const base = { nodes: panel.nodes, target: targetIndex(panel), contextDim: panel.context?.names.length ?? 0, seed };
   const model = graphs ? new GraphSafeDecoder({ ...base, ...cfg.graphSafe }) : new JointGruDecoder({ ...base, ...cfg.jointGru });
-  const extras = graphs ? graphExtras(graphs, panel.nodes) : undefined;
+  const result = await trainOnWindows(tp, name, model, graphs ? graphExtras(graphs, panel.nodes) : undefined, cfg, seed);
+  return { name, forecaster: model.forecaster(), graphs: graphs ? graphs.map((g) => g.map((r) => [...r])) : null, fit: result, model };
+}
+
+/** The decoder training configuration with its defaults filled in. */
+export function decoderTrainConfig(config: Partial<DecoderTrainConfig> = {}): DecoderTrainConfig {
+  return { ...DECODER_TRAIN_DEFAULTS, ...config, fit: { ...DECODER_TRAIN_DEFAULTS.fit, ...config.fit } };
+}
+
+/**
+ * Trains any window model (a decoder, the DeepCausalMMM-style model) on random windows of every
+ * unit's training window, validated by the same window loss on the validation window.
+ */
+export async function trainOnWindows(tp: TimePanel, name: string, model: Trainable, extras: BatchExtras | undefined, cfg: DecoderTrainConfig, seed: number): Promise<FitResult> {
+  const { panel, split } = tp;
   const units = allUnits(panel);
   const W = Math.min(cfg.window, split.train.length);
   // validation windows: one per unit, the last W steps up to the end of the validation period,
@@ -203,11 +222,10 @@ export async function trainDecoder(tp: TimePanel, name: string, graphs: readonly
   // (the test period is scored by evaluateDecoder).
   const valLength = Math.min(W, split.validation.to);
   const val = split.validation.length > 0 ? windowBatch(panel, units.map((unit) => ({ unit, start: split.validation.to - valLength })), valLength, extras) : undefined;
-  const result = await fit(model, {
+  return fit(model, {
     batches: (_e, rng) => shuffledWindowBatches(panel, units, split.train, W, cfg.windowsPerUnit, cfg.batchSize, rng, extras),
-    validate: val ? () => tf.tidy(() => ({ mse: model.loss(val).mse.dataSync()[0] })) : undefined,
+    validate: val ? () => tf.tidy(() => ({ mse: model.loss(val, 0).mse.dataSync()[0] })) : undefined,
   }, { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? cfg.fit.monitor ?? "mse" : null });
-  return { name, forecaster: model.forecaster(), graphs: graphs ? graphs.map((g) => g.map((r) => [...r])) : null, fit: result, model };
 }
 
 /** DICE Stage 2 variants: the supplied graph is the selected 0/1 support (hard) or the Stage 1 edge probabilities (soft). */

@@ -5,3 +5,4 @@ export * from "./swap";
 export * from "./jobs";
 export * from "./stress";
 export * from "./diagnose";
+export * from "./budget";

@@ -14,6 +14,7 @@ import { type RunOptions, registerJob, runJobs } from "../runner";
 import { type BypassConfig, type BypassSeedResult, type DecoderTrainConfig, type Stage1Config, type TimePanel, bypassSeed, prepareTimePanel } from "./dice";
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
+import { type BudgetSeedResult, type BudgetStudyConfig, budgetSeed } from "./budget";
 
 /**
  * The data of a job: a generated panel (or the external CausalMMM data), standardised on its
@@ -101,6 +102,24 @@ export const swapSeedJob = registerJob<SwapSeedJob, SwapSeedResult>({
   module: __filename,
   run: (c) => swapSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
 });
+
+export interface BudgetSeedJob {
+  panel: PanelSpec;
+  seed: number;
+  config: Partial<BudgetStudyConfig>;
+}
+
+export const budgetSeedJob = registerJob<BudgetSeedJob, BudgetSeedResult>({
+  kind: "budget-seed",
+  version: LIBRARY_VERSION,
+  module: __filename,
+  run: (c) => budgetSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
+});
+
+/** The budget study over seeds, one cached job per seed, in worker processes. */
+export function runBudget(panel: PanelSpec, seeds: readonly number[], config: Partial<BudgetStudyConfig> = {}, options: RunOptions = {}): Promise<BudgetSeedResult[]> {
+  return runJobs(seeds.map((seed) => budgetSeedJob({ panel, seed, config })), { label: "budget study", ...options });
+}
 
 /** The bypass benchmark over seeds, one cached job per seed, in worker processes. */
 export function runBypass(panel: PanelSpec, seeds: readonly number[], config: Partial<BypassConfig> = {}, options: RunOptions = {}): Promise<BypassSeedResult[]> {

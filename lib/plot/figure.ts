@@ -71,7 +71,7 @@ export function lineChart(spec: {
   caption: string;
   title?: string;
   x: number[];
-  series: { name: string; y: number[]; yaxis?: "y" | "y2"; dash?: string }[];
+  series: { name: string; y: number[]; yaxis?: "y" | "y2"; dash?: string; color?: string }[];
   xTitle?: string;
   yTitle?: string;
   y2Title?: string;
@@ -85,7 +85,7 @@ export function lineChart(spec: {
     x: spec.x,
     y: s.y,
     yaxis: s.yaxis ?? "y",
-    line: s.dash ? { dash: s.dash } : undefined,
+    line: s.dash || s.color ? { ...(s.dash ? { dash: s.dash } : {}), ...(s.color ? { color: s.color } : {}) } : undefined,
   }));
   const layout: PlotlyObject = {
     title: spec.title ? { text: spec.title } : undefined,
