@@ -77,6 +77,15 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     assert.match(markdownText(outs), /\*\*Claim 4 (holds|holds in part|does not hold)\*\*/);
     assert.deepEqual(names(outs), ["06-stress"]);
   },
+  "07-budget.ipynb": (outs) => {
+    const text = streamText(outs);
+    for (const a of ["true optimum", "observed mix", "equal split", "oracle graph", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"]) assert.match(text, new RegExp(`\\|${a}\\|`), `the budget table has ${a}`);
+    // anchors of the gain share: the optimum captures all of it, the equal split none
+    assert.match(text, /\|true optimum\|nan \+\/- nan\|[^|]+\|1\.000 \+\/- /);
+    assert.match(text, /\|equal split\|nan \+\/- nan\|[^|]+\|0\.000 \+\/- /);
+    assert.match(markdownText(outs), /\*\*Forecast accuracy (does not rank|roughly ranks) these allocations\*\*/);
+    assert.deepEqual(names(outs), ["07-response-curves", "07-accuracy-vs-gain", "07-allocations"]);
+  },
 };
 
 const names = (outs: Output[]) => figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]);
