@@ -16,6 +16,8 @@
  *   --log1p none|channels|all   transform before standardising (raw spend: channels or all)
  *   --epochs N              DICE Stage 1 epochs (default 200)
  *   --decoder-epochs N      epochs of each decoder (default 15)
+ *   --eval-units N|all      units the decoders are evaluated on, evenly spaced (default 40;
+ *                           influence costs units x nodes^2 rollouts)
  *   --seed N                seed of every model (default 1)
  *   --force                 replace DIR if it exists
  */
@@ -31,7 +33,7 @@ class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Map<string, string | true> {
   const out = new Map<string, string | true>();
-  const known = ["data", "graph", "target", "out", "channels", "intermediates", "unit-column", "time-column", "context-prefix", "ignore", "log1p", "epochs", "decoder-epochs", "seed", "force"];
+  const known = ["data", "graph", "target", "out", "channels", "intermediates", "unit-column", "time-column", "context-prefix", "ignore", "log1p", "epochs", "decoder-epochs", "eval-units", "seed", "force"];
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}" (options start with --)`);
@@ -104,6 +106,7 @@ async function main(): Promise<number> {
     scaler: { log1p },
     stage1: { fit: { epochs: positiveInt(args.get("epochs"), "epochs", 200) } },
     decoder: { fit: { epochs: positiveInt(args.get("decoder-epochs"), "decoder-epochs", 15) } },
+    evalUnits: args.get("eval-units") === "all" ? null : positiveInt(args.get("eval-units"), "eval-units", 40),
     seed: positiveInt(args.get("seed"), "seed", 1),
     log,
   });

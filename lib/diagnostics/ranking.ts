@@ -285,3 +285,33 @@ export function scoreSupport(support: Graph | readonly Graph[], truth: Graph | r
   };
   return { precision: mean("precision"), recall: mean("recall"), f1: mean("f1"), edges: mean("edges"), trueEdges: mean("trueEdges"), shd: mean("shd") };
 }
+
+const mean_ = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/** Spearman rank correlation (average ranks for ties). */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  const rank = (v: readonly number[]) => {
+    const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
+    const r = new Array<number>(v.length);
+    for (let k = 0; k < idx.length; ) {
+      let e = k;
+      while (e + 1 < idx.length && v[idx[e + 1]] === v[idx[k]]) e++;
+      for (let q = k; q <= e; q++) r[idx[q]] = (k + e) / 2;
+      k = e + 1;
+    }
+    return r;
+  };
+  const rx = rank(x);
+  const ry = rank(y);
+  const mx = mean_(rx);
+  const my = mean_(ry);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < rx.length; i++) {
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) ** 2;
+    syy += (ry[i] - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+}

@@ -21,6 +21,7 @@ import { trueAllocationResponses } from "../analysis/truth";
 import { scaleValue, targetIndex } from "../data/panel";
 import type { Forecaster } from "../diagnostics/forecaster";
 import { mseAt, mseAtHorizons } from "../diagnostics/mse";
+import { spearman } from "../diagnostics/ranking";
 import { type Graph, emptyGraph } from "../graph";
 import { DeepCausalMMM, type DeepCausalMMMConfig, deepCausalConfigFor, regionExtras } from "../models/deepcausalmmm";
 import type { FitResult } from "../train/fit";
@@ -242,34 +243,6 @@ export function budgetValues(results: readonly BudgetSeedResult[]): Record<strin
     }
   }
   return out;
-}
-
-/** Spearman rank correlation (average ranks for ties). */
-export function spearman(x: readonly number[], y: readonly number[]): number {
-  const rank = (v: readonly number[]) => {
-    const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
-    const r = new Array<number>(v.length);
-    for (let k = 0; k < idx.length; ) {
-      let e = k;
-      while (e + 1 < idx.length && v[idx[e + 1]] === v[idx[k]]) e++;
-      for (let q = k; q <= e; q++) r[idx[q]] = (k + e) / 2;
-      k = e + 1;
-    }
-    return r;
-  };
-  const rx = rank(x);
-  const ry = rank(y);
-  const mx = avg(rx);
-  const my = avg(ry);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < rx.length; i++) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) ** 2;
-    syy += (ry[i] - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 /** The budget study's conclusion in words, from its own numbers (Markdown). */

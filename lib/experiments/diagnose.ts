@@ -12,6 +12,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
+import { spearman } from "../diagnostics/ranking";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
@@ -39,6 +40,11 @@ export interface DiagnoseConfig {
   decoder: Partial<DecoderTrainConfig>;
   evaluation: Partial<EvaluationConfig>;
   decoders: DiagnoseDecoder[];
+  /**
+   * Units the decoders are evaluated on (MSE@M, CIG, AR-CIG; their cost grows with units x N^2):
+   * at most this many, evenly spaced over the panel; null: all. Stage 1 and training use every unit.
+   */
+  evalUnits: number | null;
   seed: number;
   /** Progress lines (stderr in the CLI); null: silent. */
   log: ((line: string) => void) | null;
@@ -51,6 +57,7 @@ export const DIAGNOSE_DEFAULTS: DiagnoseConfig = {
   decoder: {},
   evaluation: {},
   decoders: ["no-graph", "full-graph", "high-capacity", "dice-hard", "dice-soft"],
+  evalUnits: 40,
   seed: 1,
   log: null,
 };
@@ -80,9 +87,18 @@ export interface DiagnosisResult {
     scores: { auroc: number; nauprc: number } | null;
   };
   decoders: DecoderDiagnosis[];
+  /** Units the decoders were evaluated on. */
+  evalUnits: number[];
   hasTruth: boolean;
   seconds: number;
   config: Omit<DiagnoseConfig, "log">;
+}
+
+/** At most `n` unit indices evenly spaced over `units` (null when all are used). */
+export function evaluationUnits(units: number, n: number | null): number[] | null {
+  if (n === null || n >= units) return null;
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`diagnose: evalUnits must be a positive integer or null, got ${n}`);
+  return [...new Set(Array.from({ length: n }, (_, k) => Math.floor((k * units) / n)))];
 }
 
 const meanGraph = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
@@ -94,6 +110,7 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   const log = c.log ?? (() => {});
   const tp = prepareTimePanel(raw, c.split, c.scaler);
   const N = tp.panel.nodes;
+  const evalUnits = evaluationUnits(raw.units, c.evalUnits);
   log(`diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation [${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`);
   const progressFit = (label: string) => ({ label: c.log ? label : null });
   const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed: c.seed }, fit: { ...c.stage1.fit, seed: c.seed, ...progressFit("DICE Stage 1") } });
@@ -109,7 +126,7 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
       : await trainDecoder(tp, name, name === "high-capacity" ? null : tp.panel.unitIds.map(() => (name === "no-graph" ? emptyGraph(N) : fullGraph(N))), decoderConfig, c.seed);
     let ev: DecoderEvaluation;
     try {
-      ev = evaluateDecoder(run, tp, c.evaluation);
+      ev = evaluateDecoder(run, tp, { ...c.evaluation, ...(evalUnits ? { units: evalUnits } : {}) });
     } finally {
       run.model.dispose();
     }
@@ -133,9 +150,10 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
       scores: s1.scores ? { auroc: s1.scores.auroc, nauprc: s1.scores.nauprc } : null,
     },
     decoders,
+    evalUnits: evalUnits ?? Array.from({ length: raw.units }, (_, u) => u),
     hasTruth: tp.truth !== null,
     seconds: (Date.now() - t0) / 1000,
-    config: { split: c.split, scaler: c.scaler, stage1: c.stage1, decoder: c.decoder, evaluation: c.evaluation, decoders: c.decoders, seed: c.seed },
+    config: { split: c.split, scaler: c.scaler, stage1: c.stage1, decoder: c.decoder, evaluation: c.evaluation, decoders: c.decoders, evalUnits: c.evalUnits, seed: c.seed },
   };
   s1.model.dispose();
   return result;
@@ -194,4 +212,57 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     throw err;
   }
   return ["graph.csv", "graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.png"].map((f) => join(dir, f));
+}
+
+/** What a diagnosis says without a true graph, in numbers (see {@link diagnosisConclusion}). */
+export interface DiagnosisSummary {
+  /** Target MSE@7 of each decoder. */
+  mse7: Partial<Record<DiagnoseDecoder, number>>;
+  /** (MSE@7 no-graph - MSE@7 DICE-hard) / MSE@7 no-graph: how much the selected paths help the forecast. */
+  graphGain: number;
+  /** Share of Stage 1's edge probability mass on edges the node roles rule out (into a channel, out of the target). */
+  implausibleMass: number;
+  /** Spearman correlation, over the off-diagonal pairs, between a decoder's direct AR-CIG and Stage 1's mean P. */
+  agreement: Partial<Record<DiagnoseDecoder, number>>;
+  /** The strongest Stage 1 edges: sender, receiver, mean P, share of units selecting it. */
+  topEdges: { source: string; target: string; probability: number; selectedShare: number }[];
+}
+
+/** Numbers that can be read from a diagnosis without a true graph. */
+export function summariseDiagnosis(result: DiagnosisResult, topK = 5): DiagnosisSummary {
+  const names = result.panel.nodes;
+  const roles = result.panel.roles;
+  const N = names.length;
+  const mse7: DiagnosisSummary["mse7"] = {};
+  for (const d of result.decoders) mse7[d.name] = d.mse.find((m) => m.horizon === 7)?.target ?? NaN;
+  const P = result.stage1.meanProbs;
+  let mass = 0;
+  let implausible = 0;
+  const pairs: { j: number; i: number }[] = [];
+  for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) {
+    if (i === j) continue;
+    pairs.push({ j, i });
+    mass += P[j][i];
+    if (roles[i] === "channel" || roles[j] === "target") implausible += P[j][i];
+  }
+  const agreement: DiagnosisSummary["agreement"] = {};
+  for (const d of result.decoders) agreement[d.name] = spearman(pairs.map(({ j, i }) => d.arCigDirect[j][i]), pairs.map(({ j, i }) => P[j][i]));
+  const topEdges = [...pairs].sort((a, b) => P[b.j][b.i] - P[a.j][a.i]).slice(0, topK)
+    .map(({ j, i }) => ({ source: names[j], target: names[i], probability: P[j][i], selectedShare: result.stage1.supportShare[j][i] }));
+  const ng = mse7["no-graph"] ?? NaN;
+  return { mse7, graphGain: (ng - (mse7["dice-hard"] ?? NaN)) / ng, implausibleMass: mass > 0 ? implausible / mass : NaN, agreement, topEdges };
+}
+
+/** What can and cannot be concluded from a diagnosis without a true graph (Markdown, from its numbers). */
+export function diagnosisConclusion(name: string, result: DiagnosisResult): string {
+  const s = summariseDiagnosis(result);
+  const f = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : "n/a");
+  const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
+  const best = Object.entries(s.mse7).sort((a, b) => (a[1] ?? Infinity) - (b[1] ?? Infinity))[0];
+  const needs = s.graphGain > 0.02 ? "the selected paths improve the forecast" : s.graphGain < -0.02 ? "the selected paths make the forecast worse" : "the selected paths leave the forecast about where the no-graph decoder has it";
+  return [
+    `**${name}.** Best target MSE@7: ${best?.[0]} (${f(best?.[1])}); no-graph ${f(s.mse7["no-graph"])}, DICE-hard ${f(s.mse7["dice-hard"])}: ${needs} (relative gain ${pct(s.graphGain)}).`,
+    `Stage 1 puts ${pct(s.implausibleMass)} of its edge mass on edges the roles rule out (into a channel or out of the target); strongest edges: ${s.topEdges.map((e) => `${e.source} → ${e.target} (${f(e.probability)})`).join(", ")}.`,
+    `Agreement of each decoder's direct AR-CIG with Stage 1's graph (Spearman over edges): ${Object.entries(s.agreement).map(([d, r]) => `${d} ${f(r)}`).join(", ")}.`,
+  ].join("\n\n");
 }

@@ -285,9 +285,9 @@ export function evaluateDecoder(run: DecoderRun, tp: TimePanel, config: Partial<
   const influenceWindow = { ...common, stride: c.influenceStride, window: { from: window.from, to: window.to - c.horizon + 1 } };
   const cigM = cig(run.forecaster, panel, influenceWindow);
   const ar = arCig(run.forecaster, panel, { ...influenceWindow, horizon: c.horizon });
-  const evalTruth = truth ? (c.units ?? allUnits(panel)).map((u) => truth[u]) : null;
-  const cigScore = evalTruth ? scoreInfluence(cigM, evalTruth) : null;
-  const arScores = evalTruth ? scoreArCig(ar, evalTruth) : null;
+  // the scores look each evaluated unit's graph up by its index in the panel
+  const cigScore = truth ? scoreInfluence(cigM, truth) : null;
+  const arScores = truth ? scoreArCig(ar, truth) : null;
   return {
     name: run.name,
     mse,

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fullGraph } from "../../lib/graph";
-import { meanRanking, nauprc, rankingMetrics, scoreGraph, scoreGraphs, snapTies, unitGraphs } from "../../lib/diagnostics/ranking";
+import { meanRanking, nauprc, rankingMetrics, scoreGraph, scoreGraphs, snapTies, unitGraphs, spearman } from "../../lib/diagnostics/ranking";
 
 interface FixtureCase {
   name: string;
@@ -167,5 +167,15 @@ describe("graph scoring", () => {
   it("snapTies merges noise-level differences into ties, chained in sorted order", () => {
     assert.deepEqual(snapTies([1, 1 + 1e-9, 2, 1 - 1e-9, 5], 1e-6), [1 - 1e-9, 1 - 1e-9, 2, 1 - 1e-9, 5]);
     assert.deepEqual(snapTies([3, 1, 2], 0), [3, 1, 2]);
+  });
+});
+
+describe("spearman", () => {
+  it("is 1 for monotone pairs, -1 for reversed ones, and handles ties with average ranks", () => {
+    assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 400]), 1);
+    assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+    // x ranks 0, 1.5, 1.5, 3; y ranks 0, 1, 2, 3: r = 0.9487
+    assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-12);
+    assert.ok(Number.isNaN(spearman([1, 1, 1], [1, 2, 3])));
   });
 });

@@ -2,21 +2,11 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
 import { generateSparseTarget } from "../../lib/data/simulate";
-import { type BudgetSeedResult, budgetConclusion, budgetSeed, budgetValues, curvePanels, spearman } from "../../lib/experiments/budget";
+import { type BudgetSeedResult, budgetConclusion, budgetSeed, budgetValues, curvePanels } from "../../lib/experiments/budget";
 import { prepareTimePanel } from "../../lib/experiments/dice";
 import { tf } from "../../lib/tf";
 
 const sum = (a: readonly number[]) => a.reduce((s, v) => s + v, 0);
-
-describe("spearman", () => {
-  it("is 1 for monotone pairs, -1 for reversed ones, and handles ties with average ranks", () => {
-    assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 400]), 1);
-    assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
-    // x ranks 0, 1.5, 1.5, 3; y ranks 0, 1, 2, 3: r = 0.9487
-    assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-12);
-    assert.ok(Number.isNaN(spearman([1, 1, 1], [1, 2, 3])));
-  });
-});
 
 describe("budgetSeed on a small sparse-target panel", () => {
   let result: BudgetSeedResult;

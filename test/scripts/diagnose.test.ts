@@ -12,7 +12,7 @@ import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { writePanelCsv } from "../../lib/data/csv";
 import { generateVarDag } from "../../lib/data/simulate";
-import { DIAGNOSE_DEFAULTS, type DiagnosisResult } from "../../lib/experiments/diagnose";
+import { DIAGNOSE_DEFAULTS, type DiagnosisResult, evaluationUnits, summariseDiagnosis } from "../../lib/experiments/diagnose";
 import { decodeJson } from "../../lib/runner/json";
 import { REPO_ROOT } from "../../lib/study";
 
@@ -53,7 +53,7 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     assert.ok(files.edges && existsSync(files.edges), "the writer writes the true graph's edge file");
     const out = join(dir, "out");
     const started = Date.now();
-    const r = runCli(["--data", files.csv, "--target", "target", "--out", out, "--epochs", "60", "--decoder-epochs", "2", "--seed", "1"]);
+    const r = runCli(["--data", files.csv, "--target", "target", "--out", out, "--epochs", "60", "--decoder-epochs", "2", "--eval-units", "10", "--seed", "1"]);
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
     assert.match(nonEmptyLines(r.stderr).at(-1)!, /^diagnose: done in /);
@@ -109,6 +109,24 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     const unitLines = nonEmptyLines(readFileSync(join(out, "graph-units.csv"), "utf8"));
     assert.equal(unitLines[0], "unit,source,target,probability,selected");
     assert.equal(unitLines.length - 1, panel.units * N * (N - 1));
+
+    // --eval-units 10 of 16: ten distinct units, evenly spaced, the first one included
+    assert.deepEqual(d.evalUnits, [0, 1, 3, 4, 6, 8, 9, 11, 12, 14]);
+    // what can be read without the truth
+    const s = summariseDiagnosis(d);
+    assert.ok(s.implausibleMass >= 0 && s.implausibleMass <= 1);
+    for (let k = 1; k < s.topEdges.length; k++) assert.ok(s.topEdges[k - 1].probability >= s.topEdges[k].probability, "top edges sorted");
+    assert.ok(Number.isNaN(s.agreement["no-graph"]!), "the no-graph decoder's AR-CIG is constant off the diagonal: no rank agreement");
+    assert.ok(Number.isFinite(s.agreement["dice-hard"]!));
+    assert.ok(Math.abs(s.graphGain - (s.mse7["no-graph"]! - s.mse7["dice-hard"]!) / s.mse7["no-graph"]!) < 1e-12);
+  });
+
+  it("evaluation units: evenly spaced, distinct, all when the cap is at least the panel", () => {
+    assert.equal(evaluationUnits(16, null), null);
+    assert.equal(evaluationUnits(16, 16), null);
+    assert.deepEqual(evaluationUnits(184, 4), [0, 46, 92, 138]);
+    assert.deepEqual(evaluationUnits(3, 2), [0, 1]);
+    assert.throws(() => evaluationUnits(10, 0), /evalUnits must be a positive integer/);
   });
 });
 
@@ -217,6 +235,13 @@ const BAD: BadCase[] = [
     make(dir) {
       const file = write(dir, "panel.csv", csvText(baseRows()));
       return { args: ["--data", file, ...ROLE_ARGS, "--epoch", "3"], match: /unknown option --epoch/ };
+    },
+  },
+  {
+    name: "a bad --eval-units",
+    make(dir) {
+      const file = write(dir, "panel.csv", csvText(baseRows()));
+      return { args: ["--data", file, ...ROLE_ARGS, "--eval-units", "0"], match: /--eval-units must be a positive integer, got "0"/ };
     },
   },
   {
