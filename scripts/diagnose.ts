@@ -18,6 +18,7 @@
  *   --decoder-epochs N      epochs of each decoder (default 15)
  *   --eval-units N|all      units the decoders are evaluated on, evenly spaced (default 40;
  *                           influence costs units x nodes^2 rollouts)
+ *   --roles                 constrain Stage 1 by the roles: no edge into a channel, none out of the target
  *   --seed N                seed of every model (default 1)
  *   --force                 replace DIR if it exists
  */
@@ -33,13 +34,13 @@ class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Map<string, string | true> {
   const out = new Map<string, string | true>();
-  const known = ["data", "graph", "target", "out", "channels", "intermediates", "unit-column", "time-column", "context-prefix", "ignore", "log1p", "epochs", "decoder-epochs", "eval-units", "seed", "force"];
+  const known = ["data", "graph", "target", "out", "channels", "intermediates", "unit-column", "time-column", "context-prefix", "ignore", "log1p", "epochs", "decoder-epochs", "eval-units", "roles", "seed", "force"];
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}" (options start with --)`);
     const name = a.slice(2);
     if (!known.includes(name)) throw new UsageError(`unknown option --${name} (known: ${known.map((n) => `--${n}`).join(", ")})`);
-    if (name === "force") out.set(name, true);
+    if (name === "force" || name === "roles") out.set(name, true);
     else {
       const v = argv[k + 1];
       if (v === undefined || v.startsWith("--")) throw new UsageError(`--${name} needs a value`);
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
     stage1: { fit: { epochs: positiveInt(args.get("epochs"), "epochs", 200) } },
     decoder: { fit: { epochs: positiveInt(args.get("decoder-epochs"), "decoder-epochs", 15) } },
     evalUnits: args.get("eval-units") === "all" ? null : positiveInt(args.get("eval-units"), "eval-units", 40),
+    roles: args.has("roles"),
     seed: positiveInt(args.get("seed"), "seed", 1),
     log,
   });

@@ -86,6 +86,15 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     assert.match(markdownText(outs), /\*\*Forecast accuracy (does not rank|roughly ranks) these allocations\*\*/);
     assert.deepEqual(names(outs), ["07-response-curves", "07-accuracy-vs-gain", "07-allocations"]);
   },
+  "08-your-data.ipynb": (outs) => {
+    const text = streamText(outs);
+    for (const p of ["meridian", "deepcausalmmm"]) assert.match(text, new RegExp(`${p}: \\d+ units x \\d+ steps x \\d+ nodes diagnosed in [\\d.]+ s; wrote 5 files`));
+    for (const d of ["no-graph", "full-graph", "high-capacity", "dice-hard", "dice-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d+\\.\\d{4}\\|`));
+    const md = markdownText(outs);
+    assert.match(md, /\*\*Meridian\.\*\* Best target MSE@7/);
+    assert.match(md, /\*\*DeepCausalMMM panel\.\*\* Best target MSE@7/);
+    assert.deepEqual(names(outs), ["08-meridian-learned-graph", "08-meridian-influence", "08-deepcausalmmm-learned-graph", "08-deepcausalmmm-influence"]);
+  },
 };
 
 const names = (outs: Output[]) => figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]);

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
 import { spearman } from "../diagnostics/ranking";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
-import { heatmap, heatmapGrid } from "../plot/figure";
+import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
 import {
@@ -45,6 +45,8 @@ export interface DiagnoseConfig {
    * at most this many, evenly spaced over the panel; null: all. Stage 1 and training use every unit.
    */
   evalUnits: number | null;
+  /** Constrain Stage 1 by the node roles (no edge into a channel, none out of the target; notebook 05's selection). */
+  roles: boolean;
   seed: number;
   /** Progress lines (stderr in the CLI); null: silent. */
   log: ((line: string) => void) | null;
@@ -58,6 +60,7 @@ export const DIAGNOSE_DEFAULTS: DiagnoseConfig = {
   evaluation: {},
   decoders: ["no-graph", "full-graph", "high-capacity", "dice-hard", "dice-soft"],
   evalUnits: 40,
+  roles: false,
   seed: 1,
   log: null,
 };
@@ -113,7 +116,7 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   const evalUnits = evaluationUnits(raw.units, c.evalUnits);
   log(`diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation [${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`);
   const progressFit = (label: string) => ({ label: c.log ? label : null });
-  const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed: c.seed }, fit: { ...c.stage1.fit, seed: c.seed, ...progressFit("DICE Stage 1") } });
+  const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed: c.seed, ...(c.roles ? { roles: tp.panel.roles } : {}) }, fit: { ...c.stage1.fit, seed: c.seed, ...progressFit("DICE Stage 1") } });
   const selection = selectSupportByValidation(s1, tp);
   log(`diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} (${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
     (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""));
@@ -153,10 +156,31 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
     evalUnits: evalUnits ?? Array.from({ length: raw.units }, (_, u) => u),
     hasTruth: tp.truth !== null,
     seconds: (Date.now() - t0) / 1000,
-    config: { split: c.split, scaler: c.scaler, stage1: c.stage1, decoder: c.decoder, evaluation: c.evaluation, decoders: c.decoders, evalUnits: c.evalUnits, seed: c.seed },
+    config: { split: c.split, scaler: c.scaler, stage1: c.stage1, decoder: c.decoder, evaluation: c.evaluation, decoders: c.decoders, evalUnits: c.evalUnits, roles: c.roles, seed: c.seed },
   };
   s1.model.dispose();
   return result;
+}
+
+/**
+ * The two figures of a diagnosis: Stage 1's mean edge probabilities, and each decoder's direct
+ * AR-CIG scaled to its largest off-diagonal value. `prefix` goes before each figure's name
+ * (the CLI writes `learned-graph` and `influence`).
+ */
+export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = ""): Figure[] {
+  const names = result.panel.nodes;
+  const t = title ? `${title}: ` : "";
+  return [
+    heatmap({
+      name: `${prefix}learned-graph`, caption: `${t}DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.`,
+      z: result.stage1.meanProbs, rowLabels: names, colLabels: names, zmin: 0, zmax: 1, rowTitle: "sender j", colTitle: "receiver i",
+      width: Math.max(420, 40 * names.length + 220), height: Math.max(380, 40 * names.length + 160),
+    }),
+    heatmapGrid({
+      name: `${prefix}influence`, caption: `${t}Direct AR-CIG of each decoder, mean over the evaluated units, scaled to its largest off-diagonal value; rows senders, columns receivers.`,
+      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMaxOffDiagonal(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
+    }),
+  ];
 }
 
 /**
@@ -188,14 +212,7 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     // NaN (e.g. a score without a truth) is kept as {"$float": "NaN"}, see lib/runner/json.ts
     writeFileSync(join(tmp, "diagnostics.json"), JSON.stringify(JSON.parse(encodeJson({ ...result, stage1 }, "diagnosis")), null, 2) + "\n");
     const figs = join(tmp, "figures");
-    await exportFigure(heatmap({
-      name: "learned-graph", caption: "DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.",
-      z: result.stage1.meanProbs, rowLabels: names, colLabels: names, zmin: 0, zmax: 1, rowTitle: "sender j", colTitle: "receiver i",
-    }), figs);
-    await exportFigure(heatmapGrid({
-      name: "influence", caption: "Direct AR-CIG of each decoder, mean over units, scaled to its largest off-diagonal value; rows senders, columns receivers.",
-      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMaxOffDiagonal(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
-    }), figs);
+    for (const fig of diagnosisFigures(result)) await exportFigure(fig, figs);
     // the old results are moved aside first and removed only once the new ones are in place
     const old = `${dir}.old-${process.pid}`;
     const replacing = existsSync(dir);
@@ -222,6 +239,8 @@ export interface DiagnosisSummary {
   graphGain: number;
   /** Share of Stage 1's edge probability mass on edges the node roles rule out (into a channel, out of the target). */
   implausibleMass: number;
+  /** Share of the ordered pairs that are such edges (the mass a graph blind to roles would put there). */
+  implausiblePairs: number;
   /** Spearman correlation, over the off-diagonal pairs, between a decoder's direct AR-CIG and Stage 1's mean P. */
   agreement: Partial<Record<DiagnoseDecoder, number>>;
   /** The strongest Stage 1 edges: sender, receiver, mean P, share of units selecting it. */
@@ -238,19 +257,23 @@ export function summariseDiagnosis(result: DiagnosisResult, topK = 5): Diagnosis
   const P = result.stage1.meanProbs;
   let mass = 0;
   let implausible = 0;
+  let implausibleCount = 0;
   const pairs: { j: number; i: number }[] = [];
   for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) {
     if (i === j) continue;
     pairs.push({ j, i });
     mass += P[j][i];
-    if (roles[i] === "channel" || roles[j] === "target") implausible += P[j][i];
+    if (roles[i] === "channel" || roles[j] === "target") {
+      implausible += P[j][i];
+      implausibleCount++;
+    }
   }
   const agreement: DiagnosisSummary["agreement"] = {};
   for (const d of result.decoders) agreement[d.name] = spearman(pairs.map(({ j, i }) => d.arCigDirect[j][i]), pairs.map(({ j, i }) => P[j][i]));
   const topEdges = [...pairs].sort((a, b) => P[b.j][b.i] - P[a.j][a.i]).slice(0, topK)
     .map(({ j, i }) => ({ source: names[j], target: names[i], probability: P[j][i], selectedShare: result.stage1.supportShare[j][i] }));
   const ng = mse7["no-graph"] ?? NaN;
-  return { mse7, graphGain: (ng - (mse7["dice-hard"] ?? NaN)) / ng, implausibleMass: mass > 0 ? implausible / mass : NaN, agreement, topEdges };
+  return { mse7, graphGain: (ng - (mse7["dice-hard"] ?? NaN)) / ng, implausibleMass: mass > 0 ? implausible / mass : NaN, implausiblePairs: implausibleCount / pairs.length, agreement, topEdges };
 }
 
 /** What can and cannot be concluded from a diagnosis without a true graph (Markdown, from its numbers). */
@@ -262,7 +285,7 @@ export function diagnosisConclusion(name: string, result: DiagnosisResult): stri
   const needs = s.graphGain > 0.02 ? "the selected paths improve the forecast" : s.graphGain < -0.02 ? "the selected paths make the forecast worse" : "the selected paths leave the forecast about where the no-graph decoder has it";
   return [
     `**${name}.** Best target MSE@7: ${best?.[0]} (${f(best?.[1])}); no-graph ${f(s.mse7["no-graph"])}, DICE-hard ${f(s.mse7["dice-hard"])}: ${needs} (relative gain ${pct(s.graphGain)}).`,
-    `Stage 1 puts ${pct(s.implausibleMass)} of its edge mass on edges the roles rule out (into a channel or out of the target); strongest edges: ${s.topEdges.map((e) => `${e.source} → ${e.target} (${f(e.probability)})`).join(", ")}.`,
+    `Stage 1 puts ${pct(s.implausibleMass)} of its edge mass on edges the roles rule out (into a channel or out of the target), which are ${pct(s.implausiblePairs)} of the pairs${result.config.roles ? " (Stage 1 was constrained by the roles)" : ""}; strongest edges: ${s.topEdges.map((e) => `${e.source} → ${e.target} (${f(e.probability)})`).join(", ")}.`,
     `Agreement of each decoder's direct AR-CIG with Stage 1's graph (Spearman over edges): ${Object.entries(s.agreement).map(([d, r]) => `${d} ${f(r)}`).join(", ")}.`,
   ].join("\n\n");
 }

@@ -325,3 +325,25 @@ describe("diagnose CLI --force", () => {
     assert.deepEqual(tmpSiblings(out), []);
   });
 });
+
+describe("diagnose CLI --roles", () => {
+  it("Stage 1 puts no probability on an edge into a channel or out of the target, and says it was constrained", () => {
+    const dir = tempDir();
+    const panel = generateVarDag({ units: 4, steps: 60, graphs: 1, channels: 2, intermediates: 1, contextDim: 0, linear: true, lags: 2, seed: 3 }).panel;
+    const good = writePanelCsv(panel, join(dir, "good.csv")).csv;
+    const out = join(dir, "out");
+    const r = runCli(["--data", good, "--target", "target", "--out", out, "--roles", "--epochs", "2", "--decoder-epochs", "1"]);
+    assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
+    const d = decodeJson<DiagnosisResult>(readFileSync(join(out, "diagnostics.json"), "utf8"));
+    assert.equal(d.config.roles, true);
+    const roles = d.panel.roles;
+    let allowed = 0;
+    d.stage1.meanProbs.forEach((row, j) => row.forEach((p, i) => {
+      if (i === j) return;
+      if (roles[i] === "channel" || roles[j] === "target") assert.equal(p, 0, `${d.panel.nodes[j]} -> ${d.panel.nodes[i]} is ruled out by the roles`);
+      else allowed += p;
+    }));
+    assert.ok(allowed > 0, "the allowed edges keep their probabilities");
+    assert.equal(summariseDiagnosis(d).implausibleMass, 0);
+  });
+});
