@@ -94,6 +94,19 @@ export function formatMeanSd(s: Pick<MeanSd, "mean" | "sd">, digits = DEFAULT_ST
 }
 
 /**
+ * Groups rows into the input of {@link meanSdTable}: label -> metric -> values, in the order rows
+ * and metrics first appear.
+ */
+export function groupValues<T>(rows: Iterable<T>, label: (row: T) => string, metrics: Record<string, (row: T) => number>): Record<string, Record<string, number[]>> {
+  const out: Record<string, Record<string, number[]>> = {};
+  for (const row of rows) {
+    const m = (out[label(row)] ??= Object.fromEntries(Object.keys(metrics).map((k) => [k, [] as number[]])));
+    for (const [k, f] of Object.entries(metrics)) m[k].push(f(row));
+  }
+  return out;
+}
+
+/**
  * An arquero table of mean +/- SD summaries for notebooks: one row per entry of `rows` (e.g. a
  * method or setting), one string column per metric with "mean +/- sd", plus numeric columns
  * `<metric>_mean`, `<metric>_sd` and `<metric>_n` when `numeric` is true (for sorting and plots).

@@ -22,6 +22,7 @@ import { scaleValue, targetIndex } from "../data/panel";
 import type { Forecaster } from "../diagnostics/forecaster";
 import { mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { spearman } from "../diagnostics/ranking";
+import { groupValues } from "../diagnostics/stability";
 import { type Graph, emptyGraph } from "../graph";
 import { DeepCausalMMM, type DeepCausalMMMConfig, deepCausalConfigFor, regionExtras } from "../models/deepcausalmmm";
 import type { FitResult } from "../train/fit";
@@ -232,17 +233,12 @@ const avg = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 /** Per allocation: metric -> values over seeds (for `meanSdTable`). */
 export function budgetValues(results: readonly BudgetSeedResult[]): Record<string, Record<string, number[]>> {
-  const out: Record<string, Record<string, number[]>> = {};
-  for (const r of results) {
-    for (const o of r.outcomes) {
-      const m = (out[o.name] ??= { "MSE@7 target": [], "true revenue": [], "gain captured": [], "predicted revenue": [] });
-      m["MSE@7 target"].push(o.mse7);
-      m["true revenue"].push(o.trueRevenue);
-      m["gain captured"].push(o.gainCaptured);
-      m["predicted revenue"].push(o.predictedRevenue);
-    }
-  }
-  return out;
+  return groupValues(results.flatMap((r) => r.outcomes), (o) => o.name, {
+    "MSE@7 target": (o) => o.mse7,
+    "true revenue": (o) => o.trueRevenue,
+    "gain captured": (o) => o.gainCaptured,
+    "predicted revenue": (o) => o.predictedRevenue,
+  });
 }
 
 /** The budget study's conclusion in words, from its own numbers (Markdown). */

@@ -19,6 +19,7 @@ import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig
 import type { Forecaster } from "../diagnostics/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { type MeanRanking, type SupportScore, scoreGraphs, scoreSupport, unitGraphs } from "../diagnostics/ranking";
+import { groupValues } from "../diagnostics/stability";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { DiceStage1, type DiceStage1Config } from "../models/dice-stage1";
 import { GraphSafeDecoder, type GraphSafeConfig, JointGruDecoder, type JointGruConfig } from "../models/graph-safe";
@@ -401,18 +402,13 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
 
 /** The bypass table's numbers over seeds: decoder -> metric -> values (for `meanSdTable`). */
 export function bypassValues(results: readonly BypassSeedResult[]): Record<string, Record<string, number[]>> {
-  const out: Record<string, Record<string, number[]>> = {};
-  for (const r of results) {
-    for (const row of r.rows) {
-      const m = (out[row.decoder] ??= { "MSE@7 target": [], "MSE@7 all": [], "AR-CIG direct nAUPRC": [], "AR-CIG total nAUPRC": [], "CIG nAUPRC": [] });
-      m["MSE@7 target"].push(row.mse7Target);
-      m["MSE@7 all"].push(row.mse7All);
-      m["AR-CIG direct nAUPRC"].push(row.nauprcDirect);
-      m["AR-CIG total nAUPRC"].push(row.nauprcTotal);
-      m["CIG nAUPRC"].push(row.nauprcCig);
-    }
-  }
-  return out;
+  return groupValues(results.flatMap((r) => r.rows), (row) => row.decoder, {
+    "MSE@7 target": (row) => row.mse7Target,
+    "MSE@7 all": (row) => row.mse7All,
+    "AR-CIG direct nAUPRC": (row) => row.nauprcDirect,
+    "AR-CIG total nAUPRC": (row) => row.nauprcTotal,
+    "CIG nAUPRC": (row) => row.nauprcCig,
+  });
 }
 
 /** One measured check of a claim: the value, the bound it is held to, and whether it holds. */

@@ -11,7 +11,7 @@
  */
 import { mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { scoreGraphs } from "../diagnostics/ranking";
-import { finalWindow } from "../diagnostics/stability";
+import { finalWindow, groupValues } from "../diagnostics/stability";
 import { fitGranger } from "../models/granger";
 import { type CausalMMMExperimentConfig } from "./causalmmm";
 import { EVALUATION_DEFAULTS, type EvaluationConfig, type Stage1Config, type TimePanel, trainCausalMMMOnTrainingWindow, trainStage1 } from "./dice";
@@ -95,16 +95,13 @@ const sdOf = (v: readonly number[]) => (v.length > 1 ? Math.sqrt(v.reduce((s, x)
 
 /** Rows of the stress study keyed "setting / method": metric -> values over seeds (for `meanSdTable`). */
 export function stressValues(rows: readonly (StressCellResult & { setting: string })[]): Record<string, Record<string, number[]>> {
-  const out: Record<string, Record<string, number[]>> = {};
-  for (const r of rows) {
-    const m = (out[`${r.setting} / ${r.method}`] ??= { AUROC: [], nAUPRC: [], "Final-20 AUROC": [], "within-run SD": [], "MSE@7 target": [] });
-    m.AUROC.push(r.auroc);
-    m.nAUPRC.push(r.nauprc);
-    m["Final-20 AUROC"].push(r.final20.mean);
-    m["within-run SD"].push(r.final20.sd);
-    m["MSE@7 target"].push(r.mse7);
-  }
-  return out;
+  return groupValues(rows, (r) => `${r.setting} / ${r.method}`, {
+    AUROC: (r) => r.auroc,
+    nAUPRC: (r) => r.nauprc,
+    "Final-20 AUROC": (r) => r.final20.mean,
+    "within-run SD": (r) => r.final20.sd,
+    "MSE@7 target": (r) => r.mse7,
+  });
 }
 
 /** One panel of the stress figure: a factor, and each method's Final-20 AUROC at its values. */

@@ -18,6 +18,7 @@
  */
 import { type GraphSwapResult, graphSwap } from "../diagnostics/swap";
 import { scoreSupport, type SupportScore } from "../diagnostics/ranking";
+import { groupValues } from "../diagnostics/stability";
 import type { Graph } from "../graph";
 import { selectByStability, selectTopK } from "../models/support";
 import {
@@ -169,20 +170,15 @@ export function swapValues(results: readonly SwapSeedResult[], horizon = EVALUAT
 
 /** Per selection: metric -> values over seeds (for `meanSdTable`). */
 export function selectionValues(results: readonly SwapSeedResult[]): Record<string, Record<string, number[]>> {
-  const out: Record<string, Record<string, number[]>> = {};
-  for (const r of results) {
-    for (const s of r.selections) {
-      const m = (out[s.name] ??= { precision: [], recall: [], F1: [], "edges per unit": [], "direct AR-CIG nAUPRC": [], "gap closed": [], "MSE@7 target": [] });
-      m.precision.push(s.support.precision);
-      m.recall.push(s.support.recall);
-      m.F1.push(s.support.f1);
-      m["edges per unit"].push(s.support.edges);
-      m["direct AR-CIG nAUPRC"].push(s.nauprc);
-      m["gap closed"].push(s.gapClosed);
-      m["MSE@7 target"].push(s.mse7);
-    }
-  }
-  return out;
+  return groupValues(results.flatMap((r) => r.selections), (s) => s.name, {
+    precision: (s) => s.support.precision,
+    recall: (s) => s.support.recall,
+    F1: (s) => s.support.f1,
+    "edges per unit": (s) => s.support.edges,
+    "direct AR-CIG nAUPRC": (s) => s.nauprc,
+    "gap closed": (s) => s.gapClosed,
+    "MSE@7 target": (s) => s.mse7,
+  });
 }
 
 /** The conclusion of the swap study in words, from its own numbers (Markdown): claims 3 and 5. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { finalAcrossSeeds, finalWindow, formatMeanSd, meanSd, meanSdTable } from "../../lib/diagnostics/stability";
+import { finalAcrossSeeds, finalWindow, formatMeanSd, meanSd, meanSdTable, groupValues } from "../../lib/diagnostics/stability";
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -69,5 +69,15 @@ describe("stability", () => {
     const plain = meanSdTable({ a: { auroc: [1, 0] } }, { label: "setting", digits: 2 });
     assert.deepEqual(plain.columnNames(), ["setting", "auroc"]);
     assert.equal(plain.get("auroc", 0), "0.50 +/- 0.71");
+  });
+});
+
+describe("groupValues", () => {
+  it("collects each metric per label, in first-seen order, one value per row", () => {
+    const rows = [{ m: "b", x: 1, y: 10 }, { m: "a", x: 2, y: 20 }, { m: "b", x: 3, y: 30 }];
+    const g = groupValues(rows, (r) => r.m, { x: (r) => r.x, "y / 10": (r) => r.y / 10 });
+    assert.deepEqual(Object.keys(g), ["b", "a"]);
+    assert.deepEqual(g, { b: { x: [1, 3], "y / 10": [1, 3] }, a: { x: [2], "y / 10": [2] } });
+    assert.deepEqual(groupValues([], () => "z", { x: () => 0 }), {});
   });
 });
