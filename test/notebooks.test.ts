@@ -84,7 +84,8 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     assert.match(text, /\|true optimum\|nan \+\/- nan\|[^|]+\|1\.000 \+\/- /);
     assert.match(text, /\|equal split\|nan \+\/- nan\|[^|]+\|0\.000 \+\/- /);
     assert.match(markdownText(outs), /\*\*Forecast accuracy (does not rank|roughly ranks) these allocations\*\*/);
-    assert.deepEqual(names(outs), ["07-response-curves", "07-accuracy-vs-gain", "07-allocations"]);
+    assert.match(text, /strongest edge in panel order: ch\d -> ch\d \(0\.\d{3}\); in reversed order that edge is 0\.000/);
+    assert.deepEqual(names(outs), ["07-response-curves", "07-accuracy-vs-gain", "07-allocations", "07-deepcausal-order"]);
   },
   "08-your-data.ipynb": (outs) => {
     const text = streamText(outs);

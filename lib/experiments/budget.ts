@@ -136,12 +136,17 @@ function budgetWindows(tp: TimePanel, c: BudgetStudyConfig) {
   return { origins, units };
 }
 
-/** Trains the DeepCausalMMM-style model on a time panel's training windows (regions = units). */
+/**
+ * Trains the DeepCausalMMM-style model on a time panel's training windows (regions = units);
+ * `config.channels` sets the DAG order (default: the panel's channel order).
+ */
 export async function trainDeepCausal(tp: TimePanel, config: Partial<DeepCausalMMMConfig> = {}, train: Partial<DecoderTrainConfig> = {}, seed = 0): Promise<{ model: DeepCausalMMM; forecaster: Forecaster; fit: FitResult }> {
   if (!tp.scaler) throw new Error("trainDeepCausal: the time panel carries no scaler (build it with prepareTimePanel)");
   const base = deepCausalConfigFor(tp.panel);
-  const zeroSpend = base.channels.map((ch) => scaleValue(tp.scaler!, ch, 0));
-  const model = new DeepCausalMMM({ ...base, zeroSpend, ...config, seed });
+  // zero spend on the model's scale, per channel in the model's (DAG) order
+  const channels = config.channels ?? base.channels;
+  const zeroSpend = channels.map((ch) => scaleValue(tp.scaler!, ch, 0));
+  const model = new DeepCausalMMM({ ...base, zeroSpend, ...config, channels, seed });
   const result = await trainOnWindows(tp, "DeepCausalMMM-style", model, regionExtras(), decoderTrainConfig(train), seed);
   return { model, forecaster: model.forecaster(), fit: result };
 }
