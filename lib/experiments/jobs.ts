@@ -77,49 +77,25 @@ function quiet<C extends { stage1?: Partial<Stage1Config>; decoder?: Partial<Dec
   return { ...config, stage1: { ...config.stage1, fit: { ...config.stage1?.fit, label: null } }, decoder: { ...config.decoder, fit: { ...config.decoder?.fit, label: null } } };
 }
 
-export interface BypassSeedJob {
+/** A job that runs one seed of a study on a panel. */
+export interface SeedJob<C> {
   panel: PanelSpec;
   seed: number;
-  config: Partial<BypassConfig>;
+  config: Partial<C>;
 }
 
-export const bypassSeedJob = registerJob<BypassSeedJob, BypassSeedResult>({
-  kind: "bypass-seed",
-  version: LIBRARY_VERSION,
-  module: __filename,
-  run: (c) => bypassSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
-});
-
-export interface SwapSeedJob {
-  panel: PanelSpec;
-  seed: number;
-  config: Partial<SwapStudyConfig>;
+/** Registers a per-seed study function as a job kind (its training progress lines off). */
+function seedJob<C extends { stage1?: Partial<Stage1Config>; decoder?: Partial<DecoderTrainConfig> }, R>(kind: string, study: (tp: TimePanel, seed: number, config: Partial<C>) => Promise<R>) {
+  return registerJob<SeedJob<C>, R>({ kind, version: LIBRARY_VERSION, module: __filename, run: (c) => study(panelFromSpec(c.panel), c.seed, quiet(c.config)) });
 }
 
-export const swapSeedJob = registerJob<SwapSeedJob, SwapSeedResult>({
-  kind: "swap-seed",
-  version: LIBRARY_VERSION,
-  module: __filename,
-  run: (c) => swapSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
-});
+export type BypassSeedJob = SeedJob<BypassConfig>;
+export type SwapSeedJob = SeedJob<SwapStudyConfig>;
+export type BudgetSeedJob = SeedJob<BudgetStudyConfig>;
 
-export interface BudgetSeedJob {
-  panel: PanelSpec;
-  seed: number;
-  config: Partial<BudgetStudyConfig>;
-}
-
-export const budgetSeedJob = registerJob<BudgetSeedJob, BudgetSeedResult>({
-  kind: "budget-seed",
-  version: LIBRARY_VERSION,
-  module: __filename,
-  run: (c) => budgetSeed(panelFromSpec(c.panel), c.seed, quiet(c.config)),
-});
-
-/** The budget study over seeds, one cached job per seed, in worker processes. */
-export function runBudget(panel: PanelSpec, seeds: readonly number[], config: Partial<BudgetStudyConfig> = {}, options: RunOptions = {}): Promise<BudgetSeedResult[]> {
-  return runJobs(seeds.map((seed) => budgetSeedJob({ panel, seed, config })), { label: "budget study", ...options });
-}
+export const bypassSeedJob = seedJob<BypassConfig, BypassSeedResult>("bypass-seed", bypassSeed);
+export const swapSeedJob = seedJob<SwapStudyConfig, SwapSeedResult>("swap-seed", swapSeed);
+export const budgetSeedJob = seedJob<BudgetStudyConfig, BudgetSeedResult>("budget-seed", budgetSeed);
 
 /** The bypass benchmark over seeds, one cached job per seed, in worker processes. */
 export function runBypass(panel: PanelSpec, seeds: readonly number[], config: Partial<BypassConfig> = {}, options: RunOptions = {}): Promise<BypassSeedResult[]> {
@@ -129,6 +105,11 @@ export function runBypass(panel: PanelSpec, seeds: readonly number[], config: Pa
 /** The graph-swap study over seeds, one cached job per seed, in worker processes. */
 export function runSwap(panel: PanelSpec, seeds: readonly number[], config: Partial<SwapStudyConfig> = {}, options: RunOptions = {}): Promise<SwapSeedResult[]> {
   return runJobs(seeds.map((seed) => swapSeedJob({ panel, seed, config })), { label: "graph swap", ...options });
+}
+
+/** The budget study over seeds, one cached job per seed, in worker processes. */
+export function runBudget(panel: PanelSpec, seeds: readonly number[], config: Partial<BudgetStudyConfig> = {}, options: RunOptions = {}): Promise<BudgetSeedResult[]> {
+  return runJobs(seeds.map((seed) => budgetSeedJob({ panel, seed, config })), { label: "budget study", ...options });
 }
 
 export interface StressCellJob {
