@@ -5,6 +5,7 @@ Usage: execute_notebook.py SOURCE.ipynb OUTPUT.ipynb TIMEOUT_SECONDS
 Writes the executed copy to OUTPUT even when a cell fails; on failure prints one JSON line
 {"notebook", "cell", "source", "ename", "evalue"} to stderr and exits 1.
 """
+import asyncio
 import json
 import re
 import os
@@ -15,10 +16,25 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 
+# Seconds between a cell's reply and the next cell's request. tslab sends on Jupyter's sockets
+# without waiting for the previous send: a request that arrives while a cell's last output (a
+# figure with the inlined plotly bundle is megabytes) is still being sent makes it publish its
+# "busy" status on a busy socket, and the kernel dies ("Socket is busy writing"; seen once in a
+# paper-scale run of notebook 03). A short pause lets the pending send finish.
+CELL_PAUSE = 0.3
+
+
+class PacedClient(NotebookClient):
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type == "code":
+            await asyncio.sleep(CELL_PAUSE)
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+
 def main() -> int:
     src, out, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
     nb = nbformat.read(src, as_version=4)
-    client = NotebookClient(
+    client = PacedClient(
         nb,
         kernel_name="tslab",
         timeout=timeout,
