@@ -1,6 +1,6 @@
 /**
  * Loader of the simulation data shipped with the official CausalMMM code
- * (`../shared/data/causalmmm-sim/`, see its README).
+ * (`data/causalmmm-sim/`, placed there by `npm run data`; see its README).
  *
  * Files (NumPy, float64, C order):
  * - `shuffled_data.npy`    `[300, 8, 100]` = units x nodes x steps -> our values `[units, steps, nodes]`;
@@ -23,13 +23,13 @@ import { emptyGraph } from "../graph";
 import { DataError } from "./errors";
 import { readNpy, type NpyArray } from "./npy";
 import { type NodeRole, type Panel, validatePanel } from "./panel";
-import { sharedDataPath } from "./paths";
+import { dataPath } from "./paths";
 
 /** Options of `loadCausalMMMSim`. */
 export interface CausalMMMSimOptions {
   /**
-   * Folder holding the three .npy files. Default: `causalmmm-sim` under the shared data folder
-   * (`GRAPH_MMM_SHARED_DATA`, else `<repo root>/../shared/data`).
+   * Folder holding the three .npy files. Default: `causalmmm-sim` under the data folder
+   * (`GRAPH_MMM_DATA_DIR`, else `<repo root>/data`), where `npm run data` places them.
    */
   dir?: string;
 }
@@ -40,7 +40,7 @@ export const CAUSALMMM_ROLES: readonly NodeRole[] = ["channel", "channel", "chan
 
 /** The folder `loadCausalMMMSim` reads by default (or `dir`, resolved). */
 export function causalMMMSimDir(dir?: string): string {
-  return sharedDataPath("causalmmm-sim", dir);
+  return dataPath("causalmmm-sim", dir);
 }
 
 /** Position of the pair j -> i (j != i) in a row of the edge file: `i*(N-1) + (j < i ? j : j-1)`. */
@@ -61,7 +61,7 @@ export function loadCausalMMMSim(options: CausalMMMSimOptions = {}): Panel {
   const dir = causalMMMSimDir(options.dir);
   const path = (f: string) => join(dir, f);
   for (const f of ["shuffled_data.npy", "shuffled_context.npy", "shuffled_edges.npy"]) {
-    if (!existsSync(path(f))) throw new DataError({ file: path(f) }, `missing (set GRAPH_MMM_SHARED_DATA to the shared data folder, or pass dir)`);
+    if (!existsSync(path(f))) throw new DataError({ file: path(f) }, `missing (run \`npm run data\` to fetch the CausalMMM files, or pass dir)`);
   }
   const data = readNpy(path("shuffled_data.npy"));
   const ctx = readNpy(path("shuffled_context.npy"));

@@ -1,6 +1,7 @@
 /**
- * The two real public panels in `../shared/data/`, loaded through the generic CSV path
- * (`panelFromTable`) after mapping their columns with arquero. Neither has a true graph.
+ * The two real public panels shipped in `data/` with their licences (see data/README.md), loaded
+ * through the generic CSV path (`panelFromTable`) after mapping their columns with arquero.
+ * Neither has a true graph.
  *
  * - Meridian `geo_all_channels.csv` (Google Meridian's simulated geo data, Apache-2.0):
  *   40 geos x 156 weeks. Unit `geo`, time `time` (ISO dates, weekly). Channels: the five
@@ -24,11 +25,11 @@
 import { DataError, didYouMean } from "./errors";
 import { type CsvPanelOptions, type CsvTable, panelFromTable, readCsvTable } from "./csv";
 import type { Panel } from "./panel";
-import { sharedDataPath } from "./paths";
+import { dataPath } from "./paths";
 
 /** Options of `loadMeridianGeo`. */
 export interface MeridianOptions {
-  /** Default: `meridian/geo_all_channels.csv` under the shared data folder. */
+  /** Default: `meridian/geo_all_channels.csv` under the data folder (`dataRoot()`). */
   file?: string;
   /** Which media columns are the channels. */
   media: "impression" | "spend";
@@ -40,7 +41,7 @@ export const DEFAULT_MERIDIAN_OPTIONS: MeridianOptions = { media: "impression", 
 
 /** Options of `loadDeepCausalMMM`. */
 export interface DeepCausalMMMOptions {
-  /** Default: `deepcausalmmm/mmm_data.csv` under the shared data folder. */
+  /** Default: `deepcausalmmm/mmm_data.csv` under the data folder (`dataRoot()`). */
   file?: string;
   /** What to do with regions that do not cover all weeks. */
   incompleteUnits: CsvPanelOptions["incompleteUnits"];
@@ -59,7 +60,7 @@ function requireColumns(csv: CsvTable, names: readonly string[]): void {
 export function loadMeridianGeo(options: Partial<MeridianOptions> = {}): Panel {
   const opt = { ...DEFAULT_MERIDIAN_OPTIONS, ...options };
   if (opt.media !== "impression" && opt.media !== "spend") throw new Error(`loadMeridianGeo: media must be "impression" or "spend", got ${opt.media}`);
-  const file = sharedDataPath("meridian/geo_all_channels.csv", opt.file);
+  const file = dataPath("meridian/geo_all_channels.csv", opt.file);
   const csv = readCsvTable(file);
   const channels = [0, 1, 2, 3, 4].map((k) => `Channel${k}_${opt.media}`);
   requireColumns(csv, ["geo", "time", ...channels, "conversions", "population"]);
@@ -80,7 +81,7 @@ export function loadMeridianGeo(options: Partial<MeridianOptions> = {}): Panel {
 /** DeepCausalMMM's example panel: regions x 109 weeks, 13 impression channels, target visits. */
 export function loadDeepCausalMMM(options: Partial<DeepCausalMMMOptions> = {}): Panel {
   const opt = { ...DEFAULT_DEEPCAUSALMMM_OPTIONS, ...options };
-  const file = sharedDataPath("deepcausalmmm/mmm_data.csv", opt.file);
+  const file = dataPath("deepcausalmmm/mmm_data.csv", opt.file);
   const csv = readCsvTable(file);
   requireColumns(csv, ["dmacode", "weekid", "target_visits"]);
   const cols = csv.table.columnNames();
@@ -105,7 +106,7 @@ export function loadDeepCausalMMM(options: Partial<DeepCausalMMMOptions> = {}): 
   );
   panel.provenance = {
     generator: "deepcausalmmm",
-    params: { origin: "DeepCausalMMM examples/data/MMM Data.csv (MIT), via ../shared/data/deepcausalmmm", unit: "dmacode", time: "weekid", target: "target_visits", channels: originalNames, notUsed, incompleteUnits: opt.incompleteUnits },
+    params: { origin: "adityapt/deepcausalmmm examples/data/MMM Data.csv (MIT)", unit: "dmacode", time: "weekid", target: "target_visits", channels: originalNames, notUsed, incompleteUnits: opt.incompleteUnits },
     source: file,
     history: [{ op: "readPanelCsv", args: panel.provenance.params }],
   };

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { afterEach, before, describe, it } from "node:test";
 import { edgeCount } from "../../lib/graph";
 import { causalMMMSimDir, decodeEdgeRow, edgeIndex, loadCausalMMMSim } from "../../lib/data/causalmmm";
 import { encodeNpy, writeNpy } from "../../lib/data/npy";
 import { at, distinctGraphs, distinctNodeSeries, distinctSeries } from "../../lib/data/panel";
-import { sharedDataRoot } from "../../lib/data/paths";
+import { dataRoot } from "../../lib/data/paths";
+import type { Panel } from "../../lib/data/panel";
+import { REPO_ROOT } from "../../lib/study";
 import { readPanelCsv, writePanelCsv } from "../../lib/data/csv";
 import { assertDataError, assertSamePanel, tempDir } from "./helpers";
 
-const shared = causalMMMSimDir();
-const haveShared = existsSync(join(shared, "shuffled_data.npy"));
 
 /** A small fake copy of the shipped layout: R units, 8 nodes, T steps, edges for two graphs. */
 function fakeSim(dir: string, R = 4, T = 6): void {
@@ -30,8 +30,24 @@ function fakeSim(dir: string, R = 4, T = 6): void {
   writeNpy(join(dir, "shuffled_edges.npy"), edges, [R, N * (N - 1)]);
 }
 
-describe("CausalMMM shipped data", { skip: !haveShared && `no shared data at ${shared}` }, () => {
-  const p = haveShared ? loadCausalMMMSim() : undefined!;
+// The shipped files are placed in data/causalmmm-sim/ by `npm run data`, which `npm test` runs
+// first; when they are missing, the loader's error names the file and that command.
+describe("CausalMMM shipped data", () => {
+  let p: Panel;
+  before(() => {
+    p = loadCausalMMMSim();
+  });
+
+  it("is read from data/causalmmm-sim/ in the repository unless GRAPH_MMM_DATA_DIR names another data folder", () => {
+    assert.equal(p.provenance.source, causalMMMSimDir());
+    const saved = process.env.GRAPH_MMM_DATA_DIR;
+    delete process.env.GRAPH_MMM_DATA_DIR;
+    try {
+      assert.equal(causalMMMSimDir(), join(REPO_ROOT, "data", "causalmmm-sim"));
+    } finally {
+      if (saved !== undefined) process.env.GRAPH_MMM_DATA_DIR = saved;
+    }
+  });
 
   it("has shape [300 units, 100 steps, 8 nodes] with context [300, 2]", () => {
     assert.equal(p.units, 300);
@@ -79,7 +95,7 @@ describe("CausalMMM shipped data", { skip: !haveShared && `no shared data at ${s
   });
 });
 
-describe("CausalMMM shipped data through CSV", { skip: !haveShared && `no shared data at ${shared}` }, () => {
+describe("CausalMMM shipped data through CSV", () => {
   it("write-then-read returns the same multi-graph panel (standardised data: negative channels allowed)", () => {
     const p = loadCausalMMMSim();
     const file = join(tempDir(), "causalmmm.csv");
@@ -89,10 +105,10 @@ describe("CausalMMM shipped data through CSV", { skip: !haveShared && `no shared
 });
 
 describe("CausalMMM loader on fake files", () => {
-  const saved = process.env.GRAPH_MMM_SHARED_DATA;
+  const saved = process.env.GRAPH_MMM_DATA_DIR;
   afterEach(() => {
-    if (saved === undefined) delete process.env.GRAPH_MMM_SHARED_DATA;
-    else process.env.GRAPH_MMM_SHARED_DATA = saved;
+    if (saved === undefined) delete process.env.GRAPH_MMM_DATA_DIR;
+    else process.env.GRAPH_MMM_DATA_DIR = saved;
   });
 
   it("decodes the edge encoding k = i*7 + (j if j < i else j-1) as j -> i", () => {
@@ -107,11 +123,11 @@ describe("CausalMMM loader on fake files", () => {
     assert.equal(edgeCount(g), 1);
   });
 
-  it("reads the folder named by GRAPH_MMM_SHARED_DATA, transposing to [units, steps, nodes]", () => {
+  it("reads causalmmm-sim/ of the data folder named by GRAPH_MMM_DATA_DIR, transposing to [units, steps, nodes]", () => {
     const root = tempDir();
     fakeSim(join(root, "causalmmm-sim"));
-    process.env.GRAPH_MMM_SHARED_DATA = root;
-    assert.equal(sharedDataRoot(), root);
+    process.env.GRAPH_MMM_DATA_DIR = root;
+    assert.equal(dataRoot(), root);
     const p = loadCausalMMMSim();
     assert.equal(p.provenance.source, join(root, "causalmmm-sim"));
     assert.equal(p.units, 4);
@@ -127,14 +143,14 @@ describe("CausalMMM loader on fake files", () => {
   it("an explicit dir wins over the environment", () => {
     const dir = join(tempDir(), "sim");
     fakeSim(dir, 2, 3);
-    process.env.GRAPH_MMM_SHARED_DATA = "/nonexistent";
+    process.env.GRAPH_MMM_DATA_DIR = "/nonexistent";
     assert.equal(loadCausalMMMSim({ dir }).units, 2);
   });
 
   it("a missing file, a truncated file and inconsistent files are DataErrors naming the file", () => {
     const dir = join(tempDir(), "bad");
     mkdirSync(dir);
-    assertDataError(() => loadCausalMMMSim({ dir }), { file: join(dir, "shuffled_data.npy"), match: /missing/ });
+    assertDataError(() => loadCausalMMMSim({ dir }), { file: join(dir, "shuffled_data.npy"), match: /missing \(run `npm run data`/ });
     fakeSim(dir, 4, 6);
     const full = encodeNpy(Array.from({ length: 4 * 8 * 6 }, () => 0), [4, 8, 6]);
     const data = join(dir, "shuffled_data.npy");

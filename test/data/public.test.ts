@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readPanelCsv, writePanelCsv } from "../../lib/data/csv";
 import { at } from "../../lib/data/panel";
-import { sharedDataPath } from "../../lib/data/paths";
+import { REPO_ROOT } from "../../lib/study";
+import { dataPath } from "../../lib/data/paths";
 import { loadDeepCausalMMM, loadMeridianGeo } from "../../lib/data/public";
 import { assertDataError, assertSamePanel, tempDir, writeText } from "./helpers";
 
-const meridianFile = sharedDataPath("meridian/geo_all_channels.csv");
-const deepFile = sharedDataPath("deepcausalmmm/mmm_data.csv");
-const haveMeridian = existsSync(meridianFile);
-const haveDeep = existsSync(deepFile);
+// Both panels are in git (data/meridian, data/deepcausalmmm): a test run always has them.
+const meridianFile = dataPath("meridian/geo_all_channels.csv");
+const deepFile = dataPath("deepcausalmmm/mmm_data.csv");
 
 /** A copy of a CSV with one line (1-based) changed by `edit`. */
 function editedCopy(src: string, name: string, line: number, edit: (cells: string[]) => string[]): string {
@@ -20,7 +20,20 @@ function editedCopy(src: string, name: string, line: number, edit: (cells: strin
   return writeText(tempDir(), name, lines.join("\n"));
 }
 
-describe("Meridian geo panel", { skip: !haveMeridian && `no ${meridianFile}` }, () => {
+describe("public panels' location", () => {
+  it("default to the repository's data/ folder (when GRAPH_MMM_DATA_DIR does not name another)", () => {
+    const saved = process.env.GRAPH_MMM_DATA_DIR;
+    delete process.env.GRAPH_MMM_DATA_DIR;
+    try {
+      assert.equal(dataPath("meridian/geo_all_channels.csv"), join(REPO_ROOT, "data", "meridian", "geo_all_channels.csv"));
+      assert.equal(dataPath("deepcausalmmm/mmm_data.csv"), join(REPO_ROOT, "data", "deepcausalmmm", "mmm_data.csv"));
+    } finally {
+      if (saved !== undefined) process.env.GRAPH_MMM_DATA_DIR = saved;
+    }
+  });
+});
+
+describe("Meridian geo panel", () => {
   it("40 geos x 156 weeks, 5 impression channels, target conversions, context population", () => {
     const p = loadMeridianGeo();
     assert.deepEqual([p.units, p.steps, p.nodes], [40, 156, 6]);
@@ -72,7 +85,7 @@ describe("Meridian geo panel", { skip: !haveMeridian && `no ${meridianFile}` }, 
   });
 });
 
-describe("DeepCausalMMM panel", { skip: !haveDeep && `no ${deepFile}` }, () => {
+describe("DeepCausalMMM panel", () => {
   it("184 complete regions x 109 weeks, 13 channels, target visits; the 6 partial regions are dropped explicitly", () => {
     const p = loadDeepCausalMMM();
     assert.deepEqual([p.units, p.steps, p.nodes], [184, 109, 14]);

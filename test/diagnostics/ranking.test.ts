@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fullGraph } from "../../lib/graph";
+import { REPO_ROOT } from "../../lib/study";
 import { meanRanking, nauprc, rankingMetrics, scoreGraph, scoreGraphs, snapTies, unitGraphs, spearman } from "../../lib/diagnostics/ranking";
 
 interface FixtureCase {
@@ -15,8 +16,8 @@ interface FixtureCase {
   nauprc: number;
 }
 
-/** build/test/diagnostics -> repository root -> ../shared/fixtures. */
-const FIXTURE = resolve(__dirname, "..", "..", "..", "..", "shared", "fixtures", "ranking-metrics.json");
+/** Reference values computed with scikit-learn, kept in the repository (test/fixtures/). */
+const FIXTURE = join(REPO_ROOT, "test", "fixtures", "ranking-metrics.json");
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 
