@@ -4,12 +4,8 @@
  * and at the project's default (hidden 64), for each available backend and with one or two
  * gradient workers. Each configuration runs in its own process (so that its peak memory is its
  * own); the first epoch is a warm-up and is reported apart; the table gives the median of the
- * timed epochs. Writes build/bench/causalmmm-epoch.json.
- *
- * Options: --epochs N (timed epochs, default 3), --quick (fewer units and epochs, for a check),
- * --backends wasm,cpu (default: every backend that loads), --presets official,default,
- * --workers 1,2. Timings are only meaningful on an otherwise idle machine: the load average
- * before and after each case is recorded with it.
+ * timed epochs. Writes build/bench/causalmmm-epoch.json. The options are in {@link USAGE}
+ * (`--help`).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -22,6 +18,41 @@ import { CAUSALMMM_DEFAULTS, CAUSALMMM_OFFICIAL, CausalMMM } from "../lib/models
 import { REPO_ROOT } from "../lib/study";
 import { shuffledUnitBatches } from "../lib/train/batches";
 import { fit } from "../lib/train/fit";
+import { UsageError, choiceListOption, listOption, parseCommandLine, positiveIntOption, reportUsageError } from "./cli";
+
+const USAGE = `Usage: npm run bench [-- options]    (or: node build/scripts/bench.js [options])
+
+Times CausalMMM epochs on the external CausalMMM data (240 training units) at the official
+configuration (hidden 256) and the project's default (hidden 64), per backend and number of
+gradient workers, each case in its own process, and writes build/bench/causalmmm-epoch.json.
+Timings are only meaningful on an otherwise idle machine: the load average before and after
+each case is recorded with it. Options take "--name value" or "--name=value".
+
+Options:
+  --epochs N              timed epochs after the warm-up (default 3; 1 with --quick; at most 2
+                          on the cpu backend)
+  --quick                 32 units and fewer epochs, for a check that it runs
+  --backends wasm,cpu     backends among tensorflow, wasm, cpu (default: every one that loads)
+  --presets official,default   configurations (default: both)
+  --workers 1,2           gradient worker counts (default: 1,2)
+  -h, --help              print this text and exit
+
+Example:
+  npm run bench -- --quick --backends=wasm --presets default --workers 1
+`;
+
+const OPTIONS = {
+  epochs: { type: "string" },
+  quick: { type: "boolean" },
+  backends: { type: "string" },
+  presets: { type: "string" },
+  workers: { type: "string" },
+  /** Internal: one case as JSON, run by the parent in a child process. */
+  child: { type: "string", internal: true },
+} as const;
+
+const BACKENDS: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
+const PRESETS = ["official", "default"] as const;
 
 /** The official code's epoch on a 2-vCPU machine of this kind (PyTorch 1.13, batch 1, hidden 256), measured by the study's authors. */
 const OFFICIAL_EPOCH_SECONDS = { min: 104, max: 116 };
@@ -46,11 +77,6 @@ interface BenchRow extends BenchCase {
   /** 1-minute load average before and after the case (other work on the machine skews timings). */
   loadBefore: number;
   loadAfter: number;
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 function median(xs: number[]): number {
@@ -95,18 +121,20 @@ function availableBackends(): BackendName[] {
   return list;
 }
 
-async function main(): Promise<void> {
-  const child = arg("child");
-  if (child) {
-    const row = await runCase(JSON.parse(child) as BenchCase);
+async function main(): Promise<number> {
+  const args = parseCommandLine({ name: "bench", usage: USAGE, options: OPTIONS });
+  if (!args) return 0;
+  if (args.child !== undefined) {
+    const row = await runCase(JSON.parse(args.child) as BenchCase);
     process.stdout.write(`BENCH ${JSON.stringify(row)}\n`);
-    return;
+    return 0;
   }
-  const quick = process.argv.includes("--quick");
-  const epochs = Number(arg("epochs") ?? (quick ? 1 : 3));
-  const backends = (arg("backends")?.split(",") as BackendName[] | undefined) ?? availableBackends();
-  const presets = arg("presets")?.split(",") ?? ["official", "default"];
-  const workerCounts = (arg("workers")?.split(",") ?? ["1", "2"]).map(Number);
+  const quick = args.quick === true;
+  const epochs = positiveIntOption(args.epochs, "epochs", quick ? 1 : 3);
+  const backends = choiceListOption(args.backends, "backends", BACKENDS, availableBackends());
+  const presets: string[] = choiceListOption(args.presets, "presets", PRESETS, [...PRESETS]);
+  const workerCounts = (listOption(args.workers) ?? ["1", "2"]).map((w) => positiveIntOption(w, "workers", 1));
+  if (workerCounts.length === 0) throw new UsageError(`--workers needs at least one count, got "${args.workers}"`);
   const cases: BenchCase[] = [];
   for (const backend of backends) {
     // The plain-JavaScript backend is about 4x slower: it times fewer units, scaled to 240 in the table.
@@ -134,9 +162,13 @@ async function main(): Promise<void> {
   const file = join(dir, "causalmmm-epoch.json");
   writeFileSync(file, JSON.stringify({ official: OFFICIAL_EPOCH_SECONDS, date: new Date().toISOString(), rows }, null, 2) + "\n");
   process.stderr.write(`[bench] written ${file}\n`);
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+main()
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    if (err instanceof UsageError) process.exit(reportUsageError("bench", err));
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  });

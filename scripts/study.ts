@@ -1,20 +1,48 @@
 /**
- * `npm run study [-- --scale smoke|paper] [--only 00,02]`: executes the study's notebooks in
- * order at a scale and writes their figures (paper: `figures/`; smoke: `build/smoke/figures/`),
- * then the folder's index (`README.md`: each figure with its caption and notebook, each table).
+ * `npm run study`: executes the study's notebooks in order at one scale and writes their
+ * figures (paper: `figures/`; smoke: `build/smoke/figures/`), then the folder's index
+ * (`README.md`: each figure with its caption and notebook, each table). The options are in
+ * {@link USAGE} (`--help`).
  */
+import { basename } from "node:path";
 import { writeFiguresIndex } from "../lib/runner/figure-index";
-import { figuresDir, parseScale } from "../lib/study";
-import { NotebookError, runNotebooks } from "./notebooks";
+import { SCALES, type Scale, figuresDir } from "../lib/study";
+import { UsageError, choiceOption, listOption, parseCommandLine, reportUsageError } from "./cli";
+import { NotebookError, listNotebooks, runNotebooks } from "./notebooks";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = `Usage: npm run study [-- options]    (or: node build/scripts/study.js [options])
 
-async function main(): Promise<void> {
-  const scale = parseScale(arg("scale") ?? process.env.STUDY_SCALE, "paper");
-  const only = arg("only")?.split(",").filter(Boolean) ?? [];
+Executes the study's notebooks in order through Jupyter at one scale, writes their figures
+(paper: figures/; smoke: build/smoke/figures/) and then that folder's index README.md.
+Executed copies go to build/notebooks/<scale>/. Options take "--name value" or "--name=value".
+
+Options:
+  --scale smoke|paper     the scale (default: $STUDY_SCALE, else paper); smoke takes minutes,
+                          paper about 72 minutes on a 2-core machine
+  --only 00,02            only the notebooks whose file name contains one of these words
+                          (default: every notebook)
+  -h, --help              print this text and exit
+
+Example:
+  npm run study -- --scale=smoke --only 00,02
+`;
+
+const OPTIONS = { scale: { type: "string" }, only: { type: "string" } } as const;
+
+async function main(): Promise<number> {
+  const args = parseCommandLine({ name: "study", usage: USAGE, options: OPTIONS });
+  if (!args) return 0;
+  const fromEnv = process.env.STUDY_SCALE;
+  if (args.scale === undefined && fromEnv && !(SCALES as readonly string[]).includes(fromEnv)) {
+    throw new UsageError(`STUDY_SCALE="${fromEnv}" is not a scale: use ${SCALES.join(" or ")} (or pass --scale)`);
+  }
+  const scale: Scale = choiceOption(args.scale, "scale", SCALES, fromEnv ? (fromEnv as Scale) : "paper");
+  const only = listOption(args.only) ?? [];
+  if (args.only !== undefined && only.length === 0) throw new UsageError(`--only needs at least one word, got "${args.only}"`);
+  const missing = only.filter((w) => listNotebooks([w]).length === 0);
+  if (missing.length > 0) {
+    throw new UsageError(`--only ${missing.join(",")}: no notebook's name contains ${missing.length > 1 ? "these words" : "it"} (notebooks: ${listNotebooks().map((f) => basename(f, ".ipynb")).join(", ")})`);
+  }
   const started = Date.now();
   const runs = await runNotebooks({ scale, only });
   const total = (Date.now() - started) / 1000;
@@ -22,9 +50,13 @@ async function main(): Promise<void> {
   for (const r of runs) process.stdout.write(`${r.notebook.padEnd(28)} ${r.seconds.toFixed(1).padStart(8)} s\n`);
   process.stdout.write(`study (${scale}): ${runs.length} notebooks in ${total.toFixed(1)} s\n`);
   process.stdout.write(`index of ${index.listing.figures.length} figures and ${index.listing.tables.length} tables: ${index.file}\n`);
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof NotebookError ? err.message : (err as Error).stack}\n`);
-  process.exit(1);
-});
+main()
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    if (err instanceof UsageError) process.exit(reportUsageError("study", err));
+    process.stderr.write(`${err instanceof NotebookError ? err.message : (err as Error).stack}\n`);
+    process.exit(1);
+  });

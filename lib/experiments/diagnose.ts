@@ -77,7 +77,8 @@ export interface DecoderDiagnosis {
 }
 
 export interface DiagnosisResult {
-  panel: { units: number; steps: number; nodes: string[]; roles: string[]; split: { train: number; validation: number; test: number } };
+  /** The panel's shape; `unitIds` are the values of its unit column, in unit order. */
+  panel: { units: number; unitIds: string[]; steps: number; nodes: string[]; roles: string[]; split: { train: number; validation: number; test: number } };
   stage1: {
     /** P(j -> i) per unit and its mean over units. */
     probs: Graph[];
@@ -90,7 +91,7 @@ export interface DiagnosisResult {
     scores: { auroc: number; nauprc: number } | null;
   };
   decoders: DecoderDiagnosis[];
-  /** Units the decoders were evaluated on. */
+  /** Units the decoders were evaluated on, as indices into `panel.unitIds`. */
   evalUnits: number[];
   hasTruth: boolean;
   seconds: number;
@@ -143,7 +144,7 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
     log(`diagnose: ${name}: MSE@7 target ${ev.mse7.target.toFixed(4)}${tp.truth ? `, direct AR-CIG nAUPRC ${ev.nauprc.direct.toFixed(3)}` : ""}`);
   }
   const result: DiagnosisResult = {
-    panel: { units: raw.units, steps: raw.steps, nodes: [...raw.nodeNames], roles: [...raw.roles], split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length } },
+    panel: { units: raw.units, unitIds: [...raw.unitIds], steps: raw.steps, nodes: [...raw.nodeNames], roles: [...raw.roles], split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length } },
     stage1: {
       probs: s1.probs,
       meanProbs: meanGraph(s1.probs),
@@ -184,11 +185,42 @@ export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = "
 }
 
 /**
+ * One CSV field (RFC 4180): a field holding a comma, a double quote, CR or LF is wrapped in
+ * double quotes with its quotes doubled; so is one with blank space at either end, which some
+ * readers (spreadsheets, trimming parsers) would otherwise drop. Anything else is written as is.
+ */
+export function csvField(value: string | number): string {
+  const s = String(value);
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV record of fields, without its line break. */
+const csvRecord = (fields: readonly (string | number)[]) => fields.map(csvField).join(",");
+
+/**
+ * What `diagnostics.json` holds: the result without the per-unit graphs (they are in
+ * `graph-units.csv`), with the evaluated units named by their ids rather than their indices.
+ */
+export type DiagnosisFile = Omit<DiagnosisResult, "stage1" | "evalUnits"> & {
+  stage1: Omit<DiagnosisResult["stage1"], "probs" | "support">;
+  /** Ids of the units the decoders were evaluated on (values of the unit column). */
+  evalUnits: string[];
+};
+
+/** The content of `diagnostics.json` for a result. */
+export function diagnosisFile(result: DiagnosisResult): DiagnosisFile {
+  const { probs: _p, support: _s, ...stage1 } = result.stage1;
+  const ids = result.panel.unitIds;
+  return { ...result, stage1, evalUnits: result.evalUnits.map((u) => ids[u]) };
+}
+
+/**
  * Writes a diagnosis to `out` all at once: everything goes to a temporary folder beside it,
  * which is renamed into place at the end, so that `out` holds complete results or nothing.
  * An existing `out` is replaced only with `force`.
  * Files: `graph.csv` (source, target, mean P over units, share of units selecting the edge),
- * `graph-units.csv` (per unit), `diagnostics.json`, `figures/*.png|svg`.
+ * `graph-units.csv` (per unit, named by its id), `diagnostics.json` ({@link DiagnosisFile}),
+ * `figures/*.png|svg`. CSV fields are quoted where needed ({@link csvField}).
  */
 export async function writeDiagnosis(result: DiagnosisResult, out: string, options: { force?: boolean } = {}): Promise<string[]> {
   const dir = resolve(out);
@@ -199,18 +231,19 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
   mkdirSync(join(tmp, "figures"), { recursive: true });
   try {
     const names = result.panel.nodes;
-    const rows = ["source,target,probability,selected_share"];
-    const unitRows = ["unit,source,target,probability,selected"];
+    const ids = result.panel.unitIds;
+    if (ids.length !== result.stage1.probs.length) throw new Error(`writeDiagnosis: ${ids.length} unit ids for ${result.stage1.probs.length} units`);
+    const rows = [csvRecord(["source", "target", "probability", "selected_share"])];
+    const unitRows = [csvRecord(["unit", "source", "target", "probability", "selected"])];
     names.forEach((sj, j) => names.forEach((si, i) => {
       if (i === j) return;
-      rows.push(`${sj},${si},${result.stage1.meanProbs[j][i].toFixed(6)},${result.stage1.supportShare[j][i].toFixed(6)}`);
-      result.stage1.probs.forEach((g, u) => unitRows.push(`${u},${sj},${si},${g[j][i].toFixed(6)},${result.stage1.support[u][j][i]}`));
+      rows.push(csvRecord([sj, si, result.stage1.meanProbs[j][i].toFixed(6), result.stage1.supportShare[j][i].toFixed(6)]));
+      result.stage1.probs.forEach((g, u) => unitRows.push(csvRecord([ids[u], sj, si, g[j][i].toFixed(6), result.stage1.support[u][j][i]])));
     }));
     writeFileSync(join(tmp, "graph.csv"), rows.join("\n") + "\n");
     writeFileSync(join(tmp, "graph-units.csv"), unitRows.join("\n") + "\n");
-    const { probs: _p, support: _s, ...stage1 } = result.stage1; // per-unit graphs are in graph-units.csv
     // NaN (e.g. a score without a truth) is kept as {"$float": "NaN"}, see lib/runner/json.ts
-    writeFileSync(join(tmp, "diagnostics.json"), JSON.stringify(JSON.parse(encodeJson({ ...result, stage1 }, "diagnosis")), null, 2) + "\n");
+    writeFileSync(join(tmp, "diagnostics.json"), JSON.stringify(JSON.parse(encodeJson(diagnosisFile(result), "diagnosis")), null, 2) + "\n");
     const figs = join(tmp, "figures");
     for (const fig of diagnosisFigures(result)) await exportFigure(fig, figs);
     // the old results are moved aside first and removed only once the new ones are in place

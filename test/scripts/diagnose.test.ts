@@ -12,7 +12,7 @@ import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { writePanelCsv } from "../../lib/data/csv";
 import { generateVarDag } from "../../lib/data/simulate";
-import { DIAGNOSE_DEFAULTS, type DiagnosisResult, evaluationUnits, summariseDiagnosis } from "../../lib/experiments/diagnose";
+import { DIAGNOSE_DEFAULTS, type DiagnosisFile, type DiagnosisResult, evaluationUnits, summariseDiagnosis } from "../../lib/experiments/diagnose";
 import { decodeJson } from "../../lib/runner/json";
 import { REPO_ROOT } from "../../lib/study";
 
@@ -33,6 +33,9 @@ function tmpSiblings(out: string): string[] {
   if (!existsSync(dirname(out))) return [];
   return readdirSync(dirname(out)).filter((f) => f.startsWith(`${basename(out)}.tmp-`));
 }
+
+/** diagnostics.json read back as a result: the summary reads only what the file keeps (no per-unit graphs, no unit indices). */
+const asResult = (d: DiagnosisFile) => d as unknown as DiagnosisResult;
 
 const nonEmptyLines = (text: string) => text.split(/\r?\n/).filter((l) => l.trim() !== "");
 
@@ -69,7 +72,7 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     assert.deepEqual(tmpSiblings(out), [], "no temporary folder is left beside the output");
 
     // diagnostics.json (NaN restored by decodeJson)
-    const d = decodeJson<DiagnosisResult>(readFileSync(join(out, "diagnostics.json"), "utf8"));
+    const d = decodeJson<DiagnosisFile>(readFileSync(join(out, "diagnostics.json"), "utf8"));
     const N = panel.nodes;
     assert.deepEqual(d.panel.nodes, panel.nodeNames);
     assert.equal(d.panel.units, panel.units);
@@ -109,11 +112,13 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     const unitLines = nonEmptyLines(readFileSync(join(out, "graph-units.csv"), "utf8"));
     assert.equal(unitLines[0], "unit,source,target,probability,selected");
     assert.equal(unitLines.length - 1, panel.units * N * (N - 1));
+    assert.deepEqual([...new Set(unitLines.slice(1).map((l) => l.split(",")[0]))], panel.unitIds, "units named by their ids, in panel order");
 
-    // --eval-units 10 of 16: ten distinct units, evenly spaced, the first one included
-    assert.deepEqual(d.evalUnits, [0, 1, 3, 4, 6, 8, 9, 11, 12, 14]);
+    // --eval-units 10 of 16: ten distinct units, evenly spaced, the first one included, by id
+    assert.deepEqual(d.panel.unitIds, panel.unitIds);
+    assert.deepEqual(d.evalUnits, [0, 1, 3, 4, 6, 8, 9, 11, 12, 14].map((u) => panel.unitIds[u]));
     // what can be read without the truth
-    const s = summariseDiagnosis(d);
+    const s = summariseDiagnosis(asResult(d));
     assert.ok(s.implausibleMass >= 0 && s.implausibleMass <= 1);
     for (let k = 1; k < s.topEdges.length; k++) assert.ok(s.topEdges[k - 1].probability >= s.topEdges[k].probability, "top edges sorted");
     assert.ok(Number.isNaN(s.agreement["no-graph"]!), "the no-graph decoder's AR-CIG is constant off the diagonal: no rank agreement");
@@ -334,7 +339,7 @@ describe("diagnose CLI --roles", () => {
     const out = join(dir, "out");
     const r = runCli(["--data", good, "--target", "target", "--out", out, "--roles", "--epochs", "2", "--decoder-epochs", "1"]);
     assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
-    const d = decodeJson<DiagnosisResult>(readFileSync(join(out, "diagnostics.json"), "utf8"));
+    const d = decodeJson<DiagnosisFile>(readFileSync(join(out, "diagnostics.json"), "utf8"));
     assert.equal(d.config.roles, true);
     const roles = d.panel.roles;
     let allowed = 0;
@@ -344,6 +349,6 @@ describe("diagnose CLI --roles", () => {
       else allowed += p;
     }));
     assert.ok(allowed > 0, "the allowed edges keep their probabilities");
-    assert.equal(summariseDiagnosis(d).implausibleMass, 0);
+    assert.equal(summariseDiagnosis(asResult(d)).implausibleMass, 0);
   });
 });
