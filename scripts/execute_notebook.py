@@ -1,45 +1,54 @@
 """Executes one notebook through Jupyter (nbclient) with the tslab kernel.
 
-Usage: execute_notebook.py SOURCE.ipynb OUTPUT.ipynb TIMEOUT_SECONDS
+Usage: execute_notebook.py SOURCE.ipynb OUTPUT.ipynb TIMEOUT_SECONDS [SIGNATURE_DIR]
 
-Writes the executed copy to OUTPUT even when a cell fails; on failure prints one JSON line
+Prints one line per executed code cell to stdout (its number, first line and time), so that a
+long run is never silent. Writes the executed copy to OUTPUT even when a cell fails, signed
+(trusted) with the Jupyter data folder SIGNATURE_DIR when given, so that a notebook server using
+that folder runs its plots when it is opened. On failure prints one JSON line
 {"notebook", "cell", "source", "ename", "evalue"} to stderr and exits 1.
 """
-import asyncio
 import json
 import re
 import os
 import sys
+import time
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from nbformat.sign import NotebookNotary
 
 
-# Seconds between a cell's reply and the next cell's request. tslab sends on Jupyter's sockets
-# without waiting for the previous send: a request that arrives while a cell's last output (a
-# figure with the inlined plotly bundle is megabytes) is still being sent makes it publish its
-# "busy" status on a busy socket, and the kernel dies ("Socket is busy writing"; seen once in a
-# paper-scale run of notebook 03). A short pause lets the pending send finish.
-CELL_PAUSE = 0.3
+class ReportingClient(NotebookClient):
+    """Reports each code cell's time as it finishes."""
 
+    source_name = ""
 
-class PacedClient(NotebookClient):
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        if cell.cell_type == "code":
-            await asyncio.sleep(CELL_PAUSE)
-        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.cell_type != "code":
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        started = time.monotonic()
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            first = next((l.strip() for l in cell.source.splitlines() if l.strip()), "")
+            total = sum(1 for c in self.nb.cells if c.cell_type == "code")
+            number = sum(1 for c in self.nb.cells[: cell_index + 1] if c.cell_type == "code")
+            print(f"[notebooks] {self.source_name} cell {number}/{total} {time.monotonic() - started:7.1f} s  {first[:70]}", flush=True)
 
 
 def main() -> int:
     src, out, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    signatures = sys.argv[4] if len(sys.argv) > 4 else None
     nb = nbformat.read(src, as_version=4)
-    client = PacedClient(
+    client = ReportingClient(
         nb,
         kernel_name="tslab",
         timeout=timeout,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
     )
+    client.source_name = os.path.basename(src)
     status = 0
     try:
         client.execute()
@@ -74,6 +83,9 @@ def main() -> int:
         tmp = out + ".tmp"
         nbformat.write(nb, tmp)
         os.replace(tmp, out)
+        if signatures:
+            os.makedirs(signatures, exist_ok=True)
+            NotebookNotary(data_dir=signatures).sign(nb)
     return status
 
 

@@ -42,12 +42,19 @@ export class NotebookError extends Error {
   }
 }
 
-interface Environment {
+/** What scripts/setup.mjs found or installed (build/environment.json). */
+export interface Environment {
   python: string;
+  /** The checkout's own Jupyter path (JUPYTER_PATH), holding the tslab kernel spec. */
   jupyterPath: string;
+  /** The notebook server's data folder (JUPYTER_DATA_DIR), where notebook signatures live. */
+  jupyterData: string;
+  chromium: string | null;
+  /** The notebook UI: JupyterLab or the classic Notebook, and the Python that runs it. */
+  ui: { python: string; kind: "lab" | "notebook" } | null;
 }
 
-function environment(): Environment {
+export function environment(): Environment {
   const file = join(REPO_ROOT, "build", "environment.json");
   if (!existsSync(file)) throw new Error("build/environment.json is missing: run `node scripts/setup.mjs` first");
   return JSON.parse(readFileSync(file, "utf8")) as Environment;
@@ -71,7 +78,7 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
   const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 3600 : 900);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(env.python, [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout)], {
+    const child = spawn(env.python, [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout), env.jupyterData], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,

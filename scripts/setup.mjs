@@ -3,8 +3,12 @@
 //   1. npm packages (`npm ci` when node_modules is missing or older than package-lock.json);
 //   2. Jupyter (nbclient + nbconvert + jupyter_client) for a Python 3 interpreter: Debian's
 //      packages when running as root with apt-get, otherwise `pip install --user`;
-//   3. the tslab kernel, registered in this checkout's own .jupyter/ folder (not globally);
-//   4. a Chromium for static figure export: Debian's `chromium` (or CHROMIUM_PATH).
+//   3. the tslab kernel, registered in this checkout's own .jupyter/ folder (not globally), started
+//      with scripts/kernel/send-queue.cjs preloaded (tslab sends without waiting: see that file);
+//   4. a Chromium for static figure export: Debian's `chromium` (or CHROMIUM_PATH);
+//   5. a notebook UI for `npm run lab`: JupyterLab when it is there, else the classic Notebook
+//      (Debian's `jupyter-notebook` as root, else `pip install --user jupyterlab`; a UI that
+//      cannot be installed is reported and skipped: the study and the tests' runner need none).
 // Plain Node with no dependencies, so that it can run on a fresh clone.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -50,6 +54,15 @@ if (!chromium) {
   if (isRoot && hasApt) apt.push("chromium");
   else log("no Chromium found: static figure export will fail. Install Debian's 'chromium' or set CHROMIUM_PATH.");
 }
+// 5. A notebook UI (looked for before installing, for the same apt-get call).
+const UI_MODULES = { lab: "import jupyterlab", notebook: "import notebook" };
+const findUi = (py) => (works(py, ["-c", UI_MODULES.lab]) ? "lab" : works(py, ["-c", UI_MODULES.notebook]) ? "notebook" : null);
+const uiPython = () => pythonCandidates.find((py) => findUi(py) !== null);
+let installUiWithPip = false;
+if (!uiPython()) {
+  if (isRoot && hasApt) apt.push("jupyter-notebook");
+  else installUiWithPip = true;
+}
 if (apt.length) {
   run("apt-get", ["update", "-q"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...apt], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
@@ -58,22 +71,41 @@ if (apt.length) {
 }
 python ??= findPython();
 if (!python) throw new Error("setup: Jupyter (nbclient, nbconvert) could not be installed for any Python 3");
+if (installUiWithPip) {
+  const r = spawnSync(python, ["-m", "pip", "install", "--user", "jupyterlab"], { stdio: "inherit", cwd: root });
+  if (r.status !== 0) log("no notebook UI: `pip install --user jupyterlab` failed (no package index?). `npm run lab` needs JupyterLab or the classic Notebook.");
+}
+const ui = uiPython();
 
 // 3. The tslab kernel, in this checkout's own Jupyter path (JUPYTER_PATH=.jupyter/share/jupyter).
 const prefix = join(root, ".jupyter");
 const kernelJson = join(prefix, "share", "jupyter", "kernels", "tslab", "kernel.json");
 const tslabBin = join(root, "node_modules", "tslab", "bin", "tslab");
-const registered = existsSync(kernelJson) && readFileSync(kernelJson, "utf8").includes(tslabBin);
-if (!registered) {
-  // The kernel spec tslab's own installer writes (its install.py also imports IPython, which
-  // Debian's minimal Jupyter packages do not bring, so the spec is written here directly).
+const sendQueue = join(root, "scripts", "kernel", "send-queue.cjs");
+// The spec tslab's own installer writes (its install.py imports IPython, which Debian's minimal
+// Jupyter packages do not bring, so it is written here), run by this Node with the send queue.
+const spec = {
+  argv: [process.execPath, "--require", sendQueue, tslabBin, "kernel", "--config-path", "{connection_file}"],
+  display_name: "TypeScript",
+  language: "typescript",
+};
+const specText = JSON.stringify(spec, null, 2) + "\n";
+if (!existsSync(kernelJson) || readFileSync(kernelJson, "utf8") !== specText) {
   log(`registering the tslab kernel in ${dirname(kernelJson)}`);
   mkdirSync(dirname(kernelJson), { recursive: true });
-  const spec = { argv: [tslabBin, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript", language: "typescript" };
-  writeFileSync(kernelJson, JSON.stringify(spec, null, 2) + "\n");
+  writeFileSync(kernelJson, specText);
 }
 
 mkdirSync(join(root, "build"), { recursive: true });
-const env = { python, jupyterPath: join(prefix, "share", "jupyter"), chromium: chromium ?? null };
+const env = {
+  python,
+  jupyterPath: join(prefix, "share", "jupyter"),
+  // the notebook server's data folder (JUPYTER_DATA_DIR): its notebook signatures live here, so
+  // that notebooks executed by the runner are trusted when `npm run lab` opens them
+  jupyterData: join(prefix, "data"),
+  chromium: chromium ?? null,
+  ui: ui ? { python: ui, kind: findUi(ui) } : null,
+};
 writeFileSync(join(root, "build", "environment.json"), JSON.stringify(env, null, 2) + "\n");
-log(`ready: python ${python}, tslab kernel in ${env.jupyterPath}, chromium ${chromium ?? "missing"}`);
+const uiText = env.ui ? `${env.ui.kind === "lab" ? "JupyterLab" : "the classic Notebook"} (${env.ui.python})` : "none";
+log(`ready: python ${python}, tslab kernel in ${env.jupyterPath}, chromium ${chromium ?? "missing"}, notebook UI ${uiText}`);

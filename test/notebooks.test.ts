@@ -27,8 +27,16 @@ interface Cell {
 const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join("") : (v ?? ""));
 const outputsOf = (file: string): Output[] =>
   (JSON.parse(readFileSync(file, "utf8")) as { cells: Cell[] }).cells.flatMap((c) => c.outputs ?? []);
-const streamText = (outs: Output[]) => outs.filter((o) => o.output_type === "stream").map((o) => joined(o.text)).join("");
+/** What a cell printed, with each HTML table's Markdown form (its text/plain) in its place. */
+const streamText = (outs: Output[]) =>
+  outs
+    .map((o) => (o.output_type === "stream" ? joined(o.text) : isTable(o) ? `${joined(o.data?.["text/plain"])}\n` : ""))
+    .join("");
+const isTable = (o: Output) => o.output_type === "display_data" && joined(o.data?.["text/html"]).includes("graph-mmm-table");
 const figures = (outs: Output[]) => outs.filter((o) => o.output_type === "display_data" && o.data?.["image/png"] && o.data?.["text/html"]);
+
+/** Notebooks whose results include a table. */
+const WITH_TABLES = new Set(["03-dice.ipynb", "04-bypass.ipynb", "05-graph-swap.ipynb", "06-stress.ipynb", "07-budget.ipynb", "08-your-data.ipynb"]);
 
 /** What each notebook must show beyond "no error and at least one figure". */
 const EXPECTED: Record<string, (outs: Output[]) => void> = {
@@ -122,6 +130,10 @@ describe("notebooks at smoke scale", () => {
         const stem = joined(f.data?.["text/plain"]).split(":")[0];
         assert.ok(existsSync(join(figDir, `${stem}.png`)), `${stem}.png exported`);
       }
+      // result tables are HTML tables, never Markdown printed to stdout
+      const printed = outs.filter((o) => o.output_type === "stream").map((o) => joined(o.text)).join("");
+      assert.doesNotMatch(printed, /^\|:?-+/m, `${name} prints no Markdown table`);
+      if (WITH_TABLES.has(name)) assert.ok(outs.some(isTable), `${name} shows its results as an HTML table`);
       EXPECTED[name]?.(outs);
     });
   }

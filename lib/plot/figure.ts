@@ -105,8 +105,10 @@ export function lineChart(spec: {
  * A matrix as a heatmap; rows are `rowLabels` (top to bottom), columns `colLabels`. Larger values
  * are darker. A square matrix with the same row and column labels (a graph) has its diagonal
  * blanked unless `maskDiagonal` is false: the diagonal is never part of a graph. Throws when `z`
- * is not `rowLabels.length x colLabels.length`. Several heatmaps side by side with one colour
- * scale: {@link heatmapGrid}.
+ * is not `rowLabels.length x colLabels.length`. Such a graph's axes are titled by default with
+ * what they mean (rows: senders j, columns: receivers i, as G[j][i] = 1 means j -> i). Long tick
+ * labels are slanted and make room for themselves (Plotly's automargin) instead of being cut.
+ * Several heatmaps side by side with one colour scale: {@link heatmapGrid}.
  */
 export function heatmap(spec: {
   name: string;
@@ -125,9 +127,11 @@ export function heatmap(spec: {
   height?: number;
 }): Figure {
   checkMatrix(spec.name, "z", spec.z, spec.rowLabels.length, spec.colLabels.length);
-  const square = spec.rowLabels.length === spec.colLabels.length && spec.rowLabels.every((l, k) => l === spec.colLabels[k]);
+  const square = isGraphMatrix(spec.rowLabels, spec.colLabels);
   const mask = spec.maskDiagonal ?? square;
   const z = mask ? spec.z.map((row, j) => row.map((v, i) => (i === j ? null : v))) : spec.z;
+  const titles = square ? GRAPH_AXIS_TITLES : { row: "", col: "" };
+  const ticks = tickRoom(spec.rowLabels, spec.colLabels);
   return figure({
     ...spec,
     data: [
@@ -144,12 +148,36 @@ export function heatmap(spec: {
     ],
     layout: {
       title: spec.title ? { text: spec.title } : undefined,
-      xaxis: { title: { text: spec.colTitle ?? "" }, side: "bottom" },
-      yaxis: { title: { text: spec.rowTitle ?? "" }, autorange: "reversed" },
+      xaxis: { title: { text: spec.colTitle ?? titles.col }, side: "bottom", automargin: true, tickangle: ticks.angle },
+      yaxis: { title: { text: spec.rowTitle ?? titles.row }, autorange: "reversed", automargin: true },
     },
-    width: spec.width ?? 520,
-    height: spec.height ?? 460,
+    width: spec.width ?? 520 + ticks.rowRoom,
+    height: spec.height ?? 460 + ticks.colRoom,
   });
+}
+
+/** Axis titles of a graph heatmap: rows are senders, columns receivers (G[j][i] = 1: j -> i). */
+export const GRAPH_AXIS_TITLES = { row: "sender j (from)", col: "receiver i (to)" } as const;
+
+/** True for a square matrix whose rows and columns carry the same labels: a graph over nodes. */
+function isGraphMatrix(rowLabels: readonly string[], colLabels: readonly string[]): boolean {
+  return rowLabels.length === colLabels.length && rowLabels.every((l, k) => l === colLabels[k]);
+}
+
+/**
+ * Room for tick labels: column labels longer than a few characters are slanted (`angle`), and the
+ * default size grows by about the pixels the longest labels take (`rowRoom` on the left,
+ * `colRoom` below), so that the plot area keeps its size when automargin makes room for them.
+ */
+function tickRoom(rowLabels: readonly string[], colLabels: readonly string[]): { angle: number | undefined; rowRoom: number; colRoom: number } {
+  const longest = (labels: readonly string[]) => labels.reduce((m, l) => Math.max(m, l.length), 0);
+  const CHAR = 7; // pixels per character at the default font size
+  const slant = longest(colLabels) > 6;
+  return {
+    angle: slant ? -40 : undefined,
+    rowRoom: Math.max(0, longest(rowLabels) - 6) * CHAR,
+    colRoom: slant ? Math.round(Math.max(0, longest(colLabels) - 4) * CHAR * 0.65) : 0,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,6 +698,7 @@ export function facets(spec: {
     if (innerX) xaxis.showticklabels = false;
     if (innerY) yaxis.showticklabels = false;
     if (col === 0) yaxis.automargin = true; // long tick labels (node names) push the y title out, not over them
+    if (bottom) xaxis.automargin = true;
     layout[`xaxis${n}`] = xaxis;
     layout[`yaxis${n}`] = yaxis;
     for (const s of [...((fl.shapes as PlotlyObject[] | undefined) ?? []), ...referenceLineShapes(p.lines ?? [])]) {
@@ -738,6 +767,8 @@ export function heatmapGrid(spec: {
   const share = spec.shareAxes ?? true;
   const cols = spec.columns ?? Math.min(3, spec.panels.length);
   const rows = Math.ceil(spec.panels.length / Math.max(1, cols));
+  const titles = isGraphMatrix(rowLabels, colLabels) ? GRAPH_AXIS_TITLES : { row: undefined, col: undefined };
+  const ticks = tickRoom(rowLabels, colLabels);
   const panels = spec.panels.map((p, k) => {
     checkMatrix(spec.name, `panel ${k} ("${p.title}")`, p.z, rowLabels.length, colLabels.length);
     const fig = heatmap({ name: "panel", caption: "", z: p.z, rowLabels, colLabels, colorscale: spec.colorscale, zmin: spec.zmin, zmax: spec.zmax, maskDiagonal: spec.maskDiagonal });
@@ -749,14 +780,14 @@ export function heatmapGrid(spec: {
     title: spec.title,
     panels,
     columns: cols,
-    xTitle: spec.colTitle,
-    yTitle: spec.rowTitle,
+    xTitle: spec.colTitle ?? titles.col,
+    yTitle: spec.rowTitle ?? titles.row,
     shareX: share,
     shareY: share,
     legend: false,
     colorTitle: spec.colorTitle,
     gap: spec.gap,
-    width: spec.width ?? Math.max(FIGURE_DEFAULTS.width, 260 * cols + 180),
-    height: spec.height ?? Math.round(rows * 260 + (spec.title ? 80 : 40) + 70),
+    width: spec.width ?? Math.max(FIGURE_DEFAULTS.width, 260 * cols + 180) + ticks.rowRoom * (share ? 1 : cols),
+    height: spec.height ?? Math.round(rows * 260 + (spec.title ? 80 : 40) + 70) + ticks.colRoom * (share ? 1 : rows),
   });
 }

@@ -58,12 +58,6 @@ export async function show(fig: Figure, dir: string = figuresDir()): Promise<voi
       "text/plain": `${fig.name}: ${fig.caption}`,
     });
     bundleSent = true;
-    // tslab sends outputs without waiting for the send to finish and, when the cell ends,
-    // publishes its "idle" status on the same socket: if a large output is still being sent then
-    // (Jupyter's side is still reading the megabytes of the plotly bundle), the kernel dies with
-    // "Socket is busy writing" (seen twice at paper scale, on the cell that shows notebook 03's
-    // first figures). A pause after each figure lets the send finish first.
-    await new Promise((resolve) => setTimeout(resolve, withBundle ? 1500 : 400));
   } else {
     process.stderr.write(`figure ${fig.name} -> ${exported.png}\n`);
   }
