@@ -19,7 +19,7 @@ export function writeTable(name: string, table: aq.ColumnTable, dir: string = fi
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.csv`);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, table.toCSV() + "\n");
+  writeFileSync(tmp, table.toCSV().replace(/\n?$/, "\n"));
   renameSync(tmp, file);
   writeSidecar(dir, "table", name);
   return file;

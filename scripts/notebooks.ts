@@ -78,7 +78,7 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
   const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 3600 : 900);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(env.python, [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout), env.jupyterData], {
+    const child = spawn(env.python, [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout), ...(env.jupyterData ? [env.jupyterData] : [])], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,

@@ -715,7 +715,13 @@ function trimNumber(s: string): string {
   return e === undefined ? mm : `${mm}e${e}`;
 }
 
-function csvCell(s: string): string {
+/**
+ * One CSV field (RFC 4180): a field holding a comma, a double quote, CR or LF is wrapped in
+ * double quotes with its quotes doubled; so is one with blank space at either end, which some
+ * readers (spreadsheets, trimming parsers) would otherwise drop. Anything else is written as is.
+ */
+export function csvField(value: string | number): string {
+  const s = String(value);
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -746,12 +752,12 @@ export function writePanelCsv(panel: Panel, file: string, options: WritePanelCsv
   const head = ["unit", "time", ...panel.nodeNames, ...ctxNames.map((c) => `ctx_${c}`)];
   for (const h of head.slice(2)) if (h === "unit" || h === "time") throw new Error(`writePanelCsv: a node or context is called "${h}", which is a reserved column`);
   const labels = panel.timeLabels ?? Array.from({ length: panel.steps }, (_, t) => String(t));
-  const out: string[] = [head.map(csvCell).join(",")];
+  const out: string[] = [head.map(csvField).join(",")];
   for (let u = 0; u < panel.units; u++) {
-    const id = csvCell(panel.unitIds[u]);
+    const id = csvField(panel.unitIds[u]);
     const ctx = Array.from({ length: K }, (_, c) => formatFloat32(panel.context!.values[u * K + c]));
     for (let t = 0; t < panel.steps; t++) {
-      const row = [id, csvCell(labels[t])];
+      const row = [id, csvField(labels[t])];
       const base = (u * panel.steps + t) * N;
       for (let i = 0; i < N; i++) row.push(formatFloat32(panel.values[base + i]));
       out.push(row.concat(ctx).join(","));
@@ -798,7 +804,7 @@ export function writeGraphCsv(graphs: Graph | Graph[], nodeNames: readonly strin
     for (let j = 0; j < g.length; j++) {
       for (let i = 0; i < g.length; i++) {
         if (i === j || !g[j][i]) continue;
-        const e = `${csvCell(nodeNames[j])},${csvCell(nodeNames[i])}`;
+        const e = `${csvField(nodeNames[j])},${csvField(nodeNames[i])}`;
         out.push(multi ? `${k},${e}` : e);
       }
     }

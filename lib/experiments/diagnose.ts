@@ -1,5 +1,5 @@
 /**
- * Diagnosing a user's own panel (issue 8, "bring your own data"): DICE Stage 1 and its selected
+ * Diagnosing a user's own panel ("bring your own data"): DICE Stage 1 and its selected
  * support, DICE-hard / DICE-soft and the reference decoders trained on it, their MSE@M and
  * influence (CIG, AR-CIG), scored against a true graph when one is given. `npm run diagnose`
  * (scripts/diagnose.ts) is the command-line face of {@link diagnosePanel} and {@link writeDiagnosis}.
@@ -11,6 +11,7 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { csvField } from "../data/csv";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
 import { spearman } from "../diagnostics/ranking";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
@@ -174,8 +175,7 @@ export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = "
   return [
     heatmap({
       name: `${prefix}learned-graph`, caption: `${t}DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.`,
-      z: result.stage1.meanProbs, rowLabels: names, colLabels: names, zmin: 0, zmax: 1, rowTitle: "sender j", colTitle: "receiver i",
-      width: Math.max(420, 40 * names.length + 220), height: Math.max(380, 40 * names.length + 160),
+      z: result.stage1.meanProbs, rowLabels: names, colLabels: names, zmin: 0, zmax: 1,
     }),
     heatmapGrid({
       name: `${prefix}influence`, caption: `${t}Direct AR-CIG of each decoder, mean over the evaluated units, scaled to its largest off-diagonal value; rows senders, columns receivers.`,
@@ -184,17 +184,10 @@ export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = "
   ];
 }
 
-/**
- * One CSV field (RFC 4180): a field holding a comma, a double quote, CR or LF is wrapped in
- * double quotes with its quotes doubled; so is one with blank space at either end, which some
- * readers (spreadsheets, trimming parsers) would otherwise drop. Anything else is written as is.
- */
-export function csvField(value: string | number): string {
-  const s = String(value);
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** One CSV record of fields, without its line break. */
+export { csvField };
+
 const csvRecord = (fields: readonly (string | number)[]) => fields.map(csvField).join(",");
 
 /**

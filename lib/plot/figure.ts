@@ -151,8 +151,8 @@ export function heatmap(spec: {
       xaxis: { title: { text: spec.colTitle ?? titles.col }, side: "bottom", automargin: true, tickangle: ticks.angle },
       yaxis: { title: { text: spec.rowTitle ?? titles.row }, autorange: "reversed", automargin: true },
     },
-    width: spec.width ?? 520 + ticks.rowRoom,
-    height: spec.height ?? 460 + ticks.colRoom,
+    width: spec.width ?? Math.max(520, 36 * spec.colLabels.length + 220) + ticks.rowRoom,
+    height: spec.height ?? Math.max(460, 36 * spec.rowLabels.length + 160) + ticks.colRoom,
   });
 }
 
@@ -769,9 +769,16 @@ export function heatmapGrid(spec: {
   const rows = Math.ceil(spec.panels.length / Math.max(1, cols));
   const titles = isGraphMatrix(rowLabels, colLabels) ? GRAPH_AXIS_TITLES : { row: undefined, col: undefined };
   const ticks = tickRoom(rowLabels, colLabels);
+  // slanted tick labels under a panel that has none below it (a short last row, or unshared axes)
+  // need room between the rows, or they run into the panel beneath
+  const labelledInnerRow = rows > 1 && (!share || spec.panels.length % cols !== 0);
+  const extra = labelledInnerRow ? ticks.colRoom * (rows - 1) : 0;
+  const height = spec.height ?? Math.round(rows * 260 + (spec.title ? 80 : 40) + 70) + ticks.colRoom + extra;
+  const plotHeight = height - (spec.title ? 80 : 40) - 60;
+  const gapY = labelledInnerRow && ticks.colRoom > 0 ? Math.min(0.4, (ticks.colRoom + 50) / plotHeight) : undefined;
   const panels = spec.panels.map((p, k) => {
     checkMatrix(spec.name, `panel ${k} ("${p.title}")`, p.z, rowLabels.length, colLabels.length);
-    const fig = heatmap({ name: "panel", caption: "", z: p.z, rowLabels, colLabels, colorscale: spec.colorscale, zmin: spec.zmin, zmax: spec.zmax, maskDiagonal: spec.maskDiagonal });
+    const fig = heatmap({ name: "panel", caption: "", z: p.z, rowLabels, colLabels, rowTitle: "", colTitle: "", colorscale: spec.colorscale, zmin: spec.zmin, zmax: spec.zmax, maskDiagonal: spec.maskDiagonal });
     return { title: p.title, figure: fig };
   });
   return facets({
@@ -786,8 +793,8 @@ export function heatmapGrid(spec: {
     shareY: share,
     legend: false,
     colorTitle: spec.colorTitle,
-    gap: spec.gap,
+    gap: { ...spec.gap, y: spec.gap?.y ?? gapY },
     width: spec.width ?? Math.max(FIGURE_DEFAULTS.width, 260 * cols + 180) + ticks.rowRoom * (share ? 1 : cols),
-    height: spec.height ?? Math.round(rows * 260 + (spec.title ? 80 : 40) + 70) + ticks.colRoom * (share ? 1 : rows),
+    height,
   });
 }

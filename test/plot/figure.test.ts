@@ -308,6 +308,26 @@ describe("heatmapGrid", () => {
     assert.equal(free.layout.coloraxis && (free.layout.coloraxis as PlotlyObject).cmin, undefined, "no zmin: the scale spans all panels");
   });
 
+  it("names a graph's axes (rows send, columns receive) and makes room for long node names", () => {
+    const short = heatmap({ name: "h", caption: "", z, rowLabels: labels, colLabels: labels });
+    assert.equal((axis(short, "yaxis").title as PlotlyObject).text, "sender j (from)");
+    assert.equal((axis(short, "xaxis").title as PlotlyObject).text, "receiver i (to)");
+    assert.equal(axis(short, "xaxis").automargin, true);
+    assert.equal(axis(short, "yaxis").automargin, true);
+    assert.equal(axis(short, "xaxis").tickangle, undefined, "short labels stay level");
+    const long = ["Channel0_impression", "Channel1_impression", "conversions"];
+    const named = heatmap({ name: "h", caption: "", z, rowLabels: long, colLabels: long });
+    assert.equal(axis(named, "xaxis").tickangle, -40, "long labels are slanted");
+    assert.ok(named.width > short.width && named.height > short.height, "and the figure grows to hold them");
+    const notGraph = heatmap({ name: "h", caption: "", z: [[1, 2]], rowLabels: ["r"], colLabels: ["c1", "c2"] });
+    assert.equal((axis(notGraph, "xaxis").title as PlotlyObject).text, "", "a matrix that is not a graph gets no graph titles");
+    const grid = heatmapGrid({ name: "g", caption: "", labels: long, columns: 2, panels: [{ title: "a", z }, { title: "b", z }, { title: "c", z }] });
+    assert.equal((axis(grid, "yaxis").title as PlotlyObject).text, "sender j (from)");
+    assert.equal(axis(grid, "xaxis2").automargin, true, "a bottom panel's labels push the margin");
+    const level = heatmapGrid({ name: "g", caption: "", labels, columns: 2, panels: [{ title: "a", z }, { title: "b", z }, { title: "c", z }] });
+    assert.ok(grid.height > level.height, "slanted labels under a short last row get room between the rows");
+  });
+
   it("rejects matrices that do not match the labels", () => {
     assert.throws(() => heatmapGrid({ name: "g", caption: "", labels, panels: [{ title: "x", z: [[0, 1], [1, 0]] }] }), /panel 0 \("x"\) has 2 rows but 3 row labels/);
     assert.throws(() => heatmapGrid({ name: "g", caption: "", labels, panels: [{ title: "x", z: [[0, 1, 0], [1, 0], [0, 0, 0]] }] }), /row 1 has 2 values but 3 column labels/);
