@@ -12,6 +12,7 @@ export * from "./graph";
 export * from "./notebook";
 export * from "./progress";
 export * from "./tables";
+export * as core from "./core";
 export * as plot from "./plot";
 export * as diagnostics from "./diagnostics";
 export * as models from "./models";

@@ -56,7 +56,7 @@
 import { tf } from "../tf";
 import type { Scaler } from "../data/panel";
 import { scaleValue, unscaleValue } from "../data/panel";
-import type { Forecaster, ForecastInputs, RolloutFeed } from "../diagnostics/forecaster";
+import type { Forecaster, ForecastInputs, RolloutFeed } from "../core/forecaster";
 import type { SeriesData, WindowConfig, WindowPlan } from "../diagnostics/windows";
 import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, readAndDispose, resolveTarget } from "../diagnostics/windows";
 

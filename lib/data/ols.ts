@@ -7,10 +7,12 @@
  * With `unitEffects` (default) b_i is a separate intercept per unit (the "within" estimator:
  * y and every regressor are centred per unit), so that level differences between units (a
  * unit's spend level) are not mistaken for dynamics. Every receiver shares the design matrix
- * (all nodes' L lags), so X'X is formed once and solved by Cholesky for every receiver. Coefficients are reported standardised
- * (`B * sd_j / sd_i`, SDs over the rows used) so that lag-block norms compare across nodes whose
- * scales differ.
+ * (all nodes' L lags), so X'X is formed once and the normal equations of every receiver are
+ * solved together by the shared solver (`solveLinearSystem`, lib/core/linear-var.ts).
+ * Coefficients are reported standardised (`B * sd_j / sd_i`, SDs over the rows used) so that
+ * lag-block norms compare across nodes whose scales differ, in the VAR layout of core/linear-var.
  */
+import { type VarCoefficients, solveLinearSystem } from "../core/linear-var";
 import { type Panel, at } from "./panel";
 
 export interface VarOlsOptions {
@@ -25,8 +27,8 @@ export interface VarOlsOptions {
 export interface VarOlsFit {
   lags: number;
   nodeNames: string[];
-  /** coef[i][j][s - 1]: standardised coefficient of x_j(t - s) in the equation of x_i. */
-  coef: number[][][];
+  /** coef[i][j][s - 1]: standardised coefficient of x_j(t - s) in the equation of x_i (core/linear-var's layout). */
+  coef: VarCoefficients;
   /** blockNorm[j][i]: L2 norm over s of coef[i][j][.], in graph orientation (j -> i). The diagonal holds the own-lag block. */
   blockNorm: number[][];
   /**
@@ -46,35 +48,8 @@ export interface VarOlsFit {
   rows: number;
 }
 
-/** Solves S b = r for a symmetric positive definite S (Cholesky, in place on copies). */
-export function choleskySolve(S: Float64Array, p: number, rhs: Float64Array[]): Float64Array[] {
-  const Lm = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = S[i * p + j];
-      for (let k = 0; k < j; k++) s -= Lm[i * p + k] * Lm[j * p + k];
-      if (i === j) {
-        if (!(s > 0)) throw new Error(`choleskySolve: matrix not positive definite at pivot ${i} (${s}); a regressor is constant or collinear`);
-        Lm[i * p + i] = Math.sqrt(s);
-      } else Lm[i * p + j] = s / Lm[j * p + j];
-    }
-  }
-  return rhs.map((r) => {
-    const y = new Float64Array(p);
-    for (let i = 0; i < p; i++) {
-      let s = r[i];
-      for (let k = 0; k < i; k++) s -= Lm[i * p + k] * y[k];
-      y[i] = s / Lm[i * p + i];
-    }
-    const b = new Float64Array(p);
-    for (let i = p - 1; i >= 0; i--) {
-      let s = y[i];
-      for (let k = i + 1; k < p; k++) s -= Lm[k * p + i] * b[k];
-      b[i] = s / Lm[i * p + i];
-    }
-    return b;
-  });
-}
+/** The normal equations S b = r of the fit; a zero pivot (a constant or collinear regressor) throws. */
+const solve = (S: Float64Array, p: number, rhs: Float64Array[]): Float64Array[] => solveLinearSystem(S, p, rhs, { singular: "throw", what: "fitVarOls" });
 
 /** Fits the VAR by OLS (see the module comment). */
 export function fitVarOls(panel: Panel, options: VarOlsOptions): VarOlsFit {
@@ -133,7 +108,7 @@ export function fitVarOls(panel: Panel, options: VarOlsOptions): VarOlsFit {
   if (fe) XtX[0] = 1; // the shared intercept is identically zero after centring: pin it
   if (n <= p) throw new Error(`fitVarOls: ${n} rows for ${p} coefficients`);
   for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) XtX[b * p + a] = XtX[a * p + b];
-  const beta = choleskySolve(XtX, p, XtY);
+  const beta = solve(XtX, p, XtY);
   const mean = Array.from(sum, (s) => s / n);
   const sd = Array.from(sum2, (s2, i) => Math.sqrt(Math.max(s2 / n - mean[i] ** 2, 0)));
   // Residual sums of squares from the normal equations: RSS = y'y - b'X'y.
@@ -145,7 +120,7 @@ export function fitVarOls(panel: Panel, options: VarOlsOptions): VarOlsFit {
     return tss > 0 ? 1 - rss / tss : NaN;
   });
   // (X'X)^-1 for the Wald statistics; the covariance of the regressors for the contributions.
-  const inv = choleskySolve(XtX, p, Array.from({ length: p }, (_, k) => {
+  const inv = solve(XtX, p, Array.from({ length: p }, (_, k) => {
     const e = new Float64Array(p);
     e[k] = 1;
     return e;
@@ -163,7 +138,7 @@ export function fitVarOls(panel: Panel, options: VarOlsOptions): VarOlsFit {
   const idx = (j: number) => Array.from({ length: L }, (_, s) => 1 + j * L + s);
   for (let j = 0; j < N; j++) {
     const cols = idx(j);
-    // The L x L block of (X'X)^-1, inverted (small, by Cholesky).
+    // The L x L block of (X'X)^-1, inverted (small).
     const V = new Float64Array(L * L);
     cols.forEach((a, r) => cols.forEach((b, c) => (V[r * L + c] = inv[b][a])));
     for (let i = 0; i < N; i++) {
@@ -171,11 +146,12 @@ export function fitVarOls(panel: Panel, options: VarOlsOptions): VarOlsFit {
       let q = 0;
       cols.forEach((a, r) => cols.forEach((b, c) => (q += bj[r] * bj[c] * cov(a, b))));
       contribution[j][i] = sd[i] > 0 ? Math.sqrt(Math.max(q, 0)) / sd[i] : 0;
-      const z = choleskySolve(V, L, [Float64Array.from(bj)])[0];
+      const z = solve(V, L, [Float64Array.from(bj)])[0];
       wald[j][i] = sigma2[i] > 0 ? bj.reduce((a, v, r) => a + v * z[r], 0) / sigma2[i] : 0;
     }
   }
-  const coef = beta.map((b, i) => Array.from({ length: N }, (_, j) => Array.from({ length: L }, (_, s) => (sd[i] > 0 ? (b[1 + j * L + s] * sd[j]) / sd[i] : 0))));
+  const standardised = (b: Float64Array, i: number, j: number, s: number) => (sd[i] > 0 ? (b[1 + j * L + s] * sd[j]) / sd[i] : 0);
+  const coef = beta.map((b, i) => Array.from({ length: N }, (_, j) => Array.from({ length: L }, (_, s) => standardised(b, i, j, s))));
   const blockNorm = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => Math.sqrt(coef[i][j].reduce((a, v) => a + v * v, 0))));
   return { lags: L, nodeNames: [...panel.nodeNames], coef, blockNorm, contribution, wald, r2, rows: n };
 }

@@ -1,6 +1,6 @@
 /**
  * Diagnostics of the study (STUDY.md, "Measures"), model-agnostic: every model implements
- * {@link Forecaster} and is judged by this one set of code.
+ * {@link Forecaster} (lib/core/forecaster.ts, re-exported here) and is judged by this one set of code.
  *
  * - ranking: AUROC, AP, nAUPRC (scikit-learn conventions), graph scoring per unit / mean / pooled;
  * - mse: MSE@M with rolling origins;
@@ -10,7 +10,7 @@
  * - linear-var: the hand-built linear VAR forecaster, the analytic reference;
  * - windows: rolling origins and history windows shared by MSE@M and the influence measures.
  */
-export * from "./forecaster";
+export * from "../core/forecaster";
 export * from "./ranking";
 export type { SeriesData, WindowConfig, WindowPlan } from "./windows";
 export { DEFAULT_WINDOWS, planWindows } from "./windows";

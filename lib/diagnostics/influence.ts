@@ -39,7 +39,7 @@
 import { tf } from "../tf";
 import type { Graph } from "../graph";
 import { offDiagonal, transitiveClosure } from "../graph";
-import type { Forecaster, RolloutFeed } from "./forecaster";
+import type { Forecaster, RolloutFeed } from "../core/forecaster";
 import type { GraphScoreSet, RankingResult } from "./ranking";
 import { meanRanking, rankingMetrics, snapTies } from "./ranking";
 import type { SeriesData, WindowConfig, WindowPlan } from "./windows";

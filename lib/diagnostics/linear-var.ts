@@ -3,25 +3,30 @@
  * its influence graphs are known in closed form, so CIG, AR-CIG, MSE@M and graph swaps can be
  * checked against it.
  *
- * `x_i(t + 1) = b_i + sum_{s=1..L} sum_j W[s-1][j][i] * m[j][i] * x_j(t + 1 - s)`
+ * `x_i(t + 1) = b_i + sum_{s=1..L} sum_j coef[i][j][s-1] * m[j][i] * x_j(t + 1 - s)`
  *
- * with `W[s-1][j][i]` the coefficient of j -> i at lag s (`W[s-1][i][i]` is i's own
- * autoregression) and `m` the edge mask: 1 everywhere for a graph-free model; for a
- * graph-consuming model (`acceptsGraph = true`), `m[j][i] = graph[j][i]` off the diagonal (0/1 or
- * a probability) and 1 on it, so a node's own past is always used. A graph-consuming model
- * called without a graph uses its fixed `graph` from the config, or no mask at all.
+ * with `coef` in the VAR layout of lib/core/linear-var.ts (`coef[i][j][s-1]`: sender j's lag s
+ * in receiver i's equation; `coef[i][i]` is i's own autoregression), given as `coefficients` or,
+ * in graph orientation, as lag matrices `weights[s-1][j][i]` (converted at construction), and `m`
+ * the edge mask: 1 everywhere for a graph-free model; for a graph-consuming model (`acceptsGraph =
+ * true`), `m[j][i] = graph[j][i]` off the diagonal (0/1 or a probability) and 1 on it, so a node's
+ * own past is always used. A graph-consuming model called without a graph uses its fixed `graph`
+ * from the config, or no mask at all.
  *
  * Implements {@link Forecaster} exactly: steps before the first lag are zero-padded in
  * `predictOneStep` (those rows are defined but not scored, t + 1 < L).
  */
 import { tf } from "../tf";
 import type { Graph } from "../graph";
-import type { ForecastInputs, Forecaster, RolloutFeed } from "./forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
+import { type LagMatrices, type VarCoefficients, checkVarCoefficients, fromLagMatrices, lagMatrices } from "../core/linear-var";
 
-/** How to build a {@link LinearVarForecaster}. */
+/** How to build a {@link LinearVarForecaster}: exactly one of `coefficients` and `weights`. */
 export interface LinearVarConfig {
-  /** W[s][j][i]: coefficient of j -> i at lag s + 1; L = W.length lags, N x N each. */
-  weights: number[][][];
+  /** coef[i][j][s - 1]: weight of x_j(t - s) in receiver i's equation (N x N x L, core/linear-var's layout). */
+  coefficients?: VarCoefficients;
+  /** The same as lag matrices, W[s][j][i] = coefficients[i][j][s] (coefficient of j -> i at lag s + 1; L matrices, N x N each). */
+  weights?: LagMatrices;
   /** Intercept of each node (default zeros). */
   bias?: number[];
   /** Whether a supplied graph masks the off-diagonal coefficients (default false). */
@@ -32,33 +37,45 @@ export interface LinearVarConfig {
 
 export const DEFAULT_LINEAR_VAR: Required<Pick<LinearVarConfig, "acceptsGraph">> = { acceptsGraph: false };
 
+/** A copy of the configured coefficients in core/linear-var's layout (lag matrices are checked and converted). */
+function configCoefficients(c: LinearVarConfig): VarCoefficients {
+  if ((c.coefficients === undefined) === (c.weights === undefined)) throw new Error("LinearVarForecaster: give exactly one of coefficients and weights");
+  if (c.coefficients) return c.coefficients.map((row) => row.map((lags) => [...lags]));
+  const W = c.weights!;
+  if (W.length < 1) throw new Error("LinearVarForecaster: weights must have at least one lag");
+  const N = W[0].length;
+  if (N < 1) throw new Error("LinearVarForecaster: weights must be N x N with N >= 1");
+  W.forEach((w, s) => {
+    if (w.length !== N || w.some((row) => row.length !== N)) throw new Error(`LinearVarForecaster: lag ${s + 1} is not ${N} x ${N}`);
+    if (w.some((row) => row.some((v) => !Number.isFinite(v)))) throw new Error(`LinearVarForecaster: lag ${s + 1} has a non-finite coefficient`);
+  });
+  return fromLagMatrices(W);
+}
+
 /** The linear VAR forecaster (see the module comment). */
 export class LinearVarForecaster implements Forecaster {
   readonly nodes: number;
   readonly minHistory: number;
   readonly acceptsGraph: boolean;
-  /** The coefficients as given (W[s][j][i]). */
-  readonly weights: number[][][];
+  /** The coefficients, coef[i][j][s - 1] (core/linear-var's layout). */
+  readonly coefficients: VarCoefficients;
   readonly bias: number[];
   readonly graph?: Graph;
+  /** The coefficients as lag matrices W[s][j][i], flattened: what the tensor products use. */
+  private readonly lagged: number[];
 
   constructor(config: LinearVarConfig) {
     const c = { ...DEFAULT_LINEAR_VAR, ...config };
-    const L = c.weights.length;
-    if (L < 1) throw new Error("LinearVarForecaster: weights must have at least one lag");
-    const N = c.weights[0].length;
-    if (N < 1) throw new Error("LinearVarForecaster: weights must be N x N with N >= 1");
-    c.weights.forEach((w, s) => {
-      if (w.length !== N || w.some((row) => row.length !== N)) throw new Error(`LinearVarForecaster: lag ${s + 1} is not ${N} x ${N}`);
-      if (w.some((row) => row.some((v) => !Number.isFinite(v)))) throw new Error(`LinearVarForecaster: lag ${s + 1} has a non-finite coefficient`);
-    });
+    const coefficients = configCoefficients(c);
+    const { nodes: N, lags: L } = checkVarCoefficients(coefficients, "LinearVarForecaster");
     const bias = c.bias ?? new Array<number>(N).fill(0);
     if (bias.length !== N) throw new Error(`LinearVarForecaster: bias has ${bias.length} entries, expected ${N}`);
     if (c.graph && (c.graph.length !== N || c.graph.some((r) => r.length !== N))) throw new Error(`LinearVarForecaster: graph is not ${N} x ${N}`);
     this.nodes = N;
     this.minHistory = L;
     this.acceptsGraph = c.acceptsGraph;
-    this.weights = c.weights.map((w) => w.map((r) => [...r]));
+    this.coefficients = coefficients;
+    this.lagged = lagMatrices(coefficients).flat(2);
     this.bias = [...bias];
     this.graph = c.graph;
   }
@@ -67,9 +84,9 @@ export class LinearVarForecaster implements Forecaster {
    * The effective coefficient tensor for a call: [L, N, N] (no graph) or [batch, L, N, N] (a
    * per-row graph), after masking the off-diagonal entries by the graph.
    */
-  private coefficients(inputs?: ForecastInputs): tf.Tensor {
+  private effective(inputs?: ForecastInputs): tf.Tensor {
     const N = this.nodes;
-    const W = tf.tensor3d(this.weights.flat(2), [this.minHistory, N, N]);
+    const W = tf.tensor3d(this.lagged, [this.minHistory, N, N]);
     let g: tf.Tensor | undefined;
     if (this.acceptsGraph) {
       if (inputs?.graph) g = inputs.graph;
@@ -105,7 +122,7 @@ export class LinearVarForecaster implements Forecaster {
     return tf.tidy(() => {
       const [B, T, N] = x.shape;
       if (N !== this.nodes) throw new Error(`LinearVarForecaster: x has ${N} nodes, expected ${this.nodes}`);
-      const W = this.coefficients(inputs);
+      const W = this.effective(inputs);
       const L = this.minHistory;
       const padded = L > 1 ? tf.concat([tf.zeros([B, L - 1, N]), x], 1) : x;
       let y: tf.Tensor3D = tf.tensor1d(this.bias).reshape([1, 1, N]).tile([B, T, 1]) as tf.Tensor3D;
@@ -132,7 +149,7 @@ export class LinearVarForecaster implements Forecaster {
       if (N !== this.nodes) throw new Error(`LinearVarForecaster: x has ${N} nodes, expected ${this.nodes}`);
       if (T0 < L) throw new Error(`LinearVarForecaster: rollout needs at least ${L} steps of history, got ${T0}`);
       if (!(Number.isInteger(horizon) && horizon >= 1)) throw new Error(`LinearVarForecaster: horizon must be a positive integer, got ${horizon}`);
-      const W = this.coefficients(inputs);
+      const W = this.effective(inputs);
       const feed = inputs?.feed;
       // lags[s] = input at (current step - 1 - s)
       const lags: tf.Tensor2D[] = [];
@@ -144,7 +161,9 @@ export class LinearVarForecaster implements Forecaster {
         let next: tf.Tensor2D = pred;
         if (feed) {
           const fv = feed.values.slice([0, h, 0], [B, 1, N]).reshape([B, N]);
-          if (feed.mask.rank !== 3) throw new Error(`LinearVarForecaster: feed.mask must be rank 3 ([batch|1, horizon|1, nodes|1]), got shape [${feed.mask.shape}]`);
+          if (feed.mask.rank !== 3) {
+            throw new Error(`LinearVarForecaster: feed.mask must be rank 3 ([batch|1, horizon|1, nodes|1]), got shape [${feed.mask.shape}]`);
+          }
           const [mb, mh, mn] = feed.mask.shape;
           const m = mh === 1 ? feed.mask : feed.mask.slice([0, h, 0], [mb, 1, mn]);
           const m2 = m.reshape([mb, mn]);
@@ -158,7 +177,7 @@ export class LinearVarForecaster implements Forecaster {
   }
 }
 
-/** A one-lag VAR `x(t + 1) = x(t) A` from its coefficient matrix `A[j][i]` (j -> i). */
+/** A one-lag VAR `x(t + 1) = x(t) A` from its lag matrix `A[j][i]` (j -> i, graph orientation). */
 export function linearVar1(A: number[][], options: Omit<LinearVarConfig, "weights"> = {}): LinearVarForecaster {
   return new LinearVarForecaster({ ...options, weights: [A] });
 }

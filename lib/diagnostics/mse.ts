@@ -14,7 +14,7 @@
  * fewer origins than a short one (`origins` of each result lists them).
  */
 import { tf } from "../tf";
-import type { Forecaster } from "./forecaster";
+import type { Forecaster } from "../core/forecaster";
 import type { SeriesData, WindowConfig, WindowPlan } from "./windows";
 import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, readAndDispose, resolveTarget } from "./windows";
 

@@ -24,7 +24,7 @@ import * as aq from "arquero";
 import type { Graph } from "../graph";
 import { emptyGraph, fullGraph, isAcyclic } from "../graph";
 import { Rng } from "../rng";
-import type { Forecaster } from "./forecaster";
+import type { Forecaster } from "../core/forecaster";
 import type { InfluenceConfig, InfluenceMatrix, InfluenceScore, InfluenceScoreConfig } from "./influence";
 import { DEFAULT_INFLUENCE, DEFAULT_INFLUENCE_SCORE, arCig, scoreInfluence } from "./influence";
 import type { MseConfig, MseResult } from "./mse";

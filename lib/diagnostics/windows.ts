@@ -11,7 +11,7 @@
 import { tf } from "../tf";
 import type { Graph } from "../graph";
 import type { NodeRole } from "../data/panel";
-import type { ForecastInputs } from "./forecaster";
+import type { ForecastInputs } from "../core/forecaster";
 
 /**
  * The series a diagnostic reads: a {@link Panel} (already scaled by the caller) or any object

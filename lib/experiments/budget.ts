@@ -19,7 +19,7 @@
 import { allocationResponses, budgetFromForecaster, optimiseBudget, scalerScale } from "../analysis/budget";
 import { trueAllocationResponses } from "../analysis/truth";
 import { scaleValue, targetIndex } from "../data/panel";
-import type { Forecaster } from "../diagnostics/forecaster";
+import type { Forecaster } from "../core/forecaster";
 import { mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { spearman } from "../diagnostics/ranking";
 import { groupValues } from "../diagnostics/stability";

@@ -16,7 +16,7 @@
  */
 import { type Panel, type Scaler, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, sliceSteps, splitTime, targetIndex } from "../data/panel";
 import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
-import type { Forecaster } from "../diagnostics/forecaster";
+import type { Forecaster } from "../core/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { type MeanRanking, type SupportScore, scoreGraphs, scoreSupport, unitGraphs } from "../diagnostics/ranking";
 import { groupValues } from "../diagnostics/stability";
@@ -27,7 +27,7 @@ import { type SupportSelection, type ValidationEvidence, selectByStability, sele
 import { tf } from "../tf";
 import { type BatchExtras, graphExtras, shuffledUnitBatches, shuffledWindowBatches, unitSeries, windowBatch } from "../train/batches";
 import { type FitConfig, type FitResult, fit } from "../train/fit";
-import type { Trainable } from "../train/trainable";
+import type { Trainable } from "../core/trainable";
 import { type CausalMMMExperimentConfig, type CausalMMMRun, trainCausalMMM } from "./causalmmm";
 
 // ---------------------------------------------------------------------------------------------

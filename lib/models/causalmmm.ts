@@ -25,13 +25,14 @@
  * Shapes: B batch rows (units or windows), N nodes, E = N(N-1) edges, H decoder hidden size,
  * K context size.
  */
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
 import { Rng } from "../rng";
 import { tf } from "../tf";
-import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
+import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
-import { ParamStore, dense, hillHead, matMul2d } from "./params";
+import { ParamStore } from "../core/params";
+import { dense, hillHead, matMul2d } from "./params";
 import { runRecurrent } from "./recurrent";
 
 export interface CausalMMMConfig {

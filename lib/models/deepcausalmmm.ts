@@ -61,12 +61,12 @@
  * Shapes: B rows, T steps, N nodes, C channels, H hidden size, K context size, R regions.
  */
 import type { NodeRole, Panel } from "../data/panel";
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
 import { Rng } from "../rng";
 import { tf } from "../tf";
-import type { BatchExtras } from "../train/batches";
-import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
-import { ParamStore, dense, type GruWeights, gruUpdate, gruWeights, matMul2d } from "./params";
+import type { ArrayBatch, BatchExtras, LossTerms, Trainable } from "../core/trainable";
+import { ParamStore } from "../core/params";
+import { dense, type GruWeights, gruUpdate, gruWeights, matMul2d } from "./params";
 import { runRecurrent } from "./recurrent";
 
 export interface DeepCausalMMMConfig {

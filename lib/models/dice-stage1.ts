@@ -22,13 +22,14 @@
  * Shapes: B units, T steps, N nodes, E = N(N-1) edges, L lags.
  */
 import type { NodeRole } from "../data/panel";
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
 import { Rng } from "../rng";
 import { tf } from "../tf";
-import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
+import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { type EdgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, edgePlacement, edgeProbability, edgesToMatrices, gumbelEdges } from "./encoder";
-import { ParamStore, dense, matMulBatched } from "./params";
+import { ParamStore } from "../core/params";
+import { dense, matMulBatched } from "./params";
 
 export interface DiceStage1Config {
   nodes: number;

@@ -20,7 +20,8 @@
  */
 import { tf } from "../tf";
 import { type EdgeIndex, edgeIndex, edgePairs } from "./edges";
-import { type Mlp, type ParamStore, type RowNorm, applyMlp, dense, matMul2d, mlp, normRows, rowNorm } from "./params";
+import type { ParamStore } from "../core/params";
+import { type Mlp, type RowNorm, applyMlp, dense, matMul2d, mlp, normRows, rowNorm } from "./params";
 
 export interface RelationalEncoderConfig {
   nodes: number;

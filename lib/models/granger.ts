@@ -5,6 +5,8 @@
  *
  *     z_i(u, t) = b_i + sum_{j} sum_{s=1..L} B[i][j][s-1] z_j(u, t - s) + e
  *
+ * (B in the layout of lib/core/linear-var.ts: receiver i, sender j, lag s - 1).
+ *
  * fitted by minimising, per receiver i,
  *
  *     1/(2n) sum_rows (z_i - b_i - x' beta_i)^2 + lambda * sum_{j != i} ||B[i][j][.]||_2
@@ -58,7 +60,8 @@
  */
 import { DataError } from "../data/errors";
 import { at, fitScaler, panelLabel, type Panel } from "../data/panel";
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
+import { type VarCoefficients, checkVarCoefficients, lagMatrices, solveLinearSystem } from "../core/linear-var";
 import type { Graph } from "../graph";
 import { tf } from "../tf";
 
@@ -144,8 +147,8 @@ export interface GrangerSelection {
 
 /** The VAR of one fit (the pooled model, or one unit's). Standardised scale. */
 export interface GrangerVarFit {
-  /** `coefficients[i][j][s - 1]`: weight of z_j(t - s) in receiver i's equation (own lags j = i). */
-  coefficients: number[][][];
+  /** `coefficients[i][j][s - 1]`: weight of z_j(t - s) in receiver i's equation (own lags j = i); the layout of core/linear-var. */
+  coefficients: VarCoefficients;
   /** Intercept of each receiver. */
   intercepts: number[];
   /** `scores[j][i]` = L2 norm of j's lag block in i's equation; diagonal 0. */
@@ -303,36 +306,12 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-/** Solves A x = b (A small and square) by Gaussian elimination with partial pivoting; a tiny ridge guards singular A. */
-function solve(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const scale = Math.max(1e-300, ...a.map((r, k) => Math.abs(r[k])));
-  const m = a.map((r, k) => [...r.map((v, c) => v + (c === k ? 1e-12 * scale : 0)), b[k]]);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[piv][c])) piv = r;
-    [m[c], m[piv]] = [m[piv], m[c]];
-    const d = m[c][c];
-    if (d === 0) continue;
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r][c] / d;
-      if (f !== 0) for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let s = m[r][n];
-    for (let k = r + 1; k < n; k++) s -= m[r][k] * x[k];
-    x[r] = m[r][r] === 0 ? 0 : s / m[r][r];
-  }
-  return x;
-}
-
 /** lambda_max of receiver i: own lags at least squares, senders zero, largest sender-gradient norm. */
 function lambdaMaxOf(pr: Problem, i: number): number {
   const { N, L, P, gram, cross } = pr;
   const own = Array.from({ length: L }, (_, a) => i * L + a);
-  const beta = solve(own.map((p) => own.map((q) => gram[p * P + q])), own.map((p) => cross[p * N + i]));
+  const block = Float64Array.from(own.flatMap((p) => own.map((q) => gram[p * P + q])));
+  const beta = solveLinearSystem(block, L, [own.map((p) => cross[p * N + i])], { ridge: 1e-12, what: "fitGranger" })[0];
   let best = 0;
   for (let j = 0; j < N; j++) {
     if (j === i) continue;
@@ -497,12 +476,16 @@ function checkConfig(c: GrangerConfig): void {
     throw new Error(`fitGranger: ${d}`);
   };
   if (!Number.isInteger(c.lags) || c.lags < 1) bad(`lags must be an integer >= 1, got ${c.lags}`);
-  if (c.lambda !== "auto" && !(typeof c.lambda === "number" && Number.isFinite(c.lambda) && c.lambda >= 0)) bad(`lambda must be "auto" or a finite number >= 0, got ${c.lambda}`);
+  if (c.lambda !== "auto" && !(typeof c.lambda === "number" && Number.isFinite(c.lambda) && c.lambda >= 0)) {
+    bad(`lambda must be "auto" or a finite number >= 0, got ${c.lambda}`);
+  }
   if (c.lambda === "auto") {
     if (c.lambdaPath.length === 0) bad("lambdaPath is empty");
     for (const f of c.lambdaPath) if (!(f > 0 && f <= 1)) bad(`lambdaPath fractions must be in (0, 1], got ${f}`);
     if (c.selection !== "validation" && c.selection !== "bic") bad(`selection must be "validation" or "bic", got ${c.selection}`);
-    if (c.selection === "validation" && !(c.validationFraction > 0 && c.validationFraction < 1)) bad(`validationFraction must be in (0, 1), got ${c.validationFraction}`);
+    if (c.selection === "validation" && !(c.validationFraction > 0 && c.validationFraction < 1)) {
+      bad(`validationFraction must be in (0, 1), got ${c.validationFraction}`);
+    }
   }
   if (c.scope !== "pooled" && c.scope !== "unit") bad(`scope must be "pooled" or "unit", got ${c.scope}`);
   if (!Number.isInteger(c.maxIter) || c.maxIter < 1) bad(`maxIter must be an integer >= 1, got ${c.maxIter}`);
@@ -520,14 +503,18 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
   checkConfig(c);
   const { nodes: N, steps: T } = panel;
   const L = c.lags;
-  if (panel.values.length !== panel.units * T * N) throw new Error(`fitGranger: values has ${panel.values.length} entries, expected units*steps*nodes = ${panel.units}*${T}*${N}`);
+  if (panel.values.length !== panel.units * T * N) {
+    throw new Error(`fitGranger: values has ${panel.values.length} entries, expected units*steps*nodes = ${panel.units}*${T}*${N}`);
+  }
   const win = c.steps ?? { from: 0, to: T };
   if (!(Number.isInteger(win.from) && Number.isInteger(win.to) && win.from >= 0 && win.to <= T && win.from < win.to)) {
     throw new Error(`fitGranger: steps [${win.from}, ${win.to}) is not a step range within 0..${T}`);
   }
   const W = win.to - win.from;
   const units = c.units ? [...c.units] : Array.from({ length: panel.units }, (_, u) => u);
-  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 0 || u >= panel.units)) throw new Error(`fitGranger: units must be unit indices in 0..${panel.units - 1}`);
+  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 0 || u >= panel.units)) {
+    throw new Error(`fitGranger: units must be unit indices in 0..${panel.units - 1}`);
+  }
   if (new Set(units).size !== units.length) throw new Error("fitGranger: a unit index appears twice in units");
   const useValidation = c.lambda === "auto" && c.selection === "validation";
   const V = useValidation ? Math.max(1, Math.round(c.validationFraction * W)) : 0;
@@ -542,7 +529,8 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
       for (let i = 0; i < N; i++) {
         const x = panel.values[at(panel, u, t, i)];
         if (!Number.isFinite(x)) {
-          throw new DataError({ file: panelLabel(panel), column: name(i) }, `fitGranger: value ${x} at unit "${unitId(u)}" (index ${u}), step ${t}: values must be finite`);
+          const where = `unit "${unitId(u)}" (index ${u}), step ${t}`;
+          throw new DataError({ file: panelLabel(panel), column: name(i) }, `fitGranger: value ${x} at ${where}: values must be finite`);
         }
       }
     }
@@ -645,7 +633,9 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
     const R = fits.length;
     const avg = (get: (f: GrangerVarFit) => number) => fits.reduce((s, f) => s + get(f), 0) / R;
     top = {
-      coefficients: Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => Array.from({ length: L }, (_, a) => avg((f) => f.coefficients[i][j][a])))),
+      coefficients: Array.from({ length: N }, (_, i) =>
+        Array.from({ length: N }, (_, j) => Array.from({ length: L }, (_, a) => avg((f) => f.coefficients[i][j][a]))),
+      ),
       intercepts: Array.from({ length: N }, (_, i) => avg((f) => f.intercepts[i])),
       scores: Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => avg((f) => f.scores[j][i]))),
       support: Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => (i !== j && avg((f) => f.support[j][i]) >= 0.5 ? 1 : 0))),
@@ -686,8 +676,8 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
 
 /** A linear VAR on standardised values: what {@link GrangerVar} computes. */
 export interface GrangerVarParams {
-  /** `coefficients[i][j][s - 1]`: weight of z_j(t - s) in receiver i's equation (N x N x L). */
-  coefficients: number[][][];
+  /** `coefficients[i][j][s - 1]`: weight of z_j(t - s) in receiver i's equation (N x N x L; core/linear-var's layout). */
+  coefficients: VarCoefficients;
   /** Intercept per receiver (N); default 0. */
   intercepts?: number[];
   /** Standardisation `z = (x - mean) / sd` (N each); default 0 and 1 (the raw scale). */
@@ -706,7 +696,7 @@ export class GrangerVar implements Forecaster {
   readonly lags: number;
   readonly minHistory: number;
   readonly acceptsGraph = false;
-  /** `weights[s - 1]`: [N * N] row-major, entry (j, i) = coefficients[i][j][s - 1] (sender-major for x @ W). */
+  /** `weights[s - 1]`: lag matrix s as [N * N] row-major, entry (j, i) = coefficients[i][j][s - 1] (sender-major for x @ W). */
   private readonly weights: Float32Array[];
   private readonly intercepts: Float32Array;
   private readonly mean: Float32Array;
@@ -714,19 +704,7 @@ export class GrangerVar implements Forecaster {
 
   constructor(params: GrangerVarParams) {
     const { coefficients } = params;
-    const N = coefficients.length;
-    if (N < 1) throw new Error("GrangerVar: coefficients must be N x N x L with N >= 1");
-    const L = coefficients[0]?.[0]?.length ?? 0;
-    if (L < 1) throw new Error("GrangerVar: coefficients must be N x N x L with L >= 1");
-    coefficients.forEach((row, i) => {
-      if (row.length !== N) throw new Error(`GrangerVar: coefficients[${i}] has ${row.length} senders, expected ${N}`);
-      row.forEach((lags, j) => {
-        if (lags.length !== L) throw new Error(`GrangerVar: coefficients[${i}][${j}] has ${lags.length} lags, expected ${L}`);
-        lags.forEach((v, a) => {
-          if (!Number.isFinite(v)) throw new Error(`GrangerVar: coefficients[${i}][${j}][${a}] is ${v}`);
-        });
-      });
-    });
+    const { nodes: N, lags: L } = checkVarCoefficients(coefficients, "GrangerVar");
     const vec = (v: number[] | undefined, fill: number, what: string) => {
       if (v === undefined) return new Float32Array(N).fill(fill);
       if (v.length !== N || v.some((x) => !Number.isFinite(x))) throw new Error(`GrangerVar: ${what} must be ${N} finite numbers`);
@@ -739,11 +717,7 @@ export class GrangerVar implements Forecaster {
     this.mean = vec(params.mean, 0, "mean");
     this.sd = vec(params.sd, 1, "sd");
     if (this.sd.some((s) => !(s > 0))) throw new Error("GrangerVar: sd must be > 0");
-    this.weights = Array.from({ length: L }, (_, a) => {
-      const w = new Float32Array(N * N);
-      for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) w[j * N + i] = coefficients[i][j][a];
-      return w;
-    });
+    this.weights = lagMatrices(coefficients).map((A) => Float32Array.from(A.flat()));
   }
 
   /** The pooled VAR of a result, or unit `unitFits[unit]` of a scope-"unit" result. */
@@ -812,7 +786,9 @@ export class GrangerVar implements Forecaster {
       const ms = [...new Array<number>(3 - feed.mask.rank).fill(1), ...feed.mask.shape] as [number, number, number];
       const full = [B, horizon, N];
       ms.forEach((d, k) => {
-        if (d !== 1 && d !== full[k]) throw new Error(`GrangerVar.rollout: feed.mask of shape [${feed.mask.shape}] does not broadcast to [batch, horizon, nodes] = [${full}]`);
+        if (d !== 1 && d !== full[k]) {
+          throw new Error(`GrangerVar.rollout: feed.mask of shape [${feed.mask.shape}] does not broadcast to [batch, horizon, nodes] = [${full}]`);
+        }
       });
       maskShape = ms;
     }

@@ -29,11 +29,12 @@
  * Shapes: B rows (units or windows), N nodes, H hidden size, Hm message size, De embedding size,
  * K context size.
  */
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
 import { Rng } from "../rng";
 import { tf } from "../tf";
-import type { ArrayBatch, LossTerms, Trainable } from "../train/trainable";
-import { ParamStore, dense, type GruWeights, gruUpdate, gruWeights, hillHead, matMulBatched } from "./params";
+import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
+import { ParamStore } from "../core/params";
+import { dense, type GruWeights, gruUpdate, gruWeights, hillHead, matMulBatched } from "./params";
 import { runRecurrent } from "./recurrent";
 
 /** Settings both decoders share. */

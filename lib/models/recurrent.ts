@@ -1,5 +1,5 @@
 /** Recurrent decoding shared by the decoders: teacher forcing through the given steps, then rollout on the model's own predictions (or fed values). */
-import type { RolloutFeed } from "../diagnostics/forecaster";
+import type { RolloutFeed } from "../core/forecaster";
 import { tf } from "../tf";
 
 /**

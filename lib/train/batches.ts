@@ -2,9 +2,12 @@
  * Plain-array batches of whole unit series from a panel (the way CausalMMM trains: one row per
  * unit, the encoder reading the same series the decoder forecasts).
  */
+import type { ArrayBatch, ArrayTensor, BatchExtras } from "../core/trainable";
 import type { Panel } from "../data/panel";
 import type { Rng } from "../rng";
-import type { ArrayBatch, ArrayTensor } from "./trainable";
+
+/** The type of the `extras` of windowBatch and shuffledWindowBatches (defined in core/). */
+export type { BatchExtras } from "../core/trainable";
 
 /** Steps [from, to) of the given units. x: [units, to - from, nodes]. */
 export function unitSeries(panel: Panel, units: readonly number[], steps: { from: number; to: number } = { from: 0, to: panel.steps }): ArrayTensor {
@@ -44,9 +47,6 @@ export function shuffledUnitBatches(panel: Panel, units: readonly number[], batc
   for (let s = 0; s < order.length; s += batchSize) out.push(unitBatch(panel, order.slice(s, s + batchSize), steps));
   return out;
 }
-
-/** Per-row arrays a caller adds to a batch, e.g. each row's supplied graph: units -> `{ graph: [B, N, N] }`. */
-export type BatchExtras = (units: readonly number[]) => ArrayBatch;
 
 /** Windows of `length` steps: x [rows, length, N] for the (unit, start) pairs, plus context and extras. */
 export function windowBatch(panel: Panel, rows: readonly { unit: number; start: number }[], length: number, extras?: BatchExtras): ArrayBatch {

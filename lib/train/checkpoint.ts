@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ParamStore } from "../models/params";
+import type { ParamStore } from "../core/params";
 import { tf } from "../tf";
 
 export interface CheckpointMeta {
@@ -28,7 +28,12 @@ interface ModelJson {
 }
 
 /** Saves parameters (by name) and optimiser weights (in order) to `dir`. */
-export async function saveCheckpoint(dir: string, params: ParamStore, optimizerWeights: { name: string; tensor: tf.Tensor }[], meta: CheckpointMeta): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  params: ParamStore,
+  optimizerWeights: { name: string; tensor: tf.Tensor }[],
+  meta: CheckpointMeta,
+): Promise<void> {
   const named: tf.NamedTensorMap = {};
   for (const name of params.names()) named[`param/${name}`] = params.get(name);
   optimizerWeights.forEach((w, i) => {

@@ -13,7 +13,7 @@ import { Rng } from "../rng";
 import { tf } from "../tf";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { gradientEngine } from "./gradients";
-import type { ArrayBatch, Trainable } from "./trainable";
+import type { ArrayBatch, Trainable } from "../core/trainable";
 
 export interface FitConfig {
   epochs: number;

@@ -6,12 +6,15 @@
  * weighted by the shards' row counts. This equals the full batch's gradient when the loss is a
  * mean over rows (every model of the study normalises its loss by the batch size). The first
  * shard runs on this thread, the others in `worker_threads`, so two workers use both cores.
+ * A worker rebuilds the model through the model registry (lib/core/registry.ts), loading the
+ * module that registers its kind by path.
  */
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { currentBackend } from "../backend";
+import { modelModules } from "../core/registry";
+import { type ArrayBatch, type Trainable, batchRows, sliceBatch } from "../core/trainable";
 import { tf } from "../tf";
-import { type ArrayBatch, type Trainable, batchRows, sliceBatch } from "./trainable";
 
 export interface GradientResult {
   /** Gradient per trainable parameter name (caller disposes). */
@@ -77,7 +80,7 @@ class ParallelEngine implements GradientEngine {
   constructor(private readonly model: Trainable, threads: number) {
     const backend = currentBackend()?.name ?? "wasm";
     this.workers = Array.from({ length: threads }, () => new Worker(join(__dirname, "worker.js"), {
-      workerData: { kind: model.kind, spec: model.spec, backend },
+      workerData: { kind: model.kind, spec: model.spec, backend, modules: modelModules(model.kind) },
     }));
     this.ready = this.workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once("message", (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(`gradient worker failed to start: ${m.error}`))));

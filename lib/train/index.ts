@@ -1,6 +1,6 @@
-/** Training: the fit loop, checkpoints, data-parallel gradients, batches. */
+/** Training: the fit loop, checkpoints, data-parallel gradients, batches (and the trainable contract, from core/). */
 export * from "./fit";
 export * from "./checkpoint";
-export * from "./trainable";
+export * from "../core/trainable";
 export * from "./batches";
 export { gradientEngine, localGradients } from "./gradients";

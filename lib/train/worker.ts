@@ -1,14 +1,15 @@
 /**
- * Worker thread of the data-parallel gradient engine (see gradients.ts): rebuilds the model
- * from its registry key and configuration, then for each message sets the weights it is sent
- * and returns the gradient of its shard.
+ * Worker thread of the data-parallel gradient engine (see gradients.ts): loads the modules that
+ * register the model's kind (their paths come from the model registry of the starting thread),
+ * rebuilds the model from its registry key and configuration, then for each message sets the
+ * weights it is sent and returns the gradient of its shard.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type BackendName, initBackend } from "../backend";
-import { buildModel } from "../models/registry";
+import { buildModel } from "../core/registry";
+import type { ArrayBatch } from "../core/trainable";
 import { tf } from "../tf";
 import { localGradients } from "./gradients";
-import type { ArrayBatch } from "./trainable";
 
 interface Request {
   batch: ArrayBatch;
@@ -17,7 +18,8 @@ interface Request {
 }
 
 async function main(): Promise<void> {
-  const data = workerData as { kind: string; spec: Record<string, unknown>; backend: BackendName };
+  const data = workerData as { kind: string; spec: Record<string, unknown>; backend: BackendName; modules: string[] };
+  for (const m of data.modules) require(m);
   await initBackend(data.backend, null);
   const model = buildModel(data.kind, data.spec);
   parentPort!.postMessage({ ready: true });

@@ -4,7 +4,7 @@ import { initBackend } from "../../lib/backend";
 import { tf } from "../../lib/tf";
 import { Rng } from "../../lib/rng";
 import { applyScaler, fitScaler, type Panel } from "../../lib/data/panel";
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../../lib/diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../../lib/core/forecaster";
 import { LinearVarForecaster } from "../../lib/diagnostics/linear-var";
 import type { SeriesData } from "../../lib/diagnostics/windows";
 import {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
 import { tf } from "../../lib/tf";
-import type { Forecaster } from "../../lib/diagnostics/forecaster";
+import type { Forecaster } from "../../lib/core/forecaster";
 import { arCig, cig } from "../../lib/diagnostics/influence";
 import { linearVar1 } from "../../lib/diagnostics/linear-var";
 import { TinyGru, randomSparseVar, simulateVar } from "./helpers";

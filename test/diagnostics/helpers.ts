@@ -5,7 +5,7 @@
 import { tf } from "../../lib/tf";
 import type { Graph } from "../../lib/graph";
 import { Rng } from "../../lib/rng";
-import type { ForecastInputs, Forecaster, RolloutFeed } from "../../lib/diagnostics/forecaster";
+import type { ForecastInputs, Forecaster, RolloutFeed } from "../../lib/core/forecaster";
 import type { SeriesData } from "../../lib/diagnostics/windows";
 
 /** Simulates `x(t+1) = sum_s x(t-s) W[s] + noise` for `units` units (values [units, steps, nodes]). */

@@ -9,7 +9,7 @@ import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
 import { shuffledWindowBatches } from "../../lib/train/batches";
 import { fit } from "../../lib/train/fit";
-import type { ArrayBatch } from "../../lib/train/trainable";
+import type { ArrayBatch } from "../../lib/core/trainable";
 import { assertClose, assertCloseArrays, maxAbsDiff, randn } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------

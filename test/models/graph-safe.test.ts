@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
-import type { Forecaster } from "../../lib/diagnostics/forecaster";
+import type { Forecaster } from "../../lib/core/forecaster";
 import { type Graph, emptyGraph, fullGraph } from "../../lib/graph";
 import { GraphSafeDecoder, JointGruDecoder } from "../../lib/models/graph-safe";
 import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
 import { assertClose, maxAbsDiff, randn } from "./helpers";
 import { fit } from "../../lib/train/fit";
-import type { ArrayBatch } from "../../lib/train/trainable";
+import type { ArrayBatch } from "../../lib/core/trainable";
 import { simulateVar } from "../diagnostics/helpers";
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { tf } from "../../lib/tf";
 import { shuffledUnitBatches } from "../../lib/train/batches";
 import { hasCheckpoint } from "../../lib/train/checkpoint";
 import { type FitConfig, type FitData, fit } from "../../lib/train/fit";
-import type { ArrayBatch } from "../../lib/train/trainable";
+import type { ArrayBatch } from "../../lib/core/trainable";
 import { tempDir } from "../data/helpers";
 
 // A small CausalMMM on a small linear VAR-DAG panel: the loop is what is tested here, not the

@@ -1,8 +1,9 @@
 /**
  * The contract between models and diagnostics. Every model of the study (CausalMMM, DICE
- * decoders, reference decoders, the DeepCausalMMM-style model, hand-built linear VARs in tests)
- * implements {@link Forecaster}, so that MSE@M, CIG, AR-CIG and graph swaps are computed by one
- * set of code.
+ * decoders, reference decoders, the DeepCausalMMM-style model, the Granger VAR, hand-built linear
+ * VARs) implements {@link Forecaster}, so that MSE@M, CIG, AR-CIG and graph swaps are computed by
+ * one set of code. It lives in core/ so that models and diagnostics both depend on it and not on
+ * each other.
  *
  * All tensors are batched: a batch row is one (unit, window) pair. Shapes are written as
  * `name: [dims]`. Methods return new tensors that the caller owns (and disposes); they never

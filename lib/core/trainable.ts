@@ -2,9 +2,10 @@
  * What the training loop needs from a model, and the plain-array batches it feeds them.
  *
  * Batches are plain typed arrays (not tensors) so that the same batch can be handed to a worker
- * thread for data-parallel gradients; a model turns them into tensors itself.
+ * thread for data-parallel gradients; a model turns them into tensors itself. Models implement
+ * this contract and train/ consumes it, so it sits below both.
  */
-import type { ParamStore } from "../models/params";
+import type { ParamStore } from "./params";
 import type { tf } from "../tf";
 
 /** A dense float32 array and its shape. */
@@ -16,11 +17,14 @@ export interface ArrayTensor {
 /** Named arrays, e.g. `{ x: [B, T, N], enc: [B, T, N], context: [B, K] }`. */
 export type ArrayBatch = Record<string, ArrayTensor>;
 
+/** Per-row arrays a caller adds to a batch, e.g. each row's supplied graph: units -> `{ graph: [B, N, N] }`. */
+export type BatchExtras = (units: readonly number[]) => ArrayBatch;
+
 /** Loss terms of one batch: `total` is minimised, the others are reported. */
 export type LossTerms = { total: tf.Scalar } & Record<string, tf.Scalar>;
 
 export interface Trainable {
-  /** Registry key, so that a worker thread can rebuild the model (see models/registry). */
+  /** Registry key, so that a worker thread can rebuild the model (see core/registry). */
   readonly kind: string;
   /** JSON-serialisable configuration the model was built from. */
   readonly spec: Record<string, unknown>;
