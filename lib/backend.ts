@@ -3,7 +3,7 @@
  *
  * Order of preference: `tensorflow` (native libtensorflow through the optional dependency
  * `@tensorflow/tfjs-node`, when it is installed and loads), then `wasm`
- * (`@tensorflow/tfjs-backend-wasm`, ships its binary, about 4x faster than `cpu` here), then
+ * (`@tensorflow/tfjs-backend-wasm`, ships its binary, much faster than `cpu`), then
  * `cpu` (plain JavaScript). The environment variable `GRAPH_MMM_BACKEND` forces one
  * (`tensorflow` | `wasm` | `cpu`); `auto` or unset means the order above.
  *
@@ -43,8 +43,8 @@ export function parseBackendRequest(value: string | undefined): BackendName | "a
  * share the input's buffer (reference counted, as the cpu backend's Identity and wasm's own
  * Reshape do) instead of copying it. tfjs clones through Identity every tensor it saves for the
  * backward pass, and the gradient of every product casts its operand to float32, so on wasm a
- * recurrent model's training step spent a large share of its time in these copies (measured on
- * CausalMMM). Tensors are immutable in tfjs, so sharing is safe.
+ * recurrent model's training step spends a large share of its time in these copies. Tensors are
+ * immutable in tfjs, so sharing is safe.
  */
 function shareNoOpCopiesOnWasm(): void {
   for (const kernelName of ["Identity", "Cast"]) {

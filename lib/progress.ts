@@ -55,7 +55,9 @@ export class Progress {
       const pct = this.total > 0 ? (100 * done) / this.total : 100;
       this.display.update({
         "text/plain": text,
-        "text/html": `<div style="font-family:monospace"><progress value="${pct.toFixed(1)}" max="100" style="width:12em"></progress> ${escapeHtml(text)}</div>`,
+        "text/html":
+          `<div style="font-family:monospace"><progress value="${pct.toFixed(1)}" max="100" style="width:12em"></progress> ` +
+          `${escapeHtml(text)}</div>`,
       });
       return;
     }
@@ -66,6 +68,7 @@ export class Progress {
   }
 }
 
+/** `s` with the characters that are special in HTML escaped. */
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
@@ -73,4 +76,11 @@ export function escapeHtml(s: string): string {
 /** Lets pending I/O (Jupyter messages, worker replies) run before the next piece of work. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Runs `f` and returns its value with the time it took in milliseconds (`performance.now()`). */
+export function timed<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const value = f();
+  return [value, performance.now() - t0];
 }

@@ -1,5 +1,6 @@
 /**
- * Response curves and budget allocation from a trained model, by intervention (issue 8, item 2).
+ * Response curves and budget allocation from a trained model, by intervention: what a model
+ * predicts when spend is set, and the allocation of a budget that maximises its prediction.
  *
  * **Intervention.** For every window (unit u, origin o) of the data (the windows of the
  * diagnostics: `history` steps `[o - history, o)` teacher-forced, see `planWindows`), the spend
@@ -94,7 +95,9 @@ export function scalerScale(scaler: Scaler, data: { units: number; nodeNames?: s
   if (scaler.scope === "node") {
     groups = new Array<number>(data.units).fill(0);
   } else {
-    if (!data.unitIds || data.unitIds.length !== data.units) throw new Error(`scalerScale: a scaler of scope "unit-node" needs the data's unitIds (one per unit) to find each unit's statistics`);
+    if (!data.unitIds || data.unitIds.length !== data.units) {
+      throw new Error(`scalerScale: a scaler of scope "unit-node" needs the data's unitIds (one per unit) to find each unit's statistics`);
+    }
     const pos = new Map((scaler.unitIds ?? []).map((id, k) => [id, k]));
     groups = data.unitIds.map((id) => {
       const k = pos.get(id);
@@ -166,7 +169,12 @@ type Setting = { channel: number; level: number } | { channel: number; multiplie
 /** One scenario: the settings of the intervened channels (the other channels follow `others`). */
 type Scenario = Setting[];
 
+/** An analysis resolved against its forecaster and data: what every step of it reads. */
 interface Resolved {
+  forecaster: Forecaster;
+  data: SeriesData;
+  /** The calling function's name, for errors. */
+  what: string;
   c: InterventionConfig;
   plan: WindowPlan;
   info: InterventionPlan;
@@ -186,11 +194,23 @@ function resolveNode(data: SeriesData, node: number | string, what: string, kind
     return node;
   }
   const i = data.nodeNames ? data.nodeNames.indexOf(node) : -1;
-  if (i < 0) throw new Error(`${what}: unknown ${kind} "${node}" (nodes: ${data.nodeNames ? data.nodeNames.join(", ") : "the data has no nodeNames; give an index"})`);
+  if (i < 0) {
+    throw new Error(`${what}: unknown ${kind} "${node}" (nodes: ${data.nodeNames ? data.nodeNames.join(", ") : "the data has no nodeNames; give an index"})`);
+  }
   return i;
 }
 
-function resolveIntervention(forecaster: Forecaster, data: SeriesData, config: Partial<InterventionConfig>, needsFuture: boolean, what: string): Resolved {
+/**
+ * Checks the settings and plans the windows of an analysis; `needsFuture`: the windows must hold
+ * `horizon + carryover` observed steps after each origin whatever `others` says.
+ */
+function resolveIntervention(
+  forecaster: Forecaster,
+  data: SeriesData,
+  config: Partial<InterventionConfig>,
+  options: { needsFuture: boolean; what: string },
+): Resolved {
+  const { needsFuture, what } = options;
   const c: InterventionConfig = { ...DEFAULT_INTERVENTION, ...config };
   checkData(data, forecaster.nodes, what);
   if (!(Number.isInteger(c.horizon) && c.horizon >= 1)) throw new Error(`${what}: horizon must be a positive integer, got ${c.horizon}`);
@@ -208,14 +228,14 @@ function resolveIntervention(forecaster: Forecaster, data: SeriesData, config: P
   if (new Set(channels).size !== channels.length) throw new Error(`${what}: channels [${channels.map((i) => nodeName(data, i)).join(", ")}] name a node twice`);
   if (channels.includes(target)) throw new Error(`${what}: the target "${nodeName(data, target)}" cannot be a channel`);
   const future = needsFuture || c.others === "observed";
-  const plan = planWindows(data, c, forecaster.minHistory, future ? c.horizon + c.carryover : 0, what);
+  const plan = planWindows(data, c, { minHistory: forecaster.minHistory, lastOriginOffset: future ? c.horizon + c.carryover : 0, what });
   const isChannel = Array.from({ length: data.nodes }, (_, i) => channels.includes(i));
   const info: InterventionPlan = {
     target, channels, channelNames: channels.map((i) => nodeName(data, i)),
     units: plan.units, origins: plan.origins, history: plan.history,
     horizon: c.horizon, carryover: c.carryover, others: c.others, measure: c.measure,
   };
-  return { c, plan, info, scale: c.scale ?? IDENTITY_SCALE, isChannel };
+  return { forecaster, data, what, c, plan, info, scale: c.scale ?? IDENTITY_SCALE, isChannel };
 }
 
 /** Value of node i of unit u at step t (data's scale). */
@@ -224,27 +244,31 @@ function valueAt(data: SeriesData, u: number, t: number, i: number): number {
 }
 
 /** The model-scale spend a setting gives channel `s.channel` of unit u at step t. */
-function settingValue(data: SeriesData, r: Resolved, s: Setting, u: number, t: number, what: string): number {
+function settingValue(r: Resolved, s: Setting, u: number, t: number): number {
+  const { data, what } = r;
   const ch = s.channel;
   if ("observed" in s) return valueAt(data, u, t, ch);
   const raw = "level" in s ? s.level : s.multiplier * r.scale.toRaw(ch, u, valueAt(data, u, t, ch));
   const z = r.scale.toModel(ch, u, raw);
   if (!Number.isFinite(z)) {
     const label = "level" in s ? `level ${s.level}` : `multiplier ${s.multiplier} (raw spend ${raw})`;
-    throw new Error(`${what}: ${label} of channel "${nodeName(data, ch)}" maps to ${z} on the model's scale (outside the scale's domain, e.g. negative spend under log1p)`);
+    throw new Error(
+      `${what}: ${label} of channel "${nodeName(data, ch)}" maps to ${z} on the model's scale (outside the scale's domain, e.g. negative spend under log1p)`,
+    );
   }
   return z;
 }
 
 /** Raw spend per step of each setting's channel: mean over windows and horizon steps. */
-function meanSpend(data: SeriesData, r: Resolved, s: Setting | undefined, channel: number, what: string): number {
+function meanSpend(r: Resolved, s: Setting | undefined, channel: number): number {
+  const { data } = r;
   const { units, origins } = r.plan;
   const H = r.c.horizon;
   let sum = 0;
   for (const u of units) {
     for (const o of origins) {
       for (let h = 0; h < H; h++) {
-        sum += s ? r.scale.toRaw(channel, u, settingValue(data, r, s, u, o + h, what)) : r.scale.toRaw(channel, u, valueAt(data, u, o + h, channel));
+        sum += s ? r.scale.toRaw(channel, u, settingValue(r, s, u, o + h)) : r.scale.toRaw(channel, u, valueAt(data, u, o + h, channel));
       }
     }
   }
@@ -256,7 +280,8 @@ function meanSpend(data: SeriesData, r: Resolved, s: Setting | undefined, channe
  * Returns the measured raw target of each (scenario, window), [scenarios * windows], windows
  * unit-major over the plan.
  */
-function runScenarios(forecaster: Forecaster, data: SeriesData, r: Resolved, scenarios: Scenario[], what: string): Float64Array {
+function runScenarios(r: Resolved, scenarios: Scenario[]): Float64Array {
+  const { forecaster, data, what } = r;
   const N = data.nodes;
   const { units, origins, history } = r.plan;
   const O = origins.length;
@@ -278,7 +303,7 @@ function runScenarios(forecaster: Forecaster, data: SeriesData, r: Resolved, sce
       const u = units[Math.floor(w / O)];
       const o = origins[w % O];
       rowUnits[b] = u;
-      copyHistory(data, u, o, history, xv, b * history * N);
+      copyHistory(data, { unit: u, origin: o, history }, xv, b * history * N);
       for (let h = 0; h < L; h++) {
         const base = (b * L + h) * N;
         for (let i = 0; i < N; i++) {
@@ -286,7 +311,7 @@ function runScenarios(forecaster: Forecaster, data: SeriesData, r: Resolved, sce
           mv[base + i] = 1;
           fv[base + i] = r.c.others === "observed" ? valueAt(data, u, o + h, i) : valueAt(data, u, o - 1, i);
         }
-        if (h < H) for (const s of sc) fv[base + s.channel] = settingValue(data, r, s, u, o + h, what);
+        if (h < H) for (const s of sc) fv[base + s.channel] = settingValue(r, s, u, o + h);
       }
     }
     const pred = readAndDispose(tf.tidy(() => {
@@ -294,7 +319,9 @@ function runScenarios(forecaster: Forecaster, data: SeriesData, r: Resolved, sce
       const inputs: ForecastInputs & { feed?: RolloutFeed } = batchInputs(data, r.c.graph, rowUnits, forecaster.acceptsGraph);
       inputs.feed = { values: tf.tensor3d(fv, [B, L, N]), mask: tf.tensor3d(mv, [B, L, N]) };
       const y = forecaster.rollout(x, L, inputs);
-      if (y.shape[0] !== B || y.shape[1] !== L || y.shape[2] !== N) throw new Error(`${what}: rollout returned shape [${y.shape}], expected [${B}, ${L}, ${N}]`);
+      if (y.shape[0] !== B || y.shape[1] !== L || y.shape[2] !== N) {
+        throw new Error(`${what}: rollout returned shape [${y.shape}], expected [${B}, ${L}, ${N}]`);
+      }
       return y.slice([0, 0, target], [B, L, 1]); // [B, L, 1]
     }));
     for (let b = 0; b < B; b++) {
@@ -302,7 +329,10 @@ function runScenarios(forecaster: Forecaster, data: SeriesData, r: Resolved, sce
       let s = 0;
       for (let h = 0; h < L; h++) s += r.scale.toRaw(target, u, pred[b * L + h]);
       const v = r.c.measure === "sum" ? s : s / L;
-      if (!Number.isFinite(v)) throw new Error(`${what}: the measured target of unit ${u}, origin ${origins[(start + b) % W % O]} is ${v} (the model's rollout or the scale's inverse is not finite)`);
+      if (!Number.isFinite(v)) {
+        const where = `unit ${u}, origin ${origins[(start + b) % W % O]}`;
+        throw new Error(`${what}: the measured target of ${where} is ${v} (the model's rollout or the scale's inverse is not finite)`);
+      }
       out[start + b] = v;
     }
   });
@@ -360,7 +390,11 @@ export interface ResponseCurve extends InterventionPlan {
  * (`others`), the model rolls out, and the target over the measured steps is taken.
  * data: values [units, steps, nodes] on the model's scale (a scaled Panel).
  */
-export function responseCurve(forecaster: Forecaster, data: SeriesData, config: Partial<ResponseCurveConfig> & Pick<ResponseCurveConfig, "channel">): ResponseCurve {
+export function responseCurve(
+  forecaster: Forecaster,
+  data: SeriesData,
+  config: Partial<ResponseCurveConfig> & Pick<ResponseCurveConfig, "channel">,
+): ResponseCurve {
   const what = "responseCurve";
   const hasLevels = config.levels !== undefined;
   const hasMult = config.multipliers !== undefined;
@@ -370,12 +404,12 @@ export function responseCurve(forecaster: Forecaster, data: SeriesData, config: 
   points.forEach((p, k) => {
     if (!Number.isFinite(p)) throw new Error(`${what}: ${hasLevels ? "levels" : "multipliers"}[${k}] = ${p} is not finite`);
   });
-  const r = resolveIntervention(forecaster, data, config, true, what);
+  const r = resolveIntervention(forecaster, data, config, { needsFuture: true, what });
   const channel = resolveNode(data, config.channel, what, "channel");
   if (!r.isChannel[channel]) throw new Error(`${what}: "${nodeName(data, channel)}" is not one of the channels [${r.info.channelNames.join(", ")}]`);
   const settings: Setting[] = points.map((p) => (hasLevels ? { channel, level: p } : { channel, multiplier: p }));
   const scenarios: Scenario[] = [[{ channel, observed: true }], ...settings.map((s) => [s])];
-  const agg = aggregate(runScenarios(forecaster, data, r, scenarios, what), scenarios.length, r.plan);
+  const agg = aggregate(runScenarios(r, scenarios), scenarios.length, r.plan);
   const perUnitByPoint = agg.perUnit.slice(1);
   return {
     ...r.info,
@@ -383,10 +417,10 @@ export function responseCurve(forecaster: Forecaster, data: SeriesData, config: 
     channelName: nodeName(data, channel),
     kind: hasLevels ? "levels" : "multipliers",
     points: [...points],
-    spend: settings.map((s) => ("level" in s ? s.level : meanSpend(data, r, s, channel, what))),
+    spend: settings.map((s) => ("level" in s ? s.level : meanSpend(r, s, channel))),
     response: agg.mean.slice(1),
     perUnit: r.plan.units.map((_, ui) => perUnitByPoint.map((p) => p[ui])),
-    baseline: { spend: meanSpend(data, r, undefined, channel, what), response: agg.mean[0], perUnit: agg.perUnit[0] },
+    baseline: { spend: meanSpend(r, undefined, channel), response: agg.mean[0], perUnit: agg.perUnit[0] },
   };
 }
 
@@ -404,7 +438,9 @@ export interface AllocationResponses extends InterventionPlan {
   perUnit: number[][];
 }
 
-function checkAllocation(a: readonly number[], r: Resolved, what: string, label: string): void {
+/** Throws unless an allocation has one finite value per channel. */
+function checkAllocation(a: readonly number[], r: Resolved, label: string): void {
+  const { what } = r;
   const n = r.info.channels.length;
   if (a.length !== n) throw new Error(`${what}: ${label} has ${a.length} entries, expected one per channel (${n}: ${r.info.channelNames.join(", ")})`);
   a.forEach((v, k) => {
@@ -412,21 +448,27 @@ function checkAllocation(a: readonly number[], r: Resolved, what: string, label:
   });
 }
 
-function evaluateAllocations(forecaster: Forecaster, data: SeriesData, r: Resolved, allocations: readonly (readonly number[])[], what: string): { mean: number[]; perUnit: number[][] } {
-  allocations.forEach((a, k) => checkAllocation(a, r, what, `allocation ${k}`));
+/** The measured target under each allocation (every channel at its level), per unit and the mean over units. */
+function evaluateAllocations(r: Resolved, allocations: readonly (readonly number[])[]): { mean: number[]; perUnit: number[][] } {
+  allocations.forEach((a, k) => checkAllocation(a, r, `allocation ${k}`));
   const scenarios: Scenario[] = allocations.map((a) => r.info.channels.map((channel, k) => ({ channel, level: a[k] })));
-  return aggregate(runScenarios(forecaster, data, r, scenarios, what), scenarios.length, r.plan);
+  return aggregate(runScenarios(r, scenarios), scenarios.length, r.plan);
 }
 
 /**
  * The measured target under each of several allocations, batched in one set of rollouts.
  * allocations[a][k]: spend per step of channel `channels[k]` over the horizon.
  */
-export function allocationResponses(forecaster: Forecaster, data: SeriesData, allocations: readonly (readonly number[])[], config: Partial<InterventionConfig> = {}): AllocationResponses {
+export function allocationResponses(
+  forecaster: Forecaster,
+  data: SeriesData,
+  allocations: readonly (readonly number[])[],
+  config: Partial<InterventionConfig> = {},
+): AllocationResponses {
   const what = "allocationResponses";
   if (allocations.length === 0) throw new Error(`${what}: no allocation given`);
-  const r = resolveIntervention(forecaster, data, config, false, what);
-  const agg = evaluateAllocations(forecaster, data, r, allocations, what);
+  const r = resolveIntervention(forecaster, data, config, { needsFuture: false, what });
+  const agg = evaluateAllocations(r, allocations);
   return { ...r.info, allocations: allocations.map((a) => [...a]), values: agg.mean, perUnit: r.plan.units.map((_, ui) => agg.perUnit.map((p) => p[ui])) };
 }
 
@@ -435,23 +477,34 @@ export interface AllocationResponse extends InterventionPlan {
   allocation: number[];
   value: number;
   perUnit: number[];
-  /** Observed spend: mean raw spend per step of each channel over the windows, and the target with every channel at its observed spend over the horizon (after it, `others` as always). */
+  /**
+   * Observed spend: mean raw spend per step of each channel over the windows, and the target with
+   * every channel at its observed spend over the horizon (after it, `others` as always).
+   */
   observed: { allocation: number[]; value: number; perUnit: number[] };
 }
 
 /** The measured target when every channel's spend per step over the horizon is `allocation[k]`. */
-export function allocationResponse(forecaster: Forecaster, data: SeriesData, allocation: readonly number[], config: Partial<InterventionConfig> = {}): AllocationResponse {
+export function allocationResponse(
+  forecaster: Forecaster,
+  data: SeriesData,
+  allocation: readonly number[],
+  config: Partial<InterventionConfig> = {},
+): AllocationResponse {
   const what = "allocationResponse";
-  const r = resolveIntervention(forecaster, data, config, true, what);
-  checkAllocation(allocation, r, what, "allocation");
-  const scenarios: Scenario[] = [r.info.channels.map((channel) => ({ channel, observed: true as const })), r.info.channels.map((channel, k) => ({ channel, level: allocation[k] }))];
-  const agg = aggregate(runScenarios(forecaster, data, r, scenarios, what), 2, r.plan);
+  const r = resolveIntervention(forecaster, data, config, { needsFuture: true, what });
+  checkAllocation(allocation, r, "allocation");
+  const scenarios: Scenario[] = [
+    r.info.channels.map((channel) => ({ channel, observed: true as const })),
+    r.info.channels.map((channel, k) => ({ channel, level: allocation[k] })),
+  ];
+  const agg = aggregate(runScenarios(r, scenarios), 2, r.plan);
   return {
     ...r.info,
     allocation: [...allocation],
     value: agg.mean[1],
     perUnit: agg.perUnit[1],
-    observed: { allocation: r.info.channels.map((ch) => meanSpend(data, r, undefined, ch, what)), value: agg.mean[0], perUnit: agg.perUnit[0] },
+    observed: { allocation: r.info.channels.map((ch) => meanSpend(r, undefined, ch)), value: agg.mean[0], perUnit: agg.perUnit[0] },
   };
 }
 
@@ -463,7 +516,13 @@ export function allocationResponse(forecaster: Forecaster, data: SeriesData, all
  * Checks the feasible set `{x : lower <= x <= upper, sum(x) = total}` and expands scalar bounds
  * to one per coordinate. Lower bounds must be finite, upper bounds may be +Infinity.
  */
-export function resolveBounds(n: number, total: number, lower: number | readonly number[] = 0, upper: number | readonly number[] = Infinity, what = "budget"): { lower: number[]; upper: number[] } {
+export function resolveBounds(
+  n: number,
+  total: number,
+  bounds: { lower?: number | readonly number[]; upper?: number | readonly number[] } = {},
+  what = "budget",
+): { lower: number[]; upper: number[] } {
+  const { lower = 0, upper = Infinity } = bounds;
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${what}: the number of channels must be a positive integer, got ${n}`);
   if (!Number.isFinite(total)) throw new Error(`${what}: total must be finite, got ${total}`);
   const expand = (b: number | readonly number[], name: string): number[] => {
@@ -493,10 +552,15 @@ export function resolveBounds(n: number, total: number, lower: number | readonly
  * `y_k - lower_k`; the breakpoints are sorted, the segment holding `total` is found by binary
  * search, and lambda is solved on it. Bounds are checked by {@link resolveBounds}.
  */
-export function projectCappedSimplex(y: readonly number[], total: number, lower: number | readonly number[] = 0, upper: number | readonly number[] = Infinity): number[] {
+export function projectCappedSimplex(
+  y: readonly number[],
+  total: number,
+  lower: number | readonly number[] = 0,
+  upper: number | readonly number[] = Infinity,
+): number[] {
   const what = "projectCappedSimplex";
   const n = y.length;
-  const b = resolveBounds(n, total, lower, upper, what);
+  const b = resolveBounds(n, total, { lower, upper }, what);
   y.forEach((v, k) => {
     if (!Number.isFinite(v)) throw new Error(`${what}: y[${k}] = ${v} is not finite`);
   });
@@ -614,19 +678,18 @@ export interface BudgetResult {
 
 /**
  * Finite-difference gradient of f at x evaluated in one batch (`evaluateMany` gets every
- * perturbed point at once): central differences with step h, forward or backward where the
+ * perturbed point at once): central differences with step h (`box.step`), forward or backward where the
  * central points would leave `[lower, upper]`, h shrunk to half the box where the box is
- * narrower than 2h, 0 for a coordinate whose bounds coincide. `fx` is f(x), used by the
+ * narrower than 2h (bounds `box.lower`, `box.upper`), 0 for a coordinate whose bounds coincide. `fx` is f(x), used by the
  * one-sided differences. Returns the gradient and the number of evaluations.
  */
 export function finiteDifferenceGradient(
   evaluateMany: (xs: number[][]) => number[],
   x: readonly number[],
   fx: number,
-  step: number,
-  lower: readonly number[],
-  upper: readonly number[],
+  box: { step: number; lower: readonly number[]; upper: readonly number[] },
 ): { gradient: number[]; evaluations: number } {
+  const { step, lower, upper } = box;
   if (!(Number.isFinite(step) && step > 0)) throw new Error(`finiteDifferenceGradient: step must be a positive finite number, got ${step}`);
   const n = x.length;
   const pts: number[][] = [];
@@ -660,24 +723,34 @@ export function finiteDifferenceGradient(
   return { gradient, evaluations: pts.length };
 }
 
-/**
- * Maximises `objective` over `{x : lower <= x <= upper, sum(x) = total}` (n channels) by
- * projected gradient ascent with Armijo backtracking along the projection arc (module comment).
- * The objective must be deterministic; NaN or infinite values are errors.
- */
-export function optimiseBudget(objective: (x: number[]) => number, n: number, config: Partial<OptimiserConfig> & Pick<OptimiserConfig, "total">): BudgetResult {
-  const what = "optimiseBudget";
-  const c: OptimiserConfig = { ...DEFAULT_OPTIMISER, ...config };
+/** Checks the optimiser's settings; returns the bounds expanded to one per channel. */
+function checkOptimiser(c: OptimiserConfig, n: number, what: string): { lower: number[]; upper: number[] } {
   if (!Number.isFinite(c.total) || c.total < 0) throw new Error(`${what}: total must be a finite number >= 0, got ${c.total}`);
-  const { lower, upper } = resolveBounds(n, c.total, c.lower ?? 0, c.upper ?? Infinity, what);
+  const bounds = resolveBounds(n, c.total, { lower: c.lower ?? 0, upper: c.upper ?? Infinity }, what);
   if (!(Number.isInteger(c.maxIter) && c.maxIter >= 0)) throw new Error(`${what}: maxIter must be a non-negative integer, got ${c.maxIter}`);
   if (!(c.tol >= 0)) throw new Error(`${what}: tol must be >= 0, got ${c.tol}`);
   if (!(c.armijo > 0 && c.armijo < 1)) throw new Error(`${what}: armijo must be in (0, 1), got ${c.armijo}`);
   if (!(Number.isInteger(c.maxBacktrack) && c.maxBacktrack >= 1)) throw new Error(`${what}: maxBacktrack must be a positive integer, got ${c.maxBacktrack}`);
   if (c.start && c.start.length !== n) throw new Error(`${what}: start has ${c.start.length} entries, expected ${n}`);
-  const span = c.total - lower.reduce((a, v) => a + v, 0);
-  const fdStep = c.fdStep ?? 1e-6 * Math.max(1, span);
-  const project = (y: readonly number[]) => projectCappedSimplex(y, c.total, lower, upper);
+  return bounds;
+}
+
+/** The objective, its batched form and its gradient as the optimiser calls them: checked for finiteness, evaluations counted. */
+interface CountedObjective {
+  f: (x: number[]) => number;
+  grad: (x: number[], fx: number) => number[];
+  /** Objective evaluations so far, finite differences included. */
+  evaluations: () => number;
+}
+
+/** Wraps the objective (and `objectiveMany`, `gradient` or finite differences) for {@link optimiseBudget}. */
+function countedObjective(
+  objective: (x: number[]) => number,
+  c: OptimiserConfig,
+  box: { n: number; lower: number[]; upper: number[]; fdStep: number },
+  what: string,
+): CountedObjective {
+  const { n, lower, upper, fdStep } = box;
   let evaluations = 0;
   const checked = (v: number, x: readonly number[]): number => {
     if (!Number.isFinite(v)) throw new Error(`${what}: the objective is ${v} at [${x.join(", ")}]`);
@@ -699,12 +772,30 @@ export function optimiseBudget(objective: (x: number[]) => number, n: number, co
     if (c.gradient) {
       g = c.gradient([...x]);
     } else {
-      const r = finiteDifferenceGradient(fMany, x, fx, fdStep, lower, upper);
+      const r = finiteDifferenceGradient(fMany, x, fx, { step: fdStep, lower, upper });
       g = r.gradient;
     }
-    if (g.length !== n || g.some((v) => !Number.isFinite(v))) throw new Error(`${what}: the gradient at [${x.join(", ")}] is [${g.join(", ")}], expected ${n} finite numbers`);
+    if (g.length !== n || g.some((v) => !Number.isFinite(v))) {
+      throw new Error(`${what}: the gradient at [${x.join(", ")}] is [${g.join(", ")}], expected ${n} finite numbers`);
+    }
     return g;
   };
+  return { f, grad, evaluations: () => evaluations };
+}
+
+/**
+ * Maximises `objective` over `{x : lower <= x <= upper, sum(x) = total}` (n channels) by
+ * projected gradient ascent with Armijo backtracking along the projection arc (module comment).
+ * The objective must be deterministic; NaN or infinite values are errors.
+ */
+export function optimiseBudget(objective: (x: number[]) => number, n: number, config: Partial<OptimiserConfig> & Pick<OptimiserConfig, "total">): BudgetResult {
+  const what = "optimiseBudget";
+  const c: OptimiserConfig = { ...DEFAULT_OPTIMISER, ...config };
+  const { lower, upper } = checkOptimiser(c, n, what);
+  const span = c.total - lower.reduce((a, v) => a + v, 0);
+  const fdStep = c.fdStep ?? 1e-6 * Math.max(1, span);
+  const project = (y: readonly number[]) => projectCappedSimplex(y, c.total, lower, upper);
+  const { f, grad, evaluations } = countedObjective(objective, c, { n, lower, upper, fdStep }, what);
   const gmax = (g: number[]) => Math.max(...g.map(Math.abs));
   const stationarity = (x: number[], g: number[]): number => {
     const m = gmax(g);
@@ -719,7 +810,7 @@ export function optimiseBudget(objective: (x: number[]) => number, n: number, co
   if (span <= 0) {
     // One feasible point: every channel at its lower bound.
     history.push({ iteration: 0, value: fx, step: 0, stationarity: 0 });
-    return { allocation: x, value: fx, iterations: 0, evaluations, converged: true, stopReason: "stationary", stationarity: 0, history };
+    return { allocation: x, value: fx, iterations: 0, evaluations: evaluations(), converged: true, stopReason: "stationary", stationarity: 0, history };
   }
   let g = grad(x, fx);
   let stat = stationarity(x, g);
@@ -736,6 +827,7 @@ export function optimiseBudget(objective: (x: number[]) => number, n: number, co
       stopReason = "maxIter";
       break;
     }
+    // Armijo backtracking along the projection arc.
     let accepted = false;
     let xn = x;
     let fn = fx;
@@ -763,7 +855,16 @@ export function optimiseBudget(objective: (x: number[]) => number, n: number, co
     history.push({ iteration: iterations, value: fx, step: t, stationarity: stat });
     t *= 2;
   }
-  return { allocation: x, value: fx, iterations, evaluations, converged: stopReason === "stationary", stopReason, stationarity: stat, history };
+  return {
+    allocation: x,
+    value: fx,
+    iterations,
+    evaluations: evaluations(),
+    converged: stopReason === "stationary",
+    stopReason,
+    stationarity: stat,
+    history,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -771,15 +872,15 @@ export function optimiseBudget(objective: (x: number[]) => number, n: number, co
 // ---------------------------------------------------------------------------------------------
 
 /** Configuration of {@link budgetFromForecaster}: the intervention settings plus the optimiser's. */
-export type ForecasterBudgetConfig = Partial<InterventionConfig> & Partial<Omit<OptimiserConfig, "gradient" | "objectiveMany">> & Pick<OptimiserConfig, "total">;
+export type ForecasterBudgetConfig = Partial<InterventionConfig> &
+  Partial<Omit<OptimiserConfig, "gradient" | "objectiveMany">> &
+  Pick<OptimiserConfig, "total">;
 
 /**
  * Optimiser settings of the glue: the forecaster computes in float32, so finite differences use
  * a larger step (`1e-2 * span / channels`, see {@link budgetFromForecaster}) and the tolerance is
- * looser than for a float64 objective (measured on the concave toy forecaster of the tests:
- * tol 1e-3 is reached in 8 iterations with the allocation within 4e-4 of the budget of the
- * optimum; at tol 1e-4 the rounding noise of the rollouts stops the line search first, and the
- * result says so: `stopReason: "noProgress"`).
+ * looser than for a float64 objective: much tighter, and the rounding noise of the rollouts
+ * stops the line search first (the result then says so: `stopReason: "noProgress"`).
  */
 export const DEFAULT_FORECASTER_BUDGET: Pick<OptimiserConfig, "tol" | "maxIter"> = { tol: 1e-3, maxIter: 200 };
 
@@ -801,12 +902,12 @@ export interface ForecasterBudget extends BudgetResult {
 export function budgetFromForecaster(forecaster: Forecaster, data: SeriesData, config: ForecasterBudgetConfig): ForecasterBudget {
   const what = "budgetFromForecaster";
   if (!Number.isFinite(config.total) || config.total < 0) throw new Error(`${what}: total must be a finite number >= 0, got ${config.total}`);
-  const r = resolveIntervention(forecaster, data, config, true, what);
+  const r = resolveIntervention(forecaster, data, config, { needsFuture: true, what });
   const n = r.info.channels.length;
-  const { lower, upper } = resolveBounds(n, config.total, config.lower ?? 0, config.upper ?? Infinity, what);
+  const { lower, upper } = resolveBounds(n, config.total, { lower: config.lower ?? 0, upper: config.upper ?? Infinity }, what);
   const span = config.total - lower.reduce((a, v) => a + v, 0);
   const fdStep = config.fdStep ?? (1e-2 * Math.max(span, 1e-12)) / n;
-  const many = (xs: number[][]): number[] => evaluateAllocations(forecaster, data, r, xs, what).mean;
+  const many = (xs: number[][]): number[] => evaluateAllocations(r, xs).mean;
   const res = optimiseBudget((x) => many([x])[0], n, {
     ...DEFAULT_FORECASTER_BUDGET,
     ...config,
@@ -817,7 +918,7 @@ export function budgetFromForecaster(forecaster: Forecaster, data: SeriesData, c
     fdStep,
   });
   // The observed spend as a constant allocation, for comparison.
-  const obsAlloc = r.info.channels.map((ch) => meanSpend(data, r, undefined, ch, what));
+  const obsAlloc = r.info.channels.map((ch) => meanSpend(r, undefined, ch));
   const obsValue = many([obsAlloc])[0];
   return { ...res, plan: r.info, observed: { allocation: obsAlloc, total: obsAlloc.reduce((a, v) => a + v, 0), value: obsValue } };
 }

@@ -57,7 +57,9 @@ function drawnParams(panel: Panel, what: string): DrawnParams {
   if (gen !== "var-dag" && gen !== "sparse-target") {
     throw new Error(`${what}: the true response needs a panel made by generateVarDag or generateSparseTarget (this one: ${gen ?? "no provenance"})`);
   }
-  if (!p?.config || !p.drawn?.edges || !p.drawn.channels || !p.drawn.ar || !p.drawn.graphOfUnit) throw new Error(`${what}: the panel's provenance lacks the drawn parameters`);
+  if (!p?.config || !p.drawn?.edges || !p.drawn.channels || !p.drawn.ar || !p.drawn.graphOfUnit) {
+    throw new Error(`${what}: the panel's provenance lacks the drawn parameters`);
+  }
   return p as DrawnParams;
 }
 
@@ -67,7 +69,11 @@ function drawnParams(panel: Panel, what: string): DrawnParams {
  * channel order (nodes with role "channel"), over the horizon. Also returns the observed
  * target's value over the same windows (the allocation "as observed").
  */
-export function trueAllocationResponses(panel: Panel, allocations: readonly (readonly number[])[], config: TrueResponseConfig): { responses: number[]; observed: number } {
+export function trueAllocationResponses(
+  panel: Panel,
+  allocations: readonly (readonly number[])[],
+  config: TrueResponseConfig,
+): { responses: number[]; observed: number } {
   const what = "trueAllocationResponses";
   const { config: c, drawn } = drawnParams(panel, what);
   const N = panel.nodes;
@@ -80,7 +86,9 @@ export function trueAllocationResponses(panel: Panel, allocations: readonly (rea
   if (!(Number.isInteger(carryover) && carryover >= 0)) throw new Error(`${what}: carryover must be a non-negative integer, got ${carryover}`);
   const span = H + carryover;
   for (const o of config.origins) {
-    if (!(Number.isInteger(o) && o >= 1 && o + span <= T)) throw new Error(`${what}: origin ${o} needs steps ${o}..${o + span - 1} inside the panel's ${T} steps`);
+    if (!(Number.isInteger(o) && o >= 1 && o + span <= T)) {
+      throw new Error(`${what}: origin ${o} needs steps ${o}..${o + span - 1} inside the panel's ${T} steps`);
+    }
   }
   for (const u of config.units) if (!(Number.isInteger(u) && u >= 0 && u < panel.units)) throw new Error(`${what}: unit ${u} is not in 0..${panel.units - 1}`);
   allocations.forEach((a, k) => {

@@ -11,10 +11,9 @@
  * Roles: nodes 0-4 channels, 5-6 intermediates, 7 target (GMV). The per-unit graphs are
  * deduplicated into `truth.graphs` (order of first appearance) with `truth.graphOfUnit`.
  * The data are already standardised (channels take negative values), so the loader does not
- * ask for non-negative spend. Measured degeneracy: 3 distinct graphs, only 4 distinct series (one
- * per graph, plus one unit of the first graph whose series differ slightly); each channel's spend
- * is the same series in 299 of the 300 units; the 300 contexts are all distinct, yet units with
- * different contexts have identical series, so the context has no effect on the data.
+ * ask for non-negative spend. The data are highly degenerate (few distinct series among many
+ * units, contexts that do not change the series): notebook 01 measures how, with
+ * `distinctSeries`, `distinctNodeSeries` and `distinctGraphs` (lib/data/panel.ts).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -73,10 +72,14 @@ export function loadCausalMMMSim(options: CausalMMMSimOptions = {}): Panel {
   dims(ctx, 2, "units x context");
   dims(edges, 2, "units x N(N-1)");
   const [R, N, T] = data.shape;
-  if (N !== CAUSALMMM_NODE_NAMES.length) throw new DataError({ file: data.file, column: "shape" }, `expected ${CAUSALMMM_NODE_NAMES.length} nodes on axis 1, got ${N}`);
+  if (N !== CAUSALMMM_NODE_NAMES.length) {
+    throw new DataError({ file: data.file, column: "shape" }, `expected ${CAUSALMMM_NODE_NAMES.length} nodes on axis 1, got ${N}`);
+  }
   if (ctx.shape[0] !== R) throw new DataError({ file: ctx.file, column: "shape" }, `${ctx.shape[0]} units, but ${data.file} has ${R}`);
   if (edges.shape[0] !== R) throw new DataError({ file: edges.file, column: "shape" }, `${edges.shape[0]} units, but ${data.file} has ${R}`);
-  if (edges.shape[1] !== N * (N - 1)) throw new DataError({ file: edges.file, column: "shape" }, `expected N(N-1) = ${N * (N - 1)} entries per unit, got ${edges.shape[1]}`);
+  if (edges.shape[1] !== N * (N - 1)) {
+    throw new DataError({ file: edges.file, column: "shape" }, `expected N(N-1) = ${N * (N - 1)} entries per unit, got ${edges.shape[1]}`);
+  }
   const values = new Float32Array(R * T * N);
   for (let u = 0; u < R; u++) {
     for (let i = 0; i < N; i++) {

@@ -294,14 +294,19 @@ function checkSidecar(obj: unknown, file: string): PanelSidecar {
   if (o.truth !== undefined) {
     const t = o.truth as Record<string, unknown>;
     if (typeof t !== "object" || t === null || typeof t.edges !== "string") fail("truth.edges", "must name the edge CSV file");
-    if (t.graphs !== undefined && (!Array.isArray(t.graphs) || t.graphs.some((g) => typeof g !== "string"))) fail("truth.graphs", "must be a list of graph ids (strings)");
-    if (t.graphOfUnit !== undefined && (typeof t.graphOfUnit !== "object" || t.graphOfUnit === null || Object.values(t.graphOfUnit).some((g) => typeof g !== "string"))) {
+    if (t.graphs !== undefined && (!Array.isArray(t.graphs) || t.graphs.some((g) => typeof g !== "string"))) {
+      fail("truth.graphs", "must be a list of graph ids (strings)");
+    }
+    const map = t.graphOfUnit;
+    if (map !== undefined && (typeof map !== "object" || map === null || Object.values(map).some((g) => typeof g !== "string"))) {
       fail("truth.graphOfUnit", "must map unit ids to graph ids (strings)");
     }
   }
   if (o.provenance !== undefined) {
     const p = o.provenance as Record<string, unknown>;
-    if (typeof p !== "object" || p === null || typeof p.generator !== "string" || typeof p.params !== "object") fail("provenance", "must be {generator, params, ...}");
+    if (typeof p !== "object" || p === null || typeof p.generator !== "string" || typeof p.params !== "object") {
+      fail("provenance", "must be {generator, params, ...}");
+    }
   }
   return o as unknown as PanelSidecar;
 }
@@ -366,22 +371,33 @@ export function readPanelCsv(file: string, options: Partial<CsvPanelOptions> = {
   return panelFromTable(readCsvTable(file), options);
 }
 
-/**
- * Builds a panel from a parsed CSV table (after any arquero renaming or column selection, which
- * must keep the rows in file order so that errors can name lines).
- */
-export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> = {}): Panel {
-  const opt: CsvPanelOptions = { ...DEFAULT_CSV_PANEL_OPTIONS, ...options };
-  const { file, lines } = csv;
-  let table = csv.table;
-  const cols = table.columnNames();
-  const orig = (c: string) => csv.originalNames?.[c] ?? c;
-  const header = (column: string, detail: string) => new DataError({ file, column: orig(column), line: 1 }, detail);
-  const cell = (column: string, row: number): Cell => ({ file, column: orig(column), row, line: lines[row - 1] });
+/** The table being read and how its errors name the file, column and row. */
+interface TableReader {
+  file: string;
+  table: ColumnTable;
+  opt: CsvPanelOptions;
+  /** The file's name of a (possibly renamed) column. */
+  orig: (column: string) => string;
+  /** An error about a header cell. */
+  header: (column: string, detail: string) => DataError;
+  /** The location of a data cell (row 1-based). */
+  cell: (column: string, row: number) => Cell;
+}
 
-  // Sidecar and roles.
+/** Where the roles come from: the caller's `roles`, else the sidecar; also the sidecar itself (for truth and provenance). */
+interface ResolvedRoles {
+  scPath?: string;
+  sidecar?: PanelSidecar;
+  roles: RolesSpec;
+  roleOf: Map<string, NodeRole>;
+}
+
+/** Reads the sidecar (when there is one) and checks the roles. */
+function resolveRoles(file: string, opt: CsvPanelOptions): ResolvedRoles {
   const scPath = opt.sidecar === false ? undefined : opt.sidecar ?? (existsSync(sidecarPath(file)) ? sidecarPath(file) : undefined);
-  if (opt.sidecar !== undefined && opt.sidecar !== false && !existsSync(opt.sidecar)) throw new DataError({ file: opt.sidecar }, "the roles sidecar does not exist");
+  if (opt.sidecar !== undefined && opt.sidecar !== false && !existsSync(opt.sidecar)) {
+    throw new DataError({ file: opt.sidecar }, "the roles sidecar does not exist");
+  }
   const sidecar = scPath ? readSidecar(scPath) : undefined;
   let roles: RolesSpec;
   if (opt.roles) {
@@ -390,13 +406,23 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
     });
     roles = opt.roles;
   } else if (sidecar) roles = sidecar;
-  else throw new DataError({ file }, `no roles: pass options.roles or write ${basename(sidecarPath(file))} ({"target": ..., "channels": [...], "intermediates": [...]})`);
+  else {
+    throw new DataError(
+      { file },
+      `no roles: pass options.roles or write ${basename(sidecarPath(file))} ({"target": ..., "channels": [...], "intermediates": [...]})`,
+    );
+  }
   const roleOf = new Map<string, NodeRole>();
   roleOf.set(roles.target, "target");
   roles.channels.forEach((n) => roleOf.set(n, "channel"));
   (roles.intermediates ?? []).forEach((n) => roleOf.set(n, "intermediate"));
+  return { scPath, sidecar, roles, roleOf };
+}
 
-  // Columns.
+/** Checks that every column is used or ignored on purpose, and splits node from context columns (file order). */
+function classifyColumns(rd: TableReader, roleOf: Map<string, NodeRole>): { nodeCols: string[]; ctxCols: string[] } {
+  const { opt, header } = rd;
+  const cols = rd.table.columnNames();
   for (const c of [opt.unitColumn, opt.timeColumn]) {
     if (!cols.includes(c)) throw header(c, `required column is missing${didYouMean(c, cols)}`);
   }
@@ -410,12 +436,31 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
     if (c === opt.unitColumn || c === opt.timeColumn || opt.ignoreColumns.includes(c)) continue;
     if (roleOf.has(c)) nodeCols.push(c);
     else if (c.startsWith(opt.contextPrefix) && c.length > opt.contextPrefix.length) ctxCols.push(c);
-    else throw header(c, `column is neither unit, time, a node named in the roles, nor context (${opt.contextPrefix}*)${didYouMean(c, [...roleOf.keys()])}; list it in ignoreColumns to leave it out on purpose`);
+    else {
+      throw header(
+        c,
+        `column is neither unit, time, a node named in the roles, nor context (${opt.contextPrefix}*)${didYouMean(c, [...roleOf.keys()])}; ` +
+          "list it in ignoreColumns to leave it out on purpose",
+      );
+    }
   }
-  const nRows = table.numRows();
-  if (nRows === 0) throw new DataError({ file, line: 2 }, "no data rows");
+  return { nodeCols, ctxCols };
+}
 
-  // Typed columns, cell by cell (explicit types, no inference).
+/** The table's cells converted with explicit types, row by row in file order. */
+interface TypedColumns {
+  units: string[];
+  kind: TimeKind;
+  /** Integer step, or day number of a date. */
+  timeKey: Float64Array;
+  /** Node and context columns as numbers. */
+  numeric: Record<string, Float64Array>;
+}
+
+/** Converts the unit, time, node and context columns cell by cell (explicit types, no inference). */
+function typedColumns(rd: TableReader, roleOf: Map<string, NodeRole>, numericCols: string[]): TypedColumns {
+  const { opt, cell, table } = rd;
+  const nRows = table.numRows();
   const unitStr = table.array(opt.unitColumn) as unknown as (string | undefined)[];
   const units: string[] = new Array(nRows);
   for (let r = 0; r < nRows; r++) {
@@ -429,7 +474,7 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
   const timeKey = new Float64Array(nRows);
   for (let r = 0; r < nRows; r++) timeKey[r] = parseTimeCell(timeStr[r], kind, cell(opt.timeColumn, r + 1));
   const numeric: Record<string, Float64Array> = {};
-  for (const c of [...nodeCols, ...ctxCols]) {
+  for (const c of numericCols) {
     const src = table.array(c) as unknown as (string | undefined)[];
     const out = new Float64Array(nRows);
     const nonNeg = opt.nonNegativeChannels && roleOf.get(c) === "channel";
@@ -440,17 +485,40 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
     }
     numeric[c] = out;
   }
+  return { units, kind, timeKey, numeric };
+}
 
-  // Ordering and grouping with arquero: units in order of first appearance, time ascending.
+/** The rows sorted by unit (order of first appearance) and time, with the panel's time step. */
+interface OrderedRows {
+  /** The sorted arquero table (`__unit`, `__t`, `__row`, `__d`). */
+  t: ColumnTable;
+  step: number;
+  sUnit: string[];
+  sT: number[];
+  /** 1-based data row of each sorted row. */
+  sRow: number[];
+}
+
+/**
+ * Orders the rows with arquero (units in order of first appearance, time ascending), rejects
+ * duplicate (unit, time) pairs, takes the time step (`timeStep`, else the most common difference)
+ * and rejects gaps and irregular times.
+ */
+function orderRows(rd: TableReader, typed: TypedColumns): OrderedRows {
+  const { opt, cell } = rd;
+  const { kind } = typed;
+  const nRows = rd.table.numRows();
   const rowIdx = Int32Array.from({ length: nRows }, (_, r) => r + 1);
-  let t = aq.table({ __unit: units, __t: timeKey, __row: rowIdx });
+  let t = aq.table({ __unit: typed.units, __t: typed.timeKey, __row: rowIdx });
   t = t.groupby("__unit").derive({ __first: op.min("__row") }).ungroup().orderby("__first", "__t");
   const dup = t.groupby("__unit", "__t").derive({ __n: op.count() }).ungroup().filter((d: { __n: number }) => d.__n > 1).orderby("__row");
   if (dup.numRows() > 0) {
     const rows = dup.array("__row") as unknown as number[];
     const u = (dup.array("__unit") as unknown as string[])[0];
     const key = (dup.array("__t") as unknown as number[])[0];
-    const other = rows.slice(1).find((_, k) => (dup.array("__unit") as unknown as string[])[k + 1] === u && (dup.array("__t") as unknown as number[])[k + 1] === key)!;
+    const other = rows
+      .slice(1)
+      .find((_, k) => (dup.array("__unit") as unknown as string[])[k + 1] === u && (dup.array("__t") as unknown as number[])[k + 1] === key)!;
     throw cellError(cell(opt.timeColumn, other), `duplicate (unit, time) = ("${u}", ${timeLabel(key, kind)}): also on row ${rows[0]}`);
   }
   t = t.groupby("__unit").derive({ __d: (d: { __t: number }) => d.__t - op.lag(d.__t) }).ungroup();
@@ -468,12 +536,30 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
     const where = cell(opt.timeColumn, sRow[k]);
     const prev = timeLabel(sT[k - 1], kind);
     const cur = timeLabel(sT[k], kind);
-    if (d > step && d % step === 0) throw cellError(where, `gap in time for unit "${sUnit[k]}": ${d / step - 1} missing step(s) between ${prev} and ${cur} (time step ${stepName})`);
+    if (d > step && d % step === 0) {
+      throw cellError(where, `gap in time for unit "${sUnit[k]}": ${d / step - 1} missing step(s) between ${prev} and ${cur} (time step ${stepName})`);
+    }
     throw cellError(where, `irregular time for unit "${sUnit[k]}": ${prev} -> ${cur} is not a multiple of the time step ${stepName}`);
   }
+  return { t, step, sUnit, sT, sRow };
+}
 
-  // Per-unit coverage and the common time axis.
-  const per = t.groupby("__unit").rollup({ n: op.count(), tmin: op.min("__t"), tmax: op.max("__t"), first: op.min("__row") }).orderby("first");
+/** The common time axis and the units kept on it. */
+interface TimeAxis {
+  tMin: number;
+  /** Number of steps of the axis. */
+  T: number;
+  /** Ids of the kept units, in order of first appearance. */
+  keptIds: string[];
+  /** Units dropped (`incompleteUnits: "drop"`), recorded in the provenance. */
+  dropped: { unit: string; from: string; to: string; steps: number }[];
+}
+
+/** Per-unit coverage: the time axis, the units dropped or rejected for not covering it, the minimum length. */
+function timeAxis(rd: TableReader, rows: OrderedRows, kind: TimeKind): TimeAxis {
+  const { opt, cell } = rd;
+  const { step } = rows;
+  const per = rows.t.groupby("__unit").rollup({ n: op.count(), tmin: op.min("__t"), tmax: op.max("__t"), first: op.min("__row") }).orderby("first");
   const uIds = per.array("__unit") as unknown as string[];
   const uN = per.array("n") as unknown as number[];
   const uMin = per.array("tmin") as unknown as number[];
@@ -483,31 +569,56 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
   const tMax = Math.max(...uMax);
   const T = Math.round((tMax - tMin) / step) + 1;
   const complete = uIds.map((_, k) => uMin[k] === tMin && uMax[k] === tMax);
-  const dropped: { unit: string; from: string; to: string; steps: number }[] = [];
+  const dropped: TimeAxis["dropped"] = [];
   const keep: number[] = [];
   uIds.forEach((id, k) => {
     if (complete[k] || opt.incompleteUnits === "error") keep.push(k);
     else dropped.push({ unit: id, from: timeLabel(uMin[k], kind), to: timeLabel(uMax[k], kind), steps: uN[k] });
   });
-  if (keep.length === 0) throw new DataError({ file, column: orig(opt.unitColumn) }, `no unit covers the whole time axis ${timeLabel(tMin, kind)}..${timeLabel(tMax, kind)}`);
+  if (keep.length === 0) {
+    throw new DataError(
+      { file: rd.file, column: rd.orig(opt.unitColumn) },
+      `no unit covers the whole time axis ${timeLabel(tMin, kind)}..${timeLabel(tMax, kind)}`,
+    );
+  }
   for (const k of keep) {
     if (uN[k] < opt.minSteps) {
-      throw cellError(cell(opt.timeColumn, uFirst[k]), `unit "${uIds[k]}" has ${uN[k]} steps, fewer than the required minimum ${opt.minSteps} (lag window + horizon)`);
+      throw cellError(
+        cell(opt.timeColumn, uFirst[k]),
+        `unit "${uIds[k]}" has ${uN[k]} steps, fewer than the required minimum ${opt.minSteps} (lag window + horizon)`,
+      );
     }
   }
   for (const k of keep) {
     if (!complete[k]) {
       throw cellError(
         cell(opt.timeColumn, uFirst[k]),
-        `unit "${uIds[k]}" covers ${timeLabel(uMin[k], kind)}..${timeLabel(uMax[k], kind)} (${uN[k]} steps), the panel's time axis is ${timeLabel(tMin, kind)}..${timeLabel(tMax, kind)} (${T} steps); a panel is dense, so pass incompleteUnits: "drop" to drop such units explicitly`,
+        `unit "${uIds[k]}" covers ${timeLabel(uMin[k], kind)}..${timeLabel(uMax[k], kind)} (${uN[k]} steps), ` +
+          `the panel's time axis is ${timeLabel(tMin, kind)}..${timeLabel(tMax, kind)} (${T} steps); ` +
+          'a panel is dense, so pass incompleteUnits: "drop" to drop such units explicitly',
       );
     }
   }
+  return { tMin, T, keptIds: keep.map((k) => uIds[k]), dropped };
+}
 
-  // Dense values [units, steps, nodes] and context [units, k].
-  const R = keep.length;
+/** Dense values `[units, steps, nodes]` and context `[units, k]`, checking that context is constant within a unit. */
+function denseValues(
+  rd: TableReader,
+  rows: OrderedRows,
+  axis: TimeAxis,
+  columns: { nodeCols: string[]; ctxCols: string[]; numeric: TypedColumns["numeric"] },
+): {
+  values: Float32Array;
+  ctx: Float32Array;
+} {
+  const { nodeCols, ctxCols, numeric } = columns;
+  const { sUnit, sT, sRow, step } = rows;
+  const { T, tMin } = axis;
+  const nRows = rd.table.numRows();
+  const R = axis.keptIds.length;
   const N = nodeCols.length;
-  const unitPos = new Map<string, number>(keep.map((k, p) => [uIds[k], p]));
+  const unitPos = new Map<string, number>(axis.keptIds.map((id, p) => [id, p]));
   const values = new Float32Array(R * T * N);
   const K = ctxCols.length;
   const ctx = new Float32Array(R * K);
@@ -526,57 +637,102 @@ export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> 
       for (let c = 0; c < K; c++) {
         const x = numeric[ctxCols[c]][r0];
         if (Math.fround(x) !== ctx[p * K + c]) {
-          throw cellError(cell(ctxCols[c], sRow[k]), `context must be constant within a unit: unit "${sUnit[k]}" has ${x} here and ${ctx[p * K + c]} on row ${ctxFirstRow[p]}`);
+          throw cellError(
+            rd.cell(ctxCols[c], sRow[k]),
+            `context must be constant within a unit: unit "${sUnit[k]}" has ${x} here and ${ctx[p * K + c]} on row ${ctxFirstRow[p]}`,
+          );
         }
       }
     }
   }
+  return { values, ctx };
+}
+
+/** The true graphs: `graphFile`, else the sidecar's `truth.edges`; several graphs need the sidecar's `truth.graphOfUnit`. */
+function readTruth(opt: CsvPanelOptions, rr: ResolvedRoles, nodeCols: string[], keptIds: string[]): Panel["truth"] {
+  const { sidecar, scPath } = rr;
+  const graphFile = opt.graphFile ?? (sidecar?.truth && scPath ? resolve(dirname(scPath), sidecar.truth.edges) : undefined);
+  if (!graphFile) return undefined;
+  const gs = readGraphCsv(graphFile, nodeCols, { requireDag: opt.requireDag, graphIds: opt.graphFile ? undefined : sidecar?.truth?.graphs });
+  if (gs.graphs.length === 1) return { graphs: gs.graphs, graphOfUnit: keptIds.map(() => 0) };
+  const map = sidecar?.truth?.graphOfUnit;
+  if (!map) throw new DataError({ file: graphFile, column: "graph" }, `${gs.graphs.length} graphs, but no sidecar truth.graphOfUnit says which unit has which`);
+  const byId = new Map(gs.ids.map((id, g) => [id, g]));
+  return {
+    graphs: gs.graphs,
+    graphOfUnit: keptIds.map((id) => {
+      const gid = map[id];
+      if (gid === undefined) throw new DataError({ file: scPath!, column: "truth.graphOfUnit" }, `no graph for unit "${id}"`);
+      const g = byId.get(gid);
+      if (g === undefined) {
+        throw new DataError({ file: scPath!, column: "truth.graphOfUnit" }, `unit "${id}" has graph "${gid}", which ${graphFile} does not define`);
+      }
+      return g;
+    }),
+  };
+}
+
+/**
+ * Builds a panel from a parsed CSV table (after any arquero renaming or column selection, which
+ * must keep the rows in file order so that errors can name lines). The steps, each of which
+ * throws a `DataError` at the first problem: roles, columns, typed cells, row order and time
+ * step, the common time axis, dense values and context, true graphs, provenance.
+ */
+export function panelFromTable(csv: CsvTable, options: Partial<CsvPanelOptions> = {}): Panel {
+  const opt: CsvPanelOptions = { ...DEFAULT_CSV_PANEL_OPTIONS, ...options };
+  const { file, lines, table } = csv;
+  const orig = (c: string) => csv.originalNames?.[c] ?? c;
+  const rd: TableReader = {
+    file,
+    table,
+    opt,
+    orig,
+    header: (column, detail) => new DataError({ file, column: orig(column), line: 1 }, detail),
+    cell: (column, row) => ({ file, column: orig(column), row, line: lines[row - 1] }),
+  };
+
+  const rr = resolveRoles(file, opt);
+  const { nodeCols, ctxCols } = classifyColumns(rd, rr.roleOf);
+  if (table.numRows() === 0) throw new DataError({ file, line: 2 }, "no data rows");
+  const typed = typedColumns(rd, rr.roleOf, [...nodeCols, ...ctxCols]);
+  const { kind } = typed;
+  const rows = orderRows(rd, typed);
+  const axis = timeAxis(rd, rows, kind);
+  const { step } = rows;
+  const { T, tMin, keptIds } = axis;
+  const { values, ctx } = denseValues(rd, rows, axis, { nodeCols, ctxCols, numeric: typed.numeric });
   const labels = Array.from({ length: T }, (_, s) => timeLabel(tMin + s * step, kind));
   const defaultAxis = kind === "integer" && tMin === 0 && step === 1;
-  const keptIds = keep.map((k) => uIds[k]);
+  const truth = readTruth(opt, rr, nodeCols, keptIds);
 
-  // True graphs.
-  let truth: Panel["truth"];
-  const graphFile = opt.graphFile ?? (sidecar?.truth && scPath ? resolve(dirname(scPath), sidecar.truth.edges) : undefined);
-  if (graphFile) {
-    const gs = readGraphCsv(graphFile, nodeCols, { requireDag: opt.requireDag, graphIds: opt.graphFile ? undefined : sidecar?.truth?.graphs });
-    if (gs.graphs.length === 1) truth = { graphs: gs.graphs, graphOfUnit: keptIds.map(() => 0) };
-    else {
-      const map = sidecar?.truth?.graphOfUnit;
-      if (!map) throw new DataError({ file: graphFile, column: "graph" }, `${gs.graphs.length} graphs, but no sidecar truth.graphOfUnit says which unit has which`);
-      const byId = new Map(gs.ids.map((id, g) => [id, g]));
-      truth = {
-        graphs: gs.graphs,
-        graphOfUnit: keptIds.map((id) => {
-          const gid = map[id];
-          if (gid === undefined) throw new DataError({ file: scPath!, column: "truth.graphOfUnit" }, `no graph for unit "${id}"`);
-          const g = byId.get(gid);
-          if (g === undefined) throw new DataError({ file: scPath!, column: "truth.graphOfUnit" }, `unit "${id}" has graph "${gid}", which ${graphFile} does not define`);
-          return g;
-        }),
-      };
-    }
-  }
-
+  const { sidecar, roles, roleOf } = rr;
   const readStep = {
     op: "readPanelCsv",
-    args: { file, unitColumn: opt.unitColumn, timeColumn: opt.timeColumn, timeStep: step, incompleteUnits: opt.incompleteUnits, droppedUnits: dropped, ignoredColumns: opt.ignoreColumns },
+    args: {
+      file,
+      unitColumn: opt.unitColumn,
+      timeColumn: opt.timeColumn,
+      timeStep: step,
+      incompleteUnits: opt.incompleteUnits,
+      droppedUnits: axis.dropped,
+      ignoredColumns: opt.ignoreColumns,
+    },
   };
   const provenance: Provenance = sidecar?.provenance
     ? { ...sidecar.provenance, source: file, history: [...(sidecar.provenance.history ?? []), readStep] }
     : { generator: "csv", params: { ...readStep.args, roles }, source: file };
   const panel: Panel = {
     values,
-    units: R,
+    units: keptIds.length,
     steps: T,
-    nodes: N,
+    nodes: nodeCols.length,
     nodeNames: nodeCols,
     roles: nodeCols.map((c) => roleOf.get(c)!),
     unitIds: keptIds,
     provenance,
   };
   if (!defaultAxis) panel.timeLabels = labels;
-  if (K > 0) panel.context = { values: ctx, names: ctxCols.map((c) => c.slice(opt.contextPrefix.length)) };
+  if (ctxCols.length > 0) panel.context = { values: ctx, names: ctxCols.map((c) => c.slice(opt.contextPrefix.length)) };
   if (truth) panel.truth = truth;
   return validatePanel(panel, { requireDag: opt.requireDag, nonNegativeChannels: opt.nonNegativeChannels, minSteps: opt.minSteps });
 }
@@ -606,8 +762,16 @@ export function readGraphCsv(file: string, nodeNames: readonly string[], options
   const cols = table.columnNames();
   const multi = cols.includes("graph");
   const allowed = multi ? ["graph", "source", "target"] : ["source", "target"];
-  for (const c of ["source", "target"]) if (!cols.includes(c)) throw new DataError({ file, column: c, line: 1 }, `required column is missing${didYouMean(c, cols)}`);
-  for (const c of cols) if (!allowed.includes(c)) throw new DataError({ file, column: c, line: 1 }, `unexpected column${didYouMean(c, allowed)} (an edge file has source,target and optionally graph)`);
+  for (const c of ["source", "target"]) {
+    if (!cols.includes(c)) {
+      throw new DataError({ file, column: c, line: 1 }, `required column is missing${didYouMean(c, cols)}`);
+    }
+  }
+  for (const c of cols) {
+    if (!allowed.includes(c)) {
+      throw new DataError({ file, column: c, line: 1 }, `unexpected column${didYouMean(c, allowed)} (an edge file has source,target and optionally graph)`);
+    }
+  }
   const N = nodeNames.length;
   const pos = new Map(nodeNames.map((n, k) => [n, k]));
   const ids: string[] = opt.graphIds ? [...opt.graphIds] : [];
@@ -639,7 +803,9 @@ export function readGraphCsv(file: string, nodeNames: readonly string[], options
         edgeRow.push(new Map());
       }
       g = gi;
-    } else if (ids.length !== 1) throw new DataError({ file, column: "graph", line: 1 }, `${ids.length} graphs were declared, but the file has no graph column`);
+    } else if (ids.length !== 1) {
+      throw new DataError({ file, column: "graph", line: 1 }, `${ids.length} graphs were declared, but the file has no graph column`);
+    }
     const node = (column: "source" | "target", s: string): number => {
       if (s === undefined || s === null || s === "") throw new DataError(where(column), "empty node name");
       const k = pos.get(s);
@@ -655,7 +821,10 @@ export function readGraphCsv(file: string, nodeNames: readonly string[], options
     edgeRow[g].set(key, r);
     if (opt.requireDag && reaches(graphs[g], i, j)) {
       const path = pathBetween(graphs[g], i, j)!;
-      throw new DataError(where("target"), `edge ${nodeNames[j]} -> ${nodeNames[i]} closes a cycle ${[j, ...path].map((k) => nodeNames[k]).join(" -> ")}, but a DAG is required`);
+      throw new DataError(
+        where("target"),
+        `edge ${nodeNames[j]} -> ${nodeNames[i]} closes a cycle ${[j, ...path].map((k) => nodeNames[k]).join(" -> ")}, but a DAG is required`,
+      );
     }
     graphs[g][j][i] = 1;
   }
@@ -750,7 +919,11 @@ export function writePanelCsv(panel: Panel, file: string, options: WritePanelCsv
   const ctxNames = panel.context?.names ?? [];
   const K = ctxNames.length;
   const head = ["unit", "time", ...panel.nodeNames, ...ctxNames.map((c) => `ctx_${c}`)];
-  for (const h of head.slice(2)) if (h === "unit" || h === "time") throw new Error(`writePanelCsv: a node or context is called "${h}", which is a reserved column`);
+  for (const h of head.slice(2)) {
+    if (h === "unit" || h === "time") {
+      throw new Error(`writePanelCsv: a node or context is called "${h}", which is a reserved column`);
+    }
+  }
   const labels = panel.timeLabels ?? Array.from({ length: panel.steps }, (_, t) => String(t));
   const out: string[] = [head.map(csvField).join(",")];
   for (let u = 0; u < panel.units; u++) {

@@ -57,7 +57,8 @@ export function parseNpy(buf: Uint8Array, file = "<npy>"): NpyArray {
   const dict = parseHeader(header, (d) => fail("header", d));
   const dtype = dict.descr;
   if (!(dtype in DTYPES)) {
-    const hint = dtype === "|O" || dtype === "O" ? " (an object array: NumPy writes this for a ragged array of unequal-length rows)" : dtype.startsWith(">") ? " (big-endian)" : "";
+    const objectArray = " (an object array: NumPy writes this for a ragged array of unequal-length rows)";
+    const hint = dtype === "|O" || dtype === "O" ? objectArray : dtype.startsWith(">") ? " (big-endian)" : "";
     fail("descr", `wrong dtype '${dtype}'${hint}: only '<f8' (float64) and '<f4' (float32) are supported`);
   }
   if (dict.fortranOrder) fail("fortran_order", "fortran_order is True: only C-order arrays are supported (save with np.ascontiguousarray)");
@@ -67,7 +68,9 @@ export function parseNpy(buf: Uint8Array, file = "<npy>"): NpyArray {
   const have = buf.length - dataStart;
   const want = count * itemSize;
   if (have < want) fail("data", `truncated or ragged data: shape (${dict.shape.join(", ")}) of ${dtype} needs ${want} bytes, the file has ${have}`);
-  if (have > want) fail("data", `ragged data: shape (${dict.shape.join(", ")}) of ${dtype} needs ${want} bytes, the file has ${have} (${have - want} trailing bytes)`);
+  if (have > want) {
+    fail("data", `ragged data: shape (${dict.shape.join(", ")}) of ${dtype} needs ${want} bytes, the file has ${have} (${have - want} trailing bytes)`);
+  }
   const data = new Float64Array(count);
   const ddv = new DataView(buf.buffer, buf.byteOffset + dataStart, want);
   if (itemSize === 8) for (let k = 0; k < count; k++) data[k] = ddv.getFloat64(k * 8, true);

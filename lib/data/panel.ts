@@ -10,7 +10,9 @@
  * - `subsetUnits` / `sliceSteps`: copies of a part of a panel (provenance records the step);
  * - `fitScaler` / `applyScaler` / `invertScaler`: per-node standardisation fitted on the
  *   training window (and training units) only, optionally after log1p for raw spend;
- * - `distinctSeries` / `distinctGraphs`: degeneracy measures (how many different units there are).
+ * - `distinctSeries` / `distinctGraphs`: degeneracy measures (how many different units there are);
+ * - `describeSize`, `nodeSeries`, `contextOfUnit`, `lag1Autocorrelation`, `describeDegeneracy`
+ *   and their kin: small descriptions of a panel that the notebooks print.
  */
 import type { Graph } from "../graph";
 import { findCycle } from "../graph";
@@ -200,8 +202,12 @@ export function validatePanel(panel: Panel, options: Partial<PanelValidationOpti
         if (row.length !== N) fail(`truth graph ${gi} row ${j} has ${row.length} entries, expected ${N}`, panel.nodeNames[j]);
         row.forEach((x, i) => {
           if (x !== 0 && x !== 1) fail(`truth graph ${gi} entry ${panel.nodeNames[j]} -> ${panel.nodeNames[i]} is ${x}, expected 0 or 1`, panel.nodeNames[j]);
-          if (i === j && x !== 0) fail(`truth graph ${gi} has a self-loop on "${panel.nodeNames[j]}" (the diagonal is never part of a graph)`, panel.nodeNames[j]);
-          if (opt.targetIsSink && x && j === targets[0]) fail(`truth graph ${gi} has an edge out of the target: ${panel.nodeNames[j]} -> ${panel.nodeNames[i]}`, panel.nodeNames[j]);
+          if (i === j && x !== 0) {
+            fail(`truth graph ${gi} has a self-loop on "${panel.nodeNames[j]}" (the diagonal is never part of a graph)`, panel.nodeNames[j]);
+          }
+          if (opt.targetIsSink && x && j === targets[0]) {
+            fail(`truth graph ${gi} has an edge out of the target: ${panel.nodeNames[j]} -> ${panel.nodeNames[i]}`, panel.nodeNames[j]);
+          }
         });
       });
       if (opt.requireDag) {
@@ -315,7 +321,9 @@ export function splitUnits(unitsOrPanel: number | Pick<Panel, "units">, config: 
   const c = { ...DEFAULT_UNIT_SPLIT, ...config };
   const sum = c.train + c.validation + c.test;
   if (!Number.isInteger(R) || R < 1) throw new Error(`splitUnits: units must be a positive integer, got ${R}`);
-  if (Math.abs(sum - 1) > 1e-9 || c.train < 0 || c.validation < 0 || c.test < 0) throw new Error(`splitUnits: fractions must be >= 0 and sum to 1, got ${JSON.stringify(c)}`);
+  if (Math.abs(sum - 1) > 1e-9 || c.train < 0 || c.validation < 0 || c.test < 0) {
+    throw new Error(`splitUnits: fractions must be >= 0 and sum to 1, got ${JSON.stringify(c)}`);
+  }
   const order = Array.from({ length: R }, (_, u) => u);
   if (c.shuffle) new Rng(c.seed).shuffle(order);
   const nTrain = Math.round(R * c.train);
@@ -432,7 +440,9 @@ export function fitScaler(panel: Panel, config: Partial<ScalerConfig> = {}): Sca
     throw new Error(`fitScaler: steps [${steps.from}, ${steps.to}) is not a step range within 0..${panel.steps}`);
   }
   const units = c.units ? [...c.units] : Array.from({ length: panel.units }, (_, u) => u);
-  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 0 || u >= panel.units)) throw new Error(`fitScaler: units must be indices in 0..${panel.units - 1}`);
+  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 0 || u >= panel.units)) {
+    throw new Error(`fitScaler: units must be indices in 0..${panel.units - 1}`);
+  }
   const log = logFlags(panel, c.log1p);
   const groups = c.scope === "node" ? [units] : units.map((u) => [u]);
   const mean: number[][] = [];
@@ -447,7 +457,9 @@ export function fitScaler(panel: Panel, config: Partial<ScalerConfig> = {}): Sca
         for (let i = 0; i < N; i++) {
           let x = panel.values[at(panel, u, t, i)];
           if (log[i]) {
-            if (!(x > -1)) throw new DataError({ file, column: panel.nodeNames[i] }, `log1p needs values > -1, got ${x} at unit "${panel.unitIds[u]}", step ${t}`);
+            if (!(x > -1)) {
+              throw new DataError({ file, column: panel.nodeNames[i] }, `log1p needs values > -1, got ${x} at unit "${panel.unitIds[u]}", step ${t}`);
+            }
             x = Math.log1p(x);
           }
           m[i] += x;
@@ -518,7 +530,12 @@ export function applyScaler(panel: Panel, scaler: Scaler): Panel {
         const k = at(panel, u, t, i);
         let x = panel.values[k];
         if (scaler.log1p[i]) {
-          if (!(x > -1)) throw new DataError({ file: panelLabel(panel), column: panel.nodeNames[i] }, `log1p needs values > -1, got ${x} at unit "${panel.unitIds[u]}", step ${t}`);
+          if (!(x > -1)) {
+            throw new DataError(
+              { file: panelLabel(panel), column: panel.nodeNames[i] },
+              `log1p needs values > -1, got ${x} at unit "${panel.unitIds[u]}", step ${t}`,
+            );
+          }
           x = Math.log1p(x);
         }
         out[k] = (x - m[i]) / s[i];
@@ -609,4 +626,76 @@ export function distinctGraphs(panel: Panel): DistinctGroups {
   if (!panel.truth) throw new Error("distinctGraphs: the panel has no true graphs");
   const { graphs, graphOfUnit } = panel.truth;
   return groupBy(graphOfUnit.map((g) => JSON.stringify(graphs[g])));
+}
+
+/** The units of group `group` of a {@link DistinctGroups} (indices, increasing). */
+export function unitsOfGroup(groups: Pick<DistinctGroups, "groupOfUnit">, group: number): number[] {
+  return groups.groupOfUnit.flatMap((k, u) => (k === group ? [u] : []));
+}
+
+/**
+ * One line on how many different units a panel holds: its units, its distinct series (units
+ * per series, "1 each" when every unit is distinct) and its distinct true graphs (units per
+ * graph). Throws when the panel has no true graphs.
+ */
+export function describeDegeneracy(label: string, panel: Panel): string {
+  const s = distinctSeries(panel);
+  const g = distinctGraphs(panel);
+  const perSeries = s.count === panel.units ? "1 each" : s.sizes.join(", ");
+  const series = `${s.count} distinct series (units per series: ${perSeries})`;
+  return `${label}: ${panel.units} units, ${series}, ${g.count} distinct graphs (units per graph: ${g.sizes.join(", ")})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Describing a panel (what the notebooks print and plot)
+// ---------------------------------------------------------------------------------------------
+
+/** A panel's size in the study's notation: `R = units, d = nodes, T = steps`. */
+export function describeSize(panel: Pick<Panel, "units" | "nodes" | "steps">): string {
+  return `R = ${panel.units}, d = ${panel.nodes}, T = ${panel.steps}`;
+}
+
+function checkUnit(panel: Pick<Panel, "units">, u: number, what: string): void {
+  if (!(Number.isInteger(u) && u >= 0 && u < panel.units)) throw new Error(`${what}: unit ${u} is not in 0..${panel.units - 1}`);
+}
+
+/** The series of node `i` of unit `u` over all steps, as numbers (float32 values widened). */
+export function nodeSeries(panel: Pick<Panel, "values" | "units" | "steps" | "nodes">, u: number, i: number): number[] {
+  checkUnit(panel, u, "nodeSeries");
+  if (!(Number.isInteger(i) && i >= 0 && i < panel.nodes)) throw new Error(`nodeSeries: node ${i} is not in 0..${panel.nodes - 1}`);
+  return Array.from({ length: panel.steps }, (_, t) => panel.values[at(panel, u, t, i)]);
+}
+
+/** The context values of unit `u` (a view into `panel.context.values`); throws when the panel has no context. */
+export function contextOfUnit(panel: Pick<Panel, "context" | "units">, u: number): Float32Array {
+  if (!panel.context) throw new Error("contextOfUnit: the panel has no context");
+  checkUnit(panel, u, "contextOfUnit");
+  const k = panel.context.names.length;
+  return panel.context.values.subarray(u * k, (u + 1) * k);
+}
+
+/** Unit `u`'s context values joined by commas: equal keys, equal contexts (bit for bit, as float32). */
+export function contextKey(panel: Pick<Panel, "context" | "units">, u: number): string {
+  return Array.from(contextOfUnit(panel, u)).join(",");
+}
+
+/** How many units have true graph `g` (`truth.graphOfUnit`); throws when the panel has no true graphs. */
+export function graphUnitCount(panel: Pick<Panel, "truth">, g: number): number {
+  if (!panel.truth) throw new Error("graphUnitCount: the panel has no true graphs");
+  return panel.truth.graphOfUnit.filter((k) => k === g).length;
+}
+
+/**
+ * Lag-1 autocorrelation of a series: `sum_t (y_t - m)(y_{t-1} - m) / sum_t (y_t - m)^2` with m
+ * the series mean (the usual sample autocorrelation); NaN for a constant series.
+ */
+export function lag1Autocorrelation(y: readonly number[]): number {
+  const m = y.reduce((a, b) => a + b, 0) / y.length;
+  let num = 0;
+  let den = 0;
+  for (let t = 0; t < y.length; t++) {
+    den += (y[t] - m) ** 2;
+    if (t > 0) num += (y[t] - m) * (y[t - 1] - m);
+  }
+  return num / den;
 }

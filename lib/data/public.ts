@@ -68,10 +68,21 @@ export function loadMeridianGeo(options: Partial<MeridianOptions> = {}): Panel {
   const notUsed = csv.table.columnNames().filter((c) => !used.has(c));
   const table = csv.table.select([...used]).rename({ geo: "unit", population: "ctx_population" });
   const originalNames = { unit: "geo", ctx_population: "population" };
-  const panel = panelFromTable({ ...csv, table, originalNames }, { roles: { target: "conversions", channels }, sidecar: false, minSteps: opt.minSteps, nonNegativeChannels: true });
+  const panel = panelFromTable(
+    { ...csv, table, originalNames },
+    { roles: { target: "conversions", channels }, sidecar: false, minSteps: opt.minSteps, nonNegativeChannels: true },
+  );
   panel.provenance = {
     generator: "meridian-geo",
-    params: { origin: "google/meridian geo_all_channels.csv (Apache-2.0)", media: opt.media, unit: "geo", time: "time", target: "conversions", context: ["population"], notUsed },
+    params: {
+      origin: "google/meridian geo_all_channels.csv (Apache-2.0)",
+      media: opt.media,
+      unit: "geo",
+      time: "time",
+      target: "conversions",
+      context: ["population"],
+      notUsed,
+    },
     source: file,
     history: [{ op: "readPanelCsv", args: panel.provenance.params }],
   };
@@ -91,12 +102,19 @@ export function loadDeepCausalMMM(options: Partial<DeepCausalMMMOptions> = {}): 
   for (const c of cols) {
     const m = /^(impressions_Channel_\d+)(_.*)?$/.exec(c);
     if (!m) continue;
-    if (originalNames[m[1]] !== undefined) throw new DataError({ file, column: c, line: 1 }, `two columns shorten to "${m[1]}" (also "${originalNames[m[1]]}")`);
+    if (originalNames[m[1]] !== undefined) {
+      throw new DataError({ file, column: c, line: 1 }, `two columns shorten to "${m[1]}" (also "${originalNames[m[1]]}")`);
+    }
     originalNames[m[1]] = c;
     rename[c] = m[1];
     channels.push(m[1]);
   }
-  if (channels.length === 0) throw new DataError({ file, column: "impressions_Channel_01", line: 1 }, `no impressions_Channel_<nn> columns${didYouMean("impressions_Channel_01", cols)}`);
+  if (channels.length === 0) {
+    throw new DataError(
+      { file, column: "impressions_Channel_01", line: 1 },
+      `no impressions_Channel_<nn> columns${didYouMean("impressions_Channel_01", cols)}`,
+    );
+  }
   const used = ["dmacode", "weekid", ...Object.values(originalNames), "target_visits"];
   const notUsed = cols.filter((c) => !used.includes(c));
   const table = csv.table.select(used).rename(rename);
@@ -106,7 +124,15 @@ export function loadDeepCausalMMM(options: Partial<DeepCausalMMMOptions> = {}): 
   );
   panel.provenance = {
     generator: "deepcausalmmm",
-    params: { origin: "adityapt/deepcausalmmm examples/data/MMM Data.csv (MIT)", unit: "dmacode", time: "weekid", target: "target_visits", channels: originalNames, notUsed, incompleteUnits: opt.incompleteUnits },
+    params: {
+      origin: "adityapt/deepcausalmmm examples/data/MMM Data.csv (MIT)",
+      unit: "dmacode",
+      time: "weekid",
+      target: "target_visits",
+      channels: originalNames,
+      notUsed,
+      incompleteUnits: opt.incompleteUnits,
+    },
     source: file,
     history: [{ op: "readPanelCsv", args: panel.provenance.params }],
   };

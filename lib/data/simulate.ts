@@ -340,7 +340,11 @@ export function contextHalfPoint(channel: Pick<ChannelParams, "halfPoint" | "con
  * The saturation curve of a channel for a context: `hillSaturation(a, contextHalfPoint(channel, c), s_j)`
  * at each adstocked level `a` of `levels` (the response the generator feeds to the channel's children).
  */
-export function saturationCurve(channel: Pick<ChannelParams, "halfPoint" | "contextGamma" | "slope">, context: ArrayLike<number>, levels: readonly number[]): number[] {
+export function saturationCurve(
+  channel: Pick<ChannelParams, "halfPoint" | "contextGamma" | "slope">,
+  context: ArrayLike<number>,
+  levels: readonly number[],
+): number[] {
   const kappa = contextHalfPoint(channel, context);
   return levels.map((a) => hillSaturation(a, kappa, channel.slope));
 }
@@ -456,13 +460,18 @@ function checkConfig(c: VarDagConfig): void {
   const N = c.channels + c.intermediates + 1;
   if (c.targetParents) {
     const { min, max } = c.targetParents;
-    if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && min <= max && max <= N - 1)) bad(`targetParents must be integers 1 <= min <= max <= ${N - 1}`);
+    if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && min <= max && max <= N - 1)) {
+      bad(`targetParents must be integers 1 <= min <= max <= ${N - 1}`);
+    }
   }
   const m = c.media;
-  if (!(m.levelMedian > 0 && m.meanOn >= 1 && m.meanOff >= 1 && m.burstMin >= 1 && m.burstMax >= m.burstMin && m.burstMaxLength >= 1)) bad(`media configuration out of range: ${JSON.stringify(m)}`);
+  if (!(m.levelMedian > 0 && m.meanOn >= 1 && m.meanOff >= 1 && m.burstMin >= 1 && m.burstMax >= m.burstMin && m.burstMaxLength >= 1)) {
+    bad(`media configuration out of range: ${JSON.stringify(m)}`);
+  }
   for (const k of ["burstProb", "zeroProb"] as const) if (!(m[k] >= 0 && m[k] < 1)) bad(`media.${k} must be in [0, 1)`);
   const s = c.saturation;
-  if (!(s.adstockMin >= 0 && s.adstockMax < 1 && s.adstockMin <= s.adstockMax && s.slopeMin > 0 && s.slopeMin <= s.slopeMax && s.halfMin > 0 && s.halfMin <= s.halfMax && s.contextEffect >= 0)) {
+  const adstockOk = s.adstockMin >= 0 && s.adstockMax < 1 && s.adstockMin <= s.adstockMax;
+  if (!(adstockOk && s.slopeMin > 0 && s.slopeMin <= s.slopeMax && s.halfMin > 0 && s.halfMin <= s.halfMax && s.contextEffect >= 0)) {
     bad(`saturation configuration out of range: ${JSON.stringify(s)}`);
   }
 }
@@ -601,26 +610,24 @@ interface Run {
   context?: { values: Float32Array; names: string[] };
 }
 
-/** The VAR-DAG simulation proper (see the module comment). */
-function run(c: VarDagConfig): Run {
-  checkConfig(c);
+/** Parameters drawn once per run from the parameter stream (before any series). */
+interface RunParams {
+  /** a_i per node (0 for channels). */
+  ar: number[];
+  channels: ChannelParams[];
+  /** Raw (uncalibrated) lag weights per graph: `raw[g][i][j]` is `number[L]`, or undefined without the edge j -> i. */
+  raw: (number[] | undefined)[][][];
+}
+
+/**
+ * Draws the parameters of a run, in this order: the own autoregression of every node, each
+ * channel's adstock, Hill exponent, half-point and context effects, then each graph's raw lag
+ * weights (sign, magnitude, lag decay per edge, receivers outer, senders inner).
+ */
+function drawParameters(c: VarDagConfig, names: string[], graphs: Graph[], pRng: Rng): RunParams {
   const C = c.channels;
-  const N = C + c.intermediates + 1;
-  const R = c.units;
+  const N = names.length;
   const L = c.lags;
-  const Ttot = c.burnIn + c.steps;
-  const { names, roles } = nodeLayout(C, c.intermediates);
-  const root = new Rng(c.seed);
-  const gRng = root.fork();
-  const pRng = root.fork();
-  const cRng = root.fork();
-  const uRng = root.fork();
-
-  // Graphs and the assignment of units (equal shares, shuffled).
-  const graphs = sampleGraphs(c, gRng);
-  const graphOfUnit = gRng.shuffle(Array.from({ length: R }, (_, u) => u % c.graphs));
-
-  // Parameters.
   const ar = names.map((_, i) => (i < C ? 0 : i === N - 1 ? pRng.range(c.arTarget[0], c.arTarget[1]) : pRng.range(c.arIntermediate[0], c.arIntermediate[1])));
   const m = c.media;
   const duty = m.meanOn / (m.meanOn + m.meanOff);
@@ -631,8 +638,7 @@ function run(c: VarDagConfig): Run {
     const contextGamma = Array.from({ length: c.contextDim }, () => pRng.range(-c.saturation.contextEffect, c.saturation.contextEffect));
     return { name: names[j], adstock, slope, halfPoint, contextGamma };
   });
-  // Raw (uncalibrated) lag weights per graph: raw[g][i][j] = number[L] or undefined.
-  const raw: (number[] | undefined)[][][] = graphs.map((g) =>
+  const raw: RunParams["raw"] = graphs.map((g) =>
     Array.from({ length: N }, (_, i) =>
       Array.from({ length: N }, (_, j) => {
         if (!g[j][i]) return undefined;
@@ -645,20 +651,43 @@ function run(c: VarDagConfig): Run {
       }),
     ),
   );
+  return { ar, channels, raw };
+}
 
-  // Context.
+/** Each unit's context `c_r ~ U(0, 1)^k` (float64 draws), and the panel's float32 copy when k > 0. */
+function drawContext(c: VarDagConfig, cRng: Rng): { ctx: number[][]; context: Run["context"] } {
   let context: Run["context"];
-  const ctx: number[][] = Array.from({ length: R }, () => Array.from({ length: c.contextDim }, () => cRng.uniform()));
+  const ctx: number[][] = Array.from({ length: c.units }, () => Array.from({ length: c.contextDim }, () => cRng.uniform()));
   if (c.contextDim > 0) {
     context = { values: Float32Array.from(ctx.flat()), names: Array.from({ length: c.contextDim }, (_, k) => `c${k}`) };
   }
+  return { ctx, context };
+}
 
-  // Media, sender transforms and noise per unit.
+/** The series of a run per unit and node, burn-in included (`[u][i]`, length burnIn + steps). */
+interface RunSeries {
+  /** The node's value: spend for channels; zeros for the other nodes until they are calibrated. */
+  x: Float64Array[][];
+  /** What the node sends to its children: saturated adstock (or spend) for channels, `x` itself otherwise. */
+  f: Float64Array[][];
+  /** Noise e_i of the non-root nodes (`e[u][i - channels]`). */
+  e: Float64Array[][];
+}
+
+/**
+ * Draws every unit's media spend and noise from its own stream (forked from `uRng` unit by unit:
+ * each channel's spend, then each non-root node's noise) and applies the channel transforms.
+ */
+function simulateSenders(c: VarDagConfig, channels: ChannelParams[], ctx: number[][], uRng: Rng): RunSeries {
+  const C = c.channels;
+  const N = C + c.intermediates + 1;
+  const Ttot = c.burnIn + c.steps;
+  const m = c.media;
   const x: Float64Array[][] = [];
   const f: Float64Array[][] = [];
   const e: Float64Array[][] = [];
   const tScale = c.noise === "student-t" ? Math.sqrt((c.noiseDf - 2) / c.noiseDf) : 1;
-  for (let u = 0; u < R; u++) {
+  for (let u = 0; u < c.units; u++) {
     const r = uRng.fork();
     const xs: Float64Array[] = [];
     const fs: Float64Array[] = [];
@@ -686,114 +715,185 @@ function run(c: VarDagConfig): Run {
     f.push(fs);
     e.push(es);
   }
+  return { x, f, e };
+}
 
-  // Non-root nodes in topological order, each calibrated to its parent share.
-  const scale = graphs.map(() => new Array<number>(N).fill(1));
-  const shares: ShareReport[] = [];
-  const from = c.burnIn;
-  for (let i = C; i < N; i++) {
-    const a = ar[i];
-    const xP: Float64Array[] = [];
-    const xE: Float64Array[] = [];
-    const Pu: Float64Array[] = [];
-    for (let u = 0; u < R; u++) {
-      const w = raw[graphOfUnit[u]][i];
-      const P = new Float64Array(Ttot);
-      for (let j = 0; j < N; j++) {
-        const wj = w[j];
-        if (!wj) continue;
-        const fj = f[u][j];
-        for (let t = 1; t < Ttot; t++) {
-          let s = 0;
-          for (let l = 1; l <= L && l <= t; l++) s += wj[l - 1] * fj[t - l];
-          P[t] += s;
-        }
+/** What the calibration of the non-root nodes reads and writes. */
+interface CalibrationState {
+  c: VarDagConfig;
+  names: string[];
+  graphs: Graph[];
+  graphOfUnit: number[];
+  params: RunParams;
+  series: RunSeries;
+  /** Calibrated scale per graph and node, filled node by node (1 until then). */
+  scale: number[][];
+}
+
+/** Node i's terms per unit before calibration: x_i = scale * xP + xE, with P the one-step parent term. */
+interface ParentTerms {
+  /** The parent term filtered by the own autoregression, (1 - a B)^-1 P. */
+  xP: Float64Array[];
+  /** The noise filtered by the own autoregression, (1 - a B)^-1 e. */
+  xE: Float64Array[];
+  /** The one-step parent term P (unit scale). */
+  Pu: Float64Array[];
+}
+
+/** Node i's parent and noise terms in every unit, from the (final) series of its parents. */
+function parentTerms(s: CalibrationState, i: number): ParentTerms {
+  const { c, graphOfUnit } = s;
+  const C = c.channels;
+  const N = C + c.intermediates + 1;
+  const L = c.lags;
+  const Ttot = c.burnIn + c.steps;
+  const a = s.params.ar[i];
+  const xP: Float64Array[] = [];
+  const xE: Float64Array[] = [];
+  const Pu: Float64Array[] = [];
+  for (let u = 0; u < c.units; u++) {
+    const w = s.params.raw[graphOfUnit[u]][i];
+    const P = new Float64Array(Ttot);
+    for (let j = 0; j < N; j++) {
+      const wj = w[j];
+      if (!wj) continue;
+      const fj = s.series.f[u][j];
+      for (let t = 1; t < Ttot; t++) {
+        let sum = 0;
+        for (let l = 1; l <= L && l <= t; l++) sum += wj[l - 1] * fj[t - l];
+        P[t] += sum;
       }
-      const p = new Float64Array(Ttot);
-      const q = new Float64Array(Ttot);
-      const eu = e[u][i - C];
-      for (let t = 0; t < Ttot; t++) {
-        p[t] = P[t] + (t > 0 ? a * p[t - 1] : 0);
-        q[t] = eu[t] + (t > 0 ? a * q[t - 1] : 0);
-      }
-      xP.push(p);
-      xE.push(q);
-      Pu.push(P);
     }
-    const share = i === N - 1 ? c.parentShareTarget : c.parentShareIntermediate;
-    for (let g = 0; g < graphs.length; g++) {
-      let VP = 0;
-      let VE = 0;
-      let CV = 0;
-      for (let u = 0; u < R; u++) {
-        if (graphOfUnit[u] !== g) continue;
-        const [pp, ee, pe] = centredSums(xP[u], xE[u], from, Ttot);
-        VP += pp;
-        VE += ee;
-        CV += pe;
-      }
-      if (VP > 0 && share > 0) {
-        // c^2 VP (1 - s) - 2 s CV c - s VE = 0, positive root.
-        const A2 = VP * (1 - share);
-        const B = -2 * share * CV;
-        const C0 = -share * VE;
-        scale[g][i] = (-B + Math.sqrt(B * B - 4 * A2 * C0)) / (2 * A2);
-      } else if (VP > 0) scale[g][i] = 0;
+    const p = new Float64Array(Ttot);
+    const q = new Float64Array(Ttot);
+    const eu = s.series.e[u][i - C];
+    for (let t = 0; t < Ttot; t++) {
+      p[t] = P[t] + (t > 0 ? a * p[t - 1] : 0);
+      q[t] = eu[t] + (t > 0 ? a * q[t - 1] : 0);
     }
-    // Final series and the achieved shares.
-    let num = 0;
-    let den = 0;
-    let innNum = 0;
-    let innDen = 0;
-    const gNum = graphs.map(() => 0);
-    const gDen = graphs.map(() => 0);
-    const unitShares: number[] = [];
-    for (let u = 0; u < R; u++) {
-      const g = graphOfUnit[u];
-      const sc = scale[g][i];
-      const xi = x[u][i];
-      const part = new Float64Array(Ttot);
-      const inn = new Float64Array(Ttot);
-      const innP = new Float64Array(Ttot);
-      for (let t = 0; t < Ttot; t++) {
-        part[t] = sc * xP[u][t];
-        xi[t] = part[t] + xE[u][t];
-        innP[t] = sc * Pu[u][t];
-        inn[t] = innP[t] + e[u][i - C][t];
-      }
-      const [pp, xx] = centredSums(part, xi, from, Ttot);
-      const [ip, ii] = centredSums(innP, inn, from, Ttot);
-      num += pp;
-      den += xx;
-      innNum += ip;
-      innDen += ii;
-      gNum[g] += pp;
-      gDen[g] += xx;
-      unitShares.push(xx > 0 ? pp / xx : NaN);
-    }
-    const sorted = unitShares.filter(Number.isFinite).sort((p, q) => p - q);
-    shares.push({
-      node: names[i],
-      requested: share,
-      achieved: den > 0 ? num / den : NaN,
-      byGraph: gNum.map((n, g) => (gDen[g] > 0 && graphs[g].some((row) => row[i]) ? n / gDen[g] : NaN)),
-      unitMin: sorted.length ? sorted[0] : NaN,
-      unitMedian: median(sorted),
-      unitMax: sorted.length ? sorted[sorted.length - 1] : NaN,
-      innovationShare: innDen > 0 ? innNum / innDen : NaN,
-    });
+    xP.push(p);
+    xE.push(q);
+    Pu.push(P);
   }
+  return { xP, xE, Pu };
+}
 
-  // Final weights, stability, checks.
+/**
+ * Solves node i's scale per graph so that its parents explain `share` of its within-unit
+ * variance pooled over the graph's units (after burn-in): the positive root of
+ * `c^2 VP (1 - s) - 2 s CV c - s VE = 0`; 0 when the share is 0.
+ */
+function solveScales(s: CalibrationState, i: number, terms: ParentTerms, share: number): void {
+  const { c, graphOfUnit, scale } = s;
+  const from = c.burnIn;
+  const Ttot = c.burnIn + c.steps;
+  for (let g = 0; g < s.graphs.length; g++) {
+    let VP = 0;
+    let VE = 0;
+    let CV = 0;
+    for (let u = 0; u < c.units; u++) {
+      if (graphOfUnit[u] !== g) continue;
+      const [pp, ee, pe] = centredSums(terms.xP[u], terms.xE[u], from, Ttot);
+      VP += pp;
+      VE += ee;
+      CV += pe;
+    }
+    if (VP > 0 && share > 0) {
+      const A2 = VP * (1 - share);
+      const B = -2 * share * CV;
+      const C0 = -share * VE;
+      scale[g][i] = (-B + Math.sqrt(B * B - 4 * A2 * C0)) / (2 * A2);
+    } else if (VP > 0) scale[g][i] = 0;
+  }
+}
+
+/** Writes node i's final series into `series.x` with its calibrated scales and reports the achieved shares. */
+function writeCalibratedNode(s: CalibrationState, i: number, terms: ParentTerms, share: number): ShareReport {
+  const { c, graphs, graphOfUnit, scale } = s;
+  const C = c.channels;
+  const from = c.burnIn;
+  const Ttot = c.burnIn + c.steps;
+  let num = 0;
+  let den = 0;
+  let innNum = 0;
+  let innDen = 0;
+  const gNum = graphs.map(() => 0);
+  const gDen = graphs.map(() => 0);
+  const unitShares: number[] = [];
+  for (let u = 0; u < c.units; u++) {
+    const g = graphOfUnit[u];
+    const sc = scale[g][i];
+    const xi = s.series.x[u][i];
+    const part = new Float64Array(Ttot);
+    const inn = new Float64Array(Ttot);
+    const innP = new Float64Array(Ttot);
+    for (let t = 0; t < Ttot; t++) {
+      part[t] = sc * terms.xP[u][t];
+      xi[t] = part[t] + terms.xE[u][t];
+      innP[t] = sc * terms.Pu[u][t];
+      inn[t] = innP[t] + s.series.e[u][i - C][t];
+    }
+    const [pp, xx] = centredSums(part, xi, from, Ttot);
+    const [ip, ii] = centredSums(innP, inn, from, Ttot);
+    num += pp;
+    den += xx;
+    innNum += ip;
+    innDen += ii;
+    gNum[g] += pp;
+    gDen[g] += xx;
+    unitShares.push(xx > 0 ? pp / xx : NaN);
+  }
+  const sorted = unitShares.filter(Number.isFinite).sort((p, q) => p - q);
+  return {
+    node: s.names[i],
+    requested: share,
+    achieved: den > 0 ? num / den : NaN,
+    byGraph: gNum.map((n, g) => (gDen[g] > 0 && graphs[g].some((row) => row[i]) ? n / gDen[g] : NaN)),
+    unitMin: sorted.length ? sorted[0] : NaN,
+    unitMedian: median(sorted),
+    unitMax: sorted.length ? sorted[sorted.length - 1] : NaN,
+    innovationShare: innDen > 0 ? innNum / innDen : NaN,
+  };
+}
+
+/** Calibrates the non-root nodes in topological order (their index order), each to its parent share. */
+function calibrate(s: CalibrationState): ShareReport[] {
+  const { c } = s;
+  const C = c.channels;
+  const N = C + c.intermediates + 1;
+  const shares: ShareReport[] = [];
+  for (let i = C; i < N; i++) {
+    const terms = parentTerms(s, i);
+    const share = i === N - 1 ? c.parentShareTarget : c.parentShareIntermediate;
+    solveScales(s, i, terms, share);
+    shares.push(writeCalibratedNode(s, i, terms, share));
+  }
+  return shares;
+}
+
+/** The calibrated lag weights of every edge, graph by graph (receivers outer, senders inner). */
+function calibratedEdges(s: CalibrationState): EdgeWeights[] {
+  const { names } = s;
+  const N = names.length;
   const edges: EdgeWeights[] = [];
-  graphs.forEach((g, gi) => {
+  s.graphs.forEach((g, gi) => {
     for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
-      const w = raw[gi][i][j];
-      if (w) edges.push({ graph: gi, source: names[j], target: names[i], weights: w.map((v) => v * scale[gi][i]) });
+      const w = s.params.raw[gi][i][j];
+      if (w) edges.push({ graph: gi, source: names[j], target: names[i], weights: w.map((v) => v * s.scale[gi][i]) });
     }
   });
+  return edges;
+}
+
+/** Spectral radius of the companion matrix of the non-root VAR (own AR and calibrated lags), per graph. */
+function companionRadii(s: CalibrationState): number[] {
+  const { c, scale } = s;
+  const C = c.channels;
+  const N = C + c.intermediates + 1;
+  const L = c.lags;
+  const { ar, raw } = s.params;
   const M = N - C;
-  const spectral = graphs.map((_, gi) => {
+  return s.graphs.map((_, gi) => {
     const dim = M * L;
     const A = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
     for (let ii = 0; ii < M; ii++) {
@@ -802,32 +902,67 @@ function run(c: VarDagConfig): Run {
       for (let jj = 0; jj < M; jj++) {
         const w = raw[gi][i][C + jj];
         if (!w) continue;
-        for (let s = 0; s < L; s++) A[ii][s * M + jj] += w[s] * scale[gi][i];
+        for (let l = 0; l < L; l++) A[ii][l * M + jj] += w[l] * scale[gi][i];
       }
     }
-    for (let s = 1; s < L; s++) for (let ii = 0; ii < M; ii++) A[s * M + ii][(s - 1) * M + ii] = 1;
+    for (let l = 1; l < L; l++) for (let ii = 0; ii < M; ii++) A[l * M + ii][(l - 1) * M + ii] = 1;
     return spectralRadius(A);
   });
+}
+
+/** Throws unless the non-root VAR is stable enough and every series stayed finite and bounded. */
+function checkStable(c: VarDagConfig, spectral: number[], names: string[], x: Float64Array[][]): void {
   const worst = Math.max(...spectral);
   if (!(worst < c.maxSpectralRadius)) {
-    throw new Error(`simulate: the non-root VAR is not stable enough (companion spectral radius ${worst.toFixed(4)} >= maxSpectralRadius ${c.maxSpectralRadius}); lower the autoregression ranges`);
+    throw new Error(
+      `simulate: the non-root VAR is not stable enough (companion spectral radius ${worst.toFixed(4)} >= maxSpectralRadius ${c.maxSpectralRadius}); ` +
+        "lower the autoregression ranges",
+    );
   }
   const bound = 1e6 * (c.noiseSd + c.media.levelMedian * c.media.burstMax);
-  for (let u = 0; u < R; u++) for (let i = 0; i < N; i++) for (const v of x[u][i]) {
+  for (let u = 0; u < c.units; u++) for (let i = 0; i < names.length; i++) for (const v of x[u][i]) {
     if (!Number.isFinite(v) || Math.abs(v) > bound) throw new Error(`simulate: node ${names[i]} of unit ${u} reached ${v}: the process exploded`);
   }
+}
+
+/**
+ * The VAR-DAG simulation proper (see the module comment). Four streams are forked from the seed,
+ * in this order: graphs and the assignment of units, parameters, context, units' series.
+ */
+function run(c: VarDagConfig): Run {
+  checkConfig(c);
+  const N = c.channels + c.intermediates + 1;
+  const { names, roles } = nodeLayout(c.channels, c.intermediates);
+  const root = new Rng(c.seed);
+  const gRng = root.fork();
+  const pRng = root.fork();
+  const cRng = root.fork();
+  const uRng = root.fork();
+
+  // Graphs and the assignment of units (equal shares, shuffled).
+  const graphs = sampleGraphs(c, gRng);
+  const graphOfUnit = gRng.shuffle(Array.from({ length: c.units }, (_, u) => u % c.graphs));
+  const params = drawParameters(c, names, graphs, pRng);
+  const { ctx, context } = drawContext(c, cRng);
+  const series = simulateSenders(c, params.channels, ctx, uRng);
+
+  const state: CalibrationState = { c, names, graphs, graphOfUnit, params, series, scale: graphs.map(() => new Array<number>(N).fill(1)) };
+  const shares = calibrate(state);
+  const edges = calibratedEdges(state);
+  const spectral = companionRadii(state);
+  checkStable(c, spectral, names, series.x);
   const truth: VarDagTruth = {
     graphs,
     graphOfUnit,
-    ar,
+    ar: params.ar,
     edges,
-    channels,
-    scale,
+    channels: params.channels,
+    scale: state.scale,
     shares,
     spectralRadius: spectral,
     realisedDensity: graphs.map((g) => edgeCount(g) / (N * (N - 1))),
   };
-  return { config: c, truth, names, roles, x, context };
+  return { config: c, truth, names, roles, x: series.x, context };
 }
 
 /** The panel of a run: values `[units, steps, nodes]` after burn-in, with truth and provenance. */
@@ -896,7 +1031,9 @@ export type SparseTargetInput = VarDagInput & { targetShare?: number };
 export function generateSparseTarget(input: SparseTargetInput = {}): SimulationResult & { config: SparseTargetConfig; achievedTargetShare: number } {
   const targetShare = input.targetShare ?? SPARSE_TARGET_DEFAULTS.targetShare;
   if (input.parentShareTarget !== undefined && input.parentShareTarget !== targetShare) {
-    throw new Error(`generateSparseTarget: set the target's parent share with targetShare (got parentShareTarget ${input.parentShareTarget} and targetShare ${targetShare})`);
+    throw new Error(
+      `generateSparseTarget: set the target's parent share with targetShare (got parentShareTarget ${input.parentShareTarget} and targetShare ${targetShare})`,
+    );
   }
   const merged = mergeVarDagConfig(SPARSE_TARGET_DEFAULTS, { ...input, parentShareTarget: targetShare });
   const config: SparseTargetConfig = { ...merged, targetShare };
@@ -969,7 +1106,8 @@ export function swapGrid(config: Partial<SwapGridConfig> = {}): SwapSetting[] {
 /** Generates one cell of the swap grid (provenance records the setting). */
 export function generateSwap(setting: SwapSetting): SimulationResult {
   const res = setting.generator === "sparse-target" ? generateSparseTarget(setting.input) : generateVarDag(setting.input);
-  res.panel.provenance = { ...res.panel.provenance, params: { ...res.panel.provenance.params, swap: { name: setting.name, factor: setting.factor, R: setting.R, d: setting.d, T: setting.T } } };
+  const swap = { name: setting.name, factor: setting.factor, R: setting.R, d: setting.d, T: setting.T };
+  res.panel.provenance = { ...res.panel.provenance, params: { ...res.panel.provenance.params, swap } };
   return res;
 }
 
@@ -1003,7 +1141,8 @@ export const RAWLOG_DEFAULTS: RawlogConfig = {
   outlierMax: 20,
 };
 
-export type RawlogInput = VarDagInput & Partial<Pick<RawlogConfig, "currencyLog10" | "kpiLog10" | "kpiLogSd" | "zeroInflation" | "outlierProb" | "outlierMin" | "outlierMax">>;
+export type RawlogInput = VarDagInput &
+  Partial<Pick<RawlogConfig, "currencyLog10" | "kpiLog10" | "kpiLogSd" | "zeroInflation" | "outlierProb" | "outlierMin" | "outlierMax">>;
 
 /**
  * Rawlog stress: multi-graph panels as ad platforms export them. A latent VAR-DAG with Student-t
@@ -1028,7 +1167,8 @@ export function generateRawlog(input: RawlogInput = {}): SimulationResult & { co
     outlierMin: pick("outlierMin"),
     outlierMax: pick("outlierMax"),
   };
-  if (!(config.zeroInflation >= 0 && config.zeroInflation < 1 && config.outlierProb >= 0 && config.outlierProb < 1 && config.outlierMin >= 1 && config.outlierMax >= config.outlierMin && config.kpiLogSd > 0)) {
+  const sharesOk = config.zeroInflation >= 0 && config.zeroInflation < 1 && config.outlierProb >= 0 && config.outlierProb < 1;
+  if (!(sharesOk && config.outlierMin >= 1 && config.outlierMax >= config.outlierMin && config.kpiLogSd > 0)) {
     throw new Error(`generateRawlog: observation settings out of range: ${JSON.stringify({ ...config, media: undefined, saturation: undefined })}`);
   }
   // Zero inflation enters the dynamics (a zero is spend that did not happen).
@@ -1041,7 +1181,9 @@ export function generateRawlog(input: RawlogInput = {}): SimulationResult & { co
   // that they really are orders of magnitude apart; KPI levels are uniform in their log10 range.
   const [cLo, cHi] = config.currencyLog10;
   const strata = obsRng.shuffle(Array.from({ length: C }, (_, j) => j));
-  const scaleOf = r.names.map((_, i) => 10 ** (i < C ? cLo + ((cHi - cLo) * (strata[i] + obsRng.uniform())) / C : obsRng.range(config.kpiLog10[0], config.kpiLog10[1])));
+  const scaleOf = r.names.map(
+    (_, i) => 10 ** (i < C ? cLo + ((cHi - cLo) * (strata[i] + obsRng.uniform())) / C : obsRng.range(config.kpiLog10[0], config.kpiLog10[1])),
+  );
   const mean = new Array<number>(N).fill(0);
   const sd = new Array<number>(N).fill(1);
   for (let i = C; i < N; i++) {

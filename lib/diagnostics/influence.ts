@@ -16,7 +16,7 @@
  * k's state at that step, and k's state then reaches i at later rollout steps even though k's
  * input is clamped. So for such decoders direct AR-CIG[j][i] also carries a (smaller) share of
  * the paths j -> k -> i of length two or more; with a graph-safe decoder it is still exactly 0
- * for every j with no path to i in the supplied graph (measured in
+ * for every j with no path to i in the supplied graph (checked in
  * test/models/graph-safe.test.ts and test/experiments/dice.test.ts).
  *
  * The forecaster must be deterministic in evaluation (no dropout, no sampled graph): a perturbed
@@ -102,8 +102,10 @@ class Accumulator {
   add(ui: number, j: number, i: number, v: number): void {
     this.sums[(ui * this.N + j) * this.N + i] += v;
   }
-  result(kind: InfluenceKind, plan: WindowPlan, horizon: number, delta: number[], perWindowCount: number): InfluenceMatrix {
+  /** The matrices: per unit, the mean over the unit's origins; overall, the mean over units. */
+  result(kind: InfluenceKind, plan: WindowPlan, horizon: number, delta: number[]): InfluenceMatrix {
     const N = this.N;
+    const perWindowCount = plan.origins.length;
     const perUnit = Array.from({ length: this.nUnits }, (_, ui) =>
       Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => this.sums[(ui * N + j) * N + i] / perWindowCount)));
     const values = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => perUnit.reduce((s, m) => s + m[j][i], 0) / this.nUnits));
@@ -111,14 +113,22 @@ class Accumulator {
   }
 }
 
-/** Fills the history of window w (unit-major over the plan) into `xv` at row `row`, adding `delta` to node `j` at the last step (j < 0: none). */
-function fillRow(data: SeriesData, plan: WindowPlan, w: number, j: number, delta: number[], xv: Float32Array, row: number): void {
-  const N = data.nodes;
-  const O = plan.origins.length;
-  const u = plan.units[Math.floor(w / O)];
-  const off = row * plan.history * N;
-  copyHistory(data, u, plan.origins[w % O], plan.history, xv, off);
-  if (j >= 0) xv[off + (plan.history - 1) * N + j] += delta[j];
+/**
+ * Fills the history of window w (unit-major over the plan) into `xv` at row `row`, adding
+ * `delta[j]` to node `j` at the last step (j < 0: none).
+ */
+type RowFiller = (w: number, j: number, xv: Float32Array, row: number) => void;
+
+/** The {@link RowFiller} of a plan's windows over the data, with perturbations `delta`. */
+function rowFiller(data: SeriesData, plan: WindowPlan, delta: number[]): RowFiller {
+  return (w, j, xv, row) => {
+    const N = data.nodes;
+    const O = plan.origins.length;
+    const u = plan.units[Math.floor(w / O)];
+    const off = row * plan.history * N;
+    copyHistory(data, { unit: u, origin: plan.origins[w % O], history: plan.history }, xv, off);
+    if (j >= 0) xv[off + (plan.history - 1) * N + j] += delta[j];
+  };
 }
 
 function rowUnitOf(plan: WindowPlan, w: number): number {
@@ -136,12 +146,13 @@ export function cig(forecaster: Forecaster, data: SeriesData, config: Partial<In
   checkData(data, forecaster.nodes, what);
   const N = data.nodes;
   const delta = resolveDelta(c.delta, N, what);
-  const plan = planWindows(data, c, forecaster.minHistory, 0, what);
+  const plan = planWindows(data, c, { minHistory: forecaster.minHistory, what });
   const W = plan.units.length * plan.origins.length;
   const hist = plan.history;
   // Row layout: group g = 0 baseline, g = 1 + j perturbs j; row = g * W + w.
   const base = new Float32Array(W * N);
   const acc = new Accumulator(plan.units.length, N);
+  const fill = rowFiller(data, plan, delta);
   const total = W * (1 + N);
   forChunks(total, c.chunkRows, (start, end) => {
     const B = end - start;
@@ -150,13 +161,15 @@ export function cig(forecaster: Forecaster, data: SeriesData, config: Partial<In
     for (let r = start; r < end; r++) {
       const g = Math.floor(r / W);
       const w = r % W;
-      fillRow(data, plan, w, g - 1, delta, xv, r - start);
+      fill(w, g - 1, xv, r - start);
       rowUnits[r - start] = rowUnitOf(plan, w);
     }
     const pred = readAndDispose(tf.tidy(() => {
       const x = tf.tensor3d(xv, [B, hist, N]);
       const out = forecaster.predictOneStep(x, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
-      if (out.shape[0] !== B || out.shape[1] !== hist || out.shape[2] !== N) throw new Error(`${what}: predictOneStep returned shape [${out.shape}], expected [${B}, ${hist}, ${N}]`);
+      if (out.shape[0] !== B || out.shape[1] !== hist || out.shape[2] !== N) {
+        throw new Error(`${what}: predictOneStep returned shape [${out.shape}], expected [${B}, ${hist}, ${N}]`);
+      }
       return out.slice([0, hist - 1, 0], [B, 1, N]);
     }));
     for (let r = start; r < end; r++) {
@@ -173,7 +186,147 @@ export function cig(forecaster: Forecaster, data: SeriesData, config: Partial<In
       for (let i = 0; i < N; i++) acc.add(ui, j, i, Math.abs(p[i] - base[w * N + i]) / delta[j]);
     }
   });
-  return acc.result("cig", plan, 1, delta, plan.origins.length);
+  return acc.result("cig", plan, 1, delta);
+}
+
+/** What the AR-CIG rollouts share: the forecaster, the data, the windows and the perturbations. */
+interface ArCigContext {
+  forecaster: Forecaster;
+  data: SeriesData;
+  c: InfluenceConfig;
+  plan: WindowPlan;
+  delta: number[];
+  fill: RowFiller;
+  what: string;
+}
+
+/**
+ * Rolls out B rows: `fill` writes their histories and units, `feed` (when given) the rollout
+ * feed values and mask; returns the predictions [B, H, N].
+ */
+function rolloutRows(
+  ctx: ArCigContext,
+  B: number,
+  fill: (xv: Float32Array, rowUnits: Int32Array) => void,
+  feed?: (fv: Float32Array, mv: Float32Array) => void,
+): Float32Array {
+  const { forecaster, data, c, what } = ctx;
+  const N = data.nodes;
+  const H = c.horizon;
+  const hist = ctx.plan.history;
+  const xv = new Float32Array(B * hist * N);
+  const rowUnits = new Int32Array(B);
+  fill(xv, rowUnits);
+  let fv: Float32Array | undefined;
+  let mv: Float32Array | undefined;
+  if (feed) {
+    fv = new Float32Array(B * H * N);
+    mv = new Float32Array(B * H * N);
+    feed(fv, mv);
+  }
+  return readAndDispose(tf.tidy(() => {
+    const x = tf.tensor3d(xv, [B, hist, N]);
+    const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
+    if (fv && mv) inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]) };
+    const out = forecaster.rollout(x, H, inputs);
+    if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
+      throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
+    }
+    return out;
+  }));
+}
+
+/** The unperturbed rollout of every window: `base[(w * H + h) * N + i]`. */
+function baselineRollouts(ctx: ArCigContext): Float32Array {
+  const { plan, c } = ctx;
+  const N = ctx.data.nodes;
+  const H = c.horizon;
+  const W = plan.units.length * plan.origins.length;
+  const base = new Float32Array(W * H * N);
+  forChunks(W, c.chunkRows, (start, end) => {
+    const pred = rolloutRows(ctx, end - start, (xv, ru) => {
+      for (let w = start; w < end; w++) {
+        ctx.fill(w, -1, xv, w - start);
+        ru[w - start] = rowUnitOf(plan, w);
+      }
+    });
+    base.set(pred, start * H * N);
+  });
+  return base;
+}
+
+/** Total AR-CIG: j perturbed, nothing clamped; rows r = j * W + w. */
+function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
+  const { plan, c, delta } = ctx;
+  const N = ctx.data.nodes;
+  const H = c.horizon;
+  const O = plan.origins.length;
+  const W = plan.units.length * O;
+  const acc = new Accumulator(plan.units.length, N);
+  forChunks(W * N, c.chunkRows, (start, end) => {
+    const pred = rolloutRows(ctx, end - start, (xv, ru) => {
+      for (let r = start; r < end; r++) {
+        const w = r % W;
+        ctx.fill(w, Math.floor(r / W), xv, r - start);
+        ru[r - start] = rowUnitOf(plan, w);
+      }
+    });
+    for (let r = start; r < end; r++) {
+      const j = Math.floor(r / W);
+      const w = r % W;
+      const ui = Math.floor(w / O);
+      for (let i = 0; i < N; i++) {
+        let s = 0;
+        for (let h = 0; h < H; h++) s += Math.abs(pred[((r - start) * H + h) * N + i] - base[(w * H + h) * N + i]);
+        acc.add(ui, j, i, s / (H * delta[j]));
+      }
+    }
+  });
+  return acc.result("ar-cig-total", plan, H, delta);
+}
+
+/** Direct AR-CIG: j perturbed, every node but j and i fed its baseline rollout; rows r = (j * N + i) * W + w. */
+function directArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
+  const { plan, c, delta } = ctx;
+  const N = ctx.data.nodes;
+  const H = c.horizon;
+  const O = plan.origins.length;
+  const W = plan.units.length * O;
+  const acc = new Accumulator(plan.units.length, N);
+  forChunks(W * N * N, c.chunkRows, (start, end) => {
+    const pred = rolloutRows(
+      ctx,
+      end - start,
+      (xv, ru) => {
+        for (let r = start; r < end; r++) {
+          const w = r % W;
+          ctx.fill(w, Math.floor(r / (W * N)), xv, r - start);
+          ru[r - start] = rowUnitOf(plan, w);
+        }
+      },
+      (fv, mv) => {
+        for (let r = start; r < end; r++) {
+          const w = r % W;
+          const pair = Math.floor(r / W);
+          const j = Math.floor(pair / N);
+          const i = pair % N;
+          const off = (r - start) * H * N;
+          fv.set(base.subarray(w * H * N, (w + 1) * H * N), off);
+          for (let h = 0; h < H; h++) for (let k = 0; k < N; k++) mv[off + h * N + k] = k === j || k === i ? 0 : 1;
+        }
+      },
+    );
+    for (let r = start; r < end; r++) {
+      const w = r % W;
+      const pair = Math.floor(r / W);
+      const j = Math.floor(pair / N);
+      const i = pair % N;
+      let s = 0;
+      for (let h = 0; h < H; h++) s += Math.abs(pred[((r - start) * H + h) * N + i] - base[(w * H + h) * N + i]);
+      acc.add(Math.floor(w / O), j, i, s / (H * delta[j]));
+    }
+  });
+  return acc.result("ar-cig-direct", plan, H, delta);
 }
 
 /**
@@ -189,109 +342,16 @@ export function arCig(forecaster: Forecaster, data: SeriesData, config: Partial<
   const N = data.nodes;
   const H = c.horizon;
   if (!(Number.isInteger(H) && H >= 1)) throw new Error(`${what}: horizon must be a positive integer, got ${H}`);
-  if (c.modes.length === 0 || c.modes.some((m) => m !== "direct" && m !== "total")) throw new Error(`${what}: modes must be a non-empty list of "direct" / "total", got [${c.modes}]`);
+  if (c.modes.length === 0 || c.modes.some((m) => m !== "direct" && m !== "total")) {
+    throw new Error(`${what}: modes must be a non-empty list of "direct" / "total", got [${c.modes}]`);
+  }
   const delta = resolveDelta(c.delta, N, what);
-  const plan = planWindows(data, c, forecaster.minHistory, 0, what);
-  const O = plan.origins.length;
-  const W = plan.units.length * O;
-  const hist = plan.history;
-
-  /** Rolls out rows [start, end) built by `fill`; returns predictions [B, H, N]. */
-  const run = (B: number, fill: (xv: Float32Array, rowUnits: Int32Array) => void, feed?: (fv: Float32Array, mv: Float32Array) => void): Float32Array => {
-    const xv = new Float32Array(B * hist * N);
-    const rowUnits = new Int32Array(B);
-    fill(xv, rowUnits);
-    let fv: Float32Array | undefined;
-    let mv: Float32Array | undefined;
-    if (feed) {
-      fv = new Float32Array(B * H * N);
-      mv = new Float32Array(B * H * N);
-      feed(fv, mv);
-    }
-    return readAndDispose(tf.tidy(() => {
-      const x = tf.tensor3d(xv, [B, hist, N]);
-      const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
-      if (fv && mv) inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]) };
-      const out = forecaster.rollout(x, H, inputs);
-      if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
-      return out;
-    }));
-  };
-
-  // Baseline rollouts: base[(w * H + h) * N + i].
-  const base = new Float32Array(W * H * N);
-  forChunks(W, c.chunkRows, (start, end) => {
-    const pred = run(end - start, (xv, ru) => {
-      for (let w = start; w < end; w++) {
-        fillRow(data, plan, w, -1, delta, xv, w - start);
-        ru[w - start] = rowUnitOf(plan, w);
-      }
-    });
-    base.set(pred, start * H * N);
-  });
-
+  const plan = planWindows(data, c, { minHistory: forecaster.minHistory, what });
+  const ctx: ArCigContext = { forecaster, data, c, plan, delta, fill: rowFiller(data, plan, delta), what };
+  const base = baselineRollouts(ctx);
   const result: ArCigResult = {};
-  if (c.modes.includes("total")) {
-    // Row r = j * W + w.
-    const acc = new Accumulator(plan.units.length, N);
-    forChunks(W * N, c.chunkRows, (start, end) => {
-      const pred = run(end - start, (xv, ru) => {
-        for (let r = start; r < end; r++) {
-          const w = r % W;
-          fillRow(data, plan, w, Math.floor(r / W), delta, xv, r - start);
-          ru[r - start] = rowUnitOf(plan, w);
-        }
-      });
-      for (let r = start; r < end; r++) {
-        const j = Math.floor(r / W);
-        const w = r % W;
-        const ui = Math.floor(w / O);
-        for (let i = 0; i < N; i++) {
-          let s = 0;
-          for (let h = 0; h < H; h++) s += Math.abs(pred[((r - start) * H + h) * N + i] - base[(w * H + h) * N + i]);
-          acc.add(ui, j, i, s / (H * delta[j]));
-        }
-      }
-    });
-    result.total = acc.result("ar-cig-total", plan, H, delta, O);
-  }
-  if (c.modes.includes("direct")) {
-    // Row r = (j * N + i) * W + w.
-    const acc = new Accumulator(plan.units.length, N);
-    forChunks(W * N * N, c.chunkRows, (start, end) => {
-      const pred = run(
-        end - start,
-        (xv, ru) => {
-          for (let r = start; r < end; r++) {
-            const w = r % W;
-            fillRow(data, plan, w, Math.floor(r / (W * N)), delta, xv, r - start);
-            ru[r - start] = rowUnitOf(plan, w);
-          }
-        },
-        (fv, mv) => {
-          for (let r = start; r < end; r++) {
-            const w = r % W;
-            const pair = Math.floor(r / W);
-            const j = Math.floor(pair / N);
-            const i = pair % N;
-            const off = (r - start) * H * N;
-            fv.set(base.subarray(w * H * N, (w + 1) * H * N), off);
-            for (let h = 0; h < H; h++) for (let k = 0; k < N; k++) mv[off + h * N + k] = k === j || k === i ? 0 : 1;
-          }
-        },
-      );
-      for (let r = start; r < end; r++) {
-        const w = r % W;
-        const pair = Math.floor(r / W);
-        const j = Math.floor(pair / N);
-        const i = pair % N;
-        let s = 0;
-        for (let h = 0; h < H; h++) s += Math.abs(pred[((r - start) * H + h) * N + i] - base[(w * H + h) * N + i]);
-        acc.add(Math.floor(w / O), j, i, s / (H * delta[j]));
-      }
-    });
-    result.direct = acc.result("ar-cig-direct", plan, H, delta, O);
-  }
+  if (c.modes.includes("total")) result.total = totalArCig(ctx, base);
+  if (c.modes.includes("direct")) result.direct = directArCig(ctx, base);
   return result;
 }
 

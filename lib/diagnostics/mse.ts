@@ -69,10 +69,12 @@ export function mseAtHorizons(forecaster: Forecaster, data: SeriesData, config: 
   const c: MseConfig = { ...DEFAULT_MSE, ...config };
   const what = "mseAtHorizons";
   checkData(data, forecaster.nodes, what);
-  if (c.horizons.length === 0 || c.horizons.some((m) => !Number.isInteger(m) || m < 1)) throw new Error(`${what}: horizons must be positive integers, got [${c.horizons}]`);
+  if (c.horizons.length === 0 || c.horizons.some((m) => !Number.isInteger(m) || m < 1)) {
+    throw new Error(`${what}: horizons must be positive integers, got [${c.horizons}]`);
+  }
   const target = resolveTarget(data, c.target, what);
   const minM = Math.min(...c.horizons);
-  const plan: WindowPlan = planWindows(data, c, forecaster.minHistory, minM, what);
+  const plan: WindowPlan = planWindows(data, c, { minHistory: forecaster.minHistory, lastOriginOffset: minM, what });
   const N = data.nodes;
   const { units, origins, history, window } = plan;
   const H = Math.max(...c.horizons.filter((m) => origins[0] + m <= window.to));
@@ -87,12 +89,14 @@ export function mseAtHorizons(forecaster: Forecaster, data: SeriesData, config: 
     for (let r = start; r < end; r++) {
       const u = units[Math.floor(r / O)];
       rowUnits[r - start] = u;
-      copyHistory(data, u, origins[r % O], history, xv, (r - start) * history * N);
+      copyHistory(data, { unit: u, origin: origins[r % O], history }, xv, (r - start) * history * N);
     }
     const pred = readAndDispose(tf.tidy(() => {
       const x = tf.tensor3d(xv, [B, history, N]);
       const out = forecaster.rollout(x, H, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
-      if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
+      if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
+        throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
+      }
       return out;
     }));
     for (let r = start; r < end; r++) {
@@ -111,7 +115,13 @@ export function mseAtHorizons(forecaster: Forecaster, data: SeriesData, config: 
     const used = origins.map((o, k) => [o, k] as const).filter(([o]) => o + M <= window.to);
     if (used.length === 0) {
       return {
-        horizon: M, target: NaN, allNodes: NaN, perNode: new Array<number>(N).fill(NaN), perUnitTarget: units.map(() => NaN), perUnitAll: units.map(() => NaN), origins: [],
+        horizon: M,
+        target: NaN,
+        allNodes: NaN,
+        perNode: new Array<number>(N).fill(NaN),
+        perUnitTarget: units.map(() => NaN),
+        perUnitAll: units.map(() => NaN),
+        origins: [],
         reason: `no origin o of the test window [${window.from}, ${window.to}) has o + ${M} <= ${window.to}`,
       };
     }

@@ -261,7 +261,9 @@ export function scoreSupport(support: Graph | readonly Graph[], truth: Graph | r
   const sup = many(support) ? support : [support];
   const tru = many(truth) ? truth : [truth];
   const units = Math.max(sup.length, tru.length);
-  if ((sup.length !== 1 && sup.length !== units) || (tru.length !== 1 && tru.length !== units)) throw new Error(`scoreSupport: ${sup.length} supports for ${tru.length} true graphs`);
+  if ((sup.length !== 1 && sup.length !== units) || (tru.length !== 1 && tru.length !== units)) {
+    throw new Error(`scoreSupport: ${sup.length} supports for ${tru.length} true graphs`);
+  }
   const per = Array.from({ length: units }, (_, u) => {
     const s = sup[sup.length === 1 ? 0 : u];
     const t = tru[tru.length === 1 ? 0 : u];

@@ -2,7 +2,7 @@
  * Stability of graph recovery (STUDY.md, "Measures"): Final-20 AUROC = mean and standard
  * deviation of the graph AUROC over the last 20 epochs of a training run; across seeds, the
  * mean +/- SD of the per-seed values (the study asks for at least 5 seeds). Plus the
- * "0.807 +/- 0.129" formatting and an arquero table of such summaries for notebooks.
+ * `mean +/- sd` formatting (three decimals) and an arquero table of such summaries for notebooks.
  *
  * SDs are sample SDs (ddof = 1, as `torch.std`, the `+/-` of the papers) unless `ddof` says
  * otherwise; with a single value the sample SD is NaN. NaN entries of a history (epochs whose
@@ -97,7 +97,11 @@ export function formatMeanSd(s: Pick<MeanSd, "mean" | "sd">, digits = DEFAULT_ST
  * Groups rows into the input of {@link meanSdTable}: label -> metric -> values, in the order rows
  * and metrics first appear.
  */
-export function groupValues<T>(rows: Iterable<T>, label: (row: T) => string, metrics: Record<string, (row: T) => number>): Record<string, Record<string, number[]>> {
+export function groupValues<T>(
+  rows: Iterable<T>,
+  label: (row: T) => string,
+  metrics: Record<string, (row: T) => number>,
+): Record<string, Record<string, number[]>> {
   const out: Record<string, Record<string, number[]>> = {};
   for (const row of rows) {
     const m = (out[label(row)] ??= Object.fromEntries(Object.keys(metrics).map((k) => [k, [] as number[]])));

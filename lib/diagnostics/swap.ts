@@ -13,10 +13,10 @@
  * What the null measures: a degree-preserving rewiring keeps the *role structure* of the graph.
  * In an MMM graph the channels are roots (in-degree 0) and the target a sink (out-degree 0), so
  * every rewired edge still runs from a sender to a receiver, and a large share of the oracle's
- * edges survives any number of swaps (measured: about half, for 12 edges over 8 nodes with 3
- * roots and a sink). Its nAUPRC against the oracle is then clearly above 0 (about 0.27 in that
- * test), while for a graph with homogeneous degrees it is near 0. So compare the oracle and the
- * learned graph with the null distribution (`null.mean`, `null.pOracle`), not with 0; the
+ * edges survives any number of swaps. Its nAUPRC against the oracle is then clearly above 0
+ * (test/diagnostics/swap.test.ts checks it on a small MMM graph), while for a graph with
+ * homogeneous degrees it is near 0. So compare the oracle and the learned graph with the null
+ * distribution (`null.mean`, `null.pOracle`), not with 0; the
  * `nullModel: "density"` option gives the plainer null (same edge count, placed uniformly over
  * the off-diagonal pairs), which is centred near 0.
  */
@@ -214,7 +214,12 @@ function isGraphList(g: Graph | readonly Graph[]): g is readonly Graph[] {
 }
 
 /** Rewires every distinct graph of a shared or per-unit oracle once, with the same rng. */
-function rewireOracle(oracle: Graph | readonly Graph[], rng: Rng, config: Partial<RewireConfig>, nullModel: "degree" | "density"): { graph: Graph | Graph[]; overlap: number } {
+function rewireOracle(
+  oracle: Graph | readonly Graph[],
+  rng: Rng,
+  config: Partial<RewireConfig>,
+  nullModel: "degree" | "density",
+): { graph: Graph | Graph[]; overlap: number } {
   const rewire = (g: Graph) => (nullModel === "degree" ? rewireDegreePreserving(g, rng, config) : rewireDensityPreserving(g, rng, config));
   if (!isGraphList(oracle)) {
     const r = rewire(oracle);
@@ -239,7 +244,11 @@ function rewireOracle(oracle: Graph | readonly Graph[], rng: Rng, config: Partia
  * data: values [units, steps, nodes], already scaled; the oracle defaults to the panel's truth
  * when `data` is a panel with one.
  */
-export function graphSwap(forecaster: Forecaster, data: SeriesData & { truth?: { graphs: Graph[]; graphOfUnit: number[] } }, config: Partial<GraphSwapConfig> = {}): GraphSwapResult {
+export function graphSwap(
+  forecaster: Forecaster,
+  data: SeriesData & { truth?: { graphs: Graph[]; graphOfUnit: number[] } },
+  config: Partial<GraphSwapConfig> = {},
+): GraphSwapResult {
   const c: GraphSwapConfig = { ...DEFAULT_GRAPH_SWAP, ...config };
   if (!forecaster.acceptsGraph) throw new Error("graphSwap: the forecaster does not accept a graph (acceptsGraph = false), so swapping graphs changes nothing");
   const oracle = c.oracle ?? (data.truth ? data.truth.graphOfUnit.map((k) => data.truth!.graphs[k]) : undefined);

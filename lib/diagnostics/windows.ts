@@ -66,13 +66,25 @@ export interface WindowPlan {
   window: { from: number; to: number };
 }
 
+/** What a diagnostic needs of its windows (see {@link planWindows}). */
+export interface WindowNeeds {
+  /** The forecaster's minimum history. */
+  minHistory: number;
+  /**
+   * Origins `o` must satisfy `o + lastOriginOffset <= window.to` (e.g. the smallest horizon for
+   * MSE, 0 for influence, which needs no future truth); default 0.
+   */
+  lastOriginOffset?: number;
+  /** The caller's name, for errors; default "windows". */
+  what?: string;
+}
+
 /**
  * Resolves the windows: test window, origins and history length. Throws when an origin has less
  * than `minHistory` steps of history or lies outside the data, or nothing is left.
- * @param lastOriginOffset origins `o` must satisfy `o + lastOriginOffset <= window.to` (e.g. the
- *   smallest horizon for MSE, 0 for influence, which needs no future truth).
  */
-export function planWindows(data: SeriesData, config: Partial<WindowConfig>, minHistory: number, lastOriginOffset = 0, what = "windows"): WindowPlan {
+export function planWindows(data: SeriesData, config: Partial<WindowConfig>, needs: WindowNeeds): WindowPlan {
+  const { minHistory, lastOriginOffset = 0, what = "windows" } = needs;
   const c = { ...DEFAULT_WINDOWS, ...config };
   const T = data.steps;
   let window = c.window ? { from: c.window.from, to: c.window.to } : undefined;
@@ -84,12 +96,16 @@ export function planWindows(data: SeriesData, config: Partial<WindowConfig>, min
     throw new Error(`${what}: test window [${window.from}, ${window.to}) must be a non-empty step range within 1..${T}`);
   }
   const history = c.history ?? window.from;
-  if (!(Number.isInteger(history) && history >= minHistory)) throw new Error(`${what}: history must be an integer >= the forecaster's minHistory ${minHistory}, got ${history}`);
+  if (!(Number.isInteger(history) && history >= minHistory)) {
+    throw new Error(`${what}: history must be an integer >= the forecaster's minHistory ${minHistory}, got ${history}`);
+  }
   let origins: number[];
   if (c.origins) {
     origins = [...c.origins].sort((a, b) => a - b);
     for (const o of origins) {
-      if (!Number.isInteger(o) || o < window.from || o >= window.to) throw new Error(`${what}: origin ${o} is not a step of the test window [${window.from}, ${window.to})`);
+      if (!Number.isInteger(o) || o < window.from || o >= window.to) {
+        throw new Error(`${what}: origin ${o} is not a step of the test window [${window.from}, ${window.to})`);
+      }
       if (o - history < 0) throw new Error(`${what}: origin ${o} has fewer than history = ${history} steps before it`);
     }
   } else {
@@ -98,9 +114,15 @@ export function planWindows(data: SeriesData, config: Partial<WindowConfig>, min
     for (let o = Math.max(window.from, history); o < window.to; o += c.stride) origins.push(o);
   }
   origins = origins.filter((o) => o + lastOriginOffset <= window!.to);
-  if (origins.length === 0) throw new Error(`${what}: no origin in the test window [${window.from}, ${window.to}) leaves ${lastOriginOffset} steps of truth after it (history ${history})`);
+  if (origins.length === 0) {
+    throw new Error(
+      `${what}: no origin in the test window [${window.from}, ${window.to}) leaves ${lastOriginOffset} steps of truth after it (history ${history})`,
+    );
+  }
   const units = c.units ? [...c.units] : Array.from({ length: data.units }, (_, u) => u);
-  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 0 || u >= data.units)) throw new Error(`${what}: units must be indices in 0..${data.units - 1}`);
+  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 0 || u >= data.units)) {
+    throw new Error(`${what}: units must be indices in 0..${data.units - 1}`);
+  }
   if (!(Number.isInteger(c.chunkRows) && c.chunkRows >= 1)) throw new Error(`${what}: chunkRows must be a positive integer, got ${c.chunkRows}`);
   return { units, origins, history, window };
 }
@@ -109,13 +131,17 @@ export function planWindows(data: SeriesData, config: Partial<WindowConfig>, min
 export function checkData(data: SeriesData, nodes: number, what: string): void {
   const { units, steps, nodes: N } = data;
   if (N !== nodes) throw new Error(`${what}: the data has ${N} nodes, the forecaster ${nodes}`);
-  if (data.values.length !== units * steps * N) throw new Error(`${what}: values has ${data.values.length} entries, expected units*steps*nodes = ${units}*${steps}*${N}`);
+  if (data.values.length !== units * steps * N) {
+    throw new Error(`${what}: values has ${data.values.length} entries, expected units*steps*nodes = ${units}*${steps}*${N}`);
+  }
 }
 
 /** The target node: `config.target`, else the node with role "target". */
 export function resolveTarget(data: SeriesData, target: number | undefined, what: string): number {
   if (target !== undefined) {
-    if (!Number.isInteger(target) || target < 0 || target >= data.nodes) throw new Error(`${what}: target ${target} is not a node index in 0..${data.nodes - 1}`);
+    if (!Number.isInteger(target) || target < 0 || target >= data.nodes) {
+      throw new Error(`${what}: target ${target} is not a node index in 0..${data.nodes - 1}`);
+    }
     return target;
   }
   const idx = (data.roles ?? []).flatMap((r, i) => (r === "target" ? [i] : []));
@@ -123,9 +149,17 @@ export function resolveTarget(data: SeriesData, target: number | undefined, what
   return idx[0];
 }
 
-/** Copies the history `[o - history, o)` of unit u into `out` at `offset` ([history, nodes]). */
-export function copyHistory(data: SeriesData, u: number, o: number, history: number, out: Float32Array, offset: number): void {
+/** One window: the `history` steps of `unit` before the origin `origin`. */
+export interface HistoryWindow {
+  unit: number;
+  origin: number;
+  history: number;
+}
+
+/** Copies the history `[origin - history, origin)` of the window's unit into `out` at `offset` ([history, nodes]). */
+export function copyHistory(data: SeriesData, window: HistoryWindow, out: Float32Array, offset: number): void {
   const N = data.nodes;
+  const { unit: u, origin: o, history } = window;
   const start = (u * data.steps + o - history) * N;
   out.set(data.values.subarray(start, start + history * N), offset);
 }

@@ -136,7 +136,13 @@ export class CausalMMM implements Trainable {
     const P = this.params;
     const H = c.hidden;
     this.encoder = new RelationalEncoder(P, "enc.", { nodes: c.nodes, steps: c.encoderSteps, hidden: c.encoderHidden });
-    this.msg = { ws: P.xavier("dec.msg.ws", H, H), wr: P.xavier("dec.msg.wr", H, H), b1: P.constant("dec.msg.b1", [H], 0.1), w2: P.xavier("dec.msg.w2", H, H), b2: P.constant("dec.msg.b2", [H], 0.1) };
+    this.msg = {
+      ws: P.xavier("dec.msg.ws", H, H),
+      wr: P.xavier("dec.msg.wr", H, H),
+      b1: P.constant("dec.msg.b1", [H], 0.1),
+      w2: P.xavier("dec.msg.w2", H, H),
+      b2: P.constant("dec.msg.b2", [H], 0.1),
+    };
     this.gru = { wx: P.xavier("dec.gru.wx", 1, 3 * H), wh: P.xavier("dec.gru.wh", H, 3 * H) };
     this.out = {
       w1: P.xavier("dec.out.w1", H, H),
@@ -147,7 +153,12 @@ export class CausalMMM implements Trainable {
       b3: P.constant("dec.out.b3", [1], 0.1),
     };
     const K = Math.max(c.contextDim, 1);
-    this.sat = { wa: P.xavier("dec.sat.wa", K, 1), ba: P.constant("dec.sat.ba", [1], 0.5), wg: P.xavier("dec.sat.wg", K, 1), bg: P.constant("dec.sat.bg", [1], 0.5) };
+    this.sat = {
+      wa: P.xavier("dec.sat.wa", K, 1),
+      ba: P.constant("dec.sat.ba", [1], 0.5),
+      wg: P.xavier("dec.sat.wg", K, 1),
+      bg: P.constant("dec.sat.bg", [1], 0.5),
+    };
   }
 
   get spec(): Record<string, unknown> {
@@ -238,20 +249,25 @@ export class CausalMMM implements Trainable {
 
   /**
    * Runs the decoder. x: [B, T0, N] is fed for the first T0 steps (teacher forcing); after
-   * that each input is the previous prediction (or `feed` where its mask is 1). z: [B, E].
-   * Returns `steps` predictions [B, steps, N]; prediction s is of step s + 1.
+   * that each input is the previous prediction (or `inputs.feed` where its mask is 1). z: [B, E],
+   * `inputs.context`: [B, K]. Returns `steps` predictions [B, steps, N]; prediction s is of step s + 1.
    */
-  decode(x: tf.Tensor3D, z: tf.Tensor2D, steps: number, context?: tf.Tensor2D, feed?: RolloutFeed): tf.Tensor3D {
+  decode(x: tf.Tensor3D, z: tf.Tensor2D, steps: number, inputs: { context?: tf.Tensor2D; feed?: RolloutFeed } = {}): tf.Tensor3D {
+    const { context, feed } = inputs;
     return tf.tidy(() => {
       const [B, , N] = x.shape;
       if (N !== this.config.nodes) throw new Error(`CausalMMM decoder expects ${this.config.nodes} nodes, got ${N}`);
       const sat = this.saturation(B, context);
       const zt = z.transpose().reshape([this.edges.count, B, 1]) as tf.Tensor3D;
       // the step runs node-major ([N, B]); the recurrent core hands it [B, N] inputs
-      return runRecurrent(x, steps, tf.zeros([N, B, this.config.hidden]) as tf.Tensor3D, (input, hidden) => {
-        const out = this.step(input.transpose() as tf.Tensor2D, hidden, zt, sat);
-        return { pred: out.pred.transpose() as tf.Tensor2D, state: out.hidden };
-      }, feed);
+      const cell = {
+        init: tf.zeros([N, B, this.config.hidden]) as tf.Tensor3D,
+        step: (input: tf.Tensor2D, hidden: tf.Tensor3D) => {
+          const out = this.step(input.transpose() as tf.Tensor2D, hidden, zt, sat);
+          return { pred: out.pred.transpose() as tf.Tensor2D, state: out.hidden };
+        },
+      };
+      return runRecurrent(x, steps, cell, feed);
     });
   }
 
@@ -268,7 +284,7 @@ export class CausalMMM implements Trainable {
       const probs = tf.softmax(logits); // [B, E, 2]
       const z = seed !== undefined ? this.sampleEdges(logits, seed) : (probs.slice([0, 0, 1], [-1, -1, 1]).squeeze([2]) as tf.Tensor2D);
       const t0 = Math.max(1, T - c.horizon);
-      const preds = this.decode(batch.x.slice([0, 0, 0], [B, t0, N]), z, T - 1, batch.context);
+      const preds = this.decode(batch.x.slice([0, 0, 0], [B, t0, N]), z, T - 1, { context: batch.context });
       const target = batch.x.slice([0, 1, 0], [B, T - 1, N]);
       const sq = preds.sub(target).square();
       const nll = sq.sum().div(2 * c.nllVariance * B * N) as tf.Scalar;
@@ -296,7 +312,7 @@ export class CausalMMM implements Trainable {
       predictOneStep(x, inputs) {
         const z = edgesOf(inputs, x.shape[0]);
         try {
-          return model.decode(x, z, x.shape[1], inputs?.context);
+          return model.decode(x, z, x.shape[1], { context: inputs?.context });
         } finally {
           z.dispose();
         }
@@ -306,7 +322,7 @@ export class CausalMMM implements Trainable {
         try {
           return tf.tidy(() => {
             const T0 = x.shape[1];
-            const all = model.decode(x, z, T0 + horizon - 1, inputs?.context, inputs?.feed);
+            const all = model.decode(x, z, T0 + horizon - 1, { context: inputs?.context, feed: inputs?.feed });
             return all.slice([0, T0 - 1, 0], [-1, horizon, -1]) as tf.Tensor3D;
           });
         } finally {

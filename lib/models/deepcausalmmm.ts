@@ -149,7 +149,9 @@ export function huber(e: tf.Tensor, delta: number): tf.Tensor {
 }
 
 /** The required part of a config for a panel: its nodes, target, channels (node order), context size and one region per unit. */
-export function deepCausalConfigFor(panel: Pick<Panel, "nodes" | "roles" | "nodeNames" | "units" | "context">): Pick<DeepCausalMMMConfig, Required4 | "regions"> {
+export function deepCausalConfigFor(
+  panel: Pick<Panel, "nodes" | "roles" | "nodeNames" | "units" | "context">,
+): Pick<DeepCausalMMMConfig, Required4 | "regions"> {
   const targets = panel.roles.flatMap((r, i) => (r === "target" ? [i] : []));
   if (targets.length !== 1) throw new Error(`DeepCausalMMM: the panel needs exactly one target node, found ${targets.length}`);
   const channels = panel.roles.flatMap((r: NodeRole, i) => (r === "channel" ? [i] : []));
@@ -299,7 +301,9 @@ export class DeepCausalMMM implements Trainable {
       if (N !== c.nodes) throw new Error(`DeepCausalMMM expects ${c.nodes} nodes, got ${N}`);
       const { context, regions, feed } = inputs;
       if (c.contextDim > 0 && !context) throw new Error(`DeepCausalMMM: pass the context ([B, ${c.contextDim}])`);
-      if (context && (context.shape[0] !== B || context.shape[1] !== c.contextDim)) throw new Error(`DeepCausalMMM: context [${context.shape}] does not match ${B} rows of ${c.contextDim} values`);
+      if (context && (context.shape[0] !== B || context.shape[1] !== c.contextDim)) {
+        throw new Error(`DeepCausalMMM: context [${context.shape}] does not match ${B} rows of ${c.contextDim} values`);
+      }
       if (c.baselineShrinkage === null && c.regions > 0 && !regions) {
         throw new Error("DeepCausalMMM: with baselineShrinkage null the baseline is the region's intercept: pass inputs.regions ([B] region indices)");
       }
@@ -343,7 +347,7 @@ export class DeepCausalMMM implements Trainable {
         const pred = input.mul(this.otherMask).add(yhat.mul(this.targetMask)) as tf.Tensor2D;
         return { pred, state: tf.concat([gNext, a, nextSum, core], 1) as tf.Tensor2D };
       };
-      return runRecurrent(x, steps, tf.zeros([B, H + C + 2]) as tf.Tensor2D, step, feed);
+      return runRecurrent(x, steps, { init: tf.zeros([B, H + C + 2]) as tf.Tensor2D, step }, feed);
     });
   }
 

@@ -110,7 +110,12 @@ export class DiceStage1 implements Trainable {
     this.ar = P.add("dec.ar", tf.tensor2d(Array.from({ length: N * L }, (_, k) => (k % L === 0 ? 0.5 : 0)), [N, L]));
     this.bias = P.constant("dec.bias", [N], 0);
     this.gain = P.constant("dec.gain", [N], 1);
-    this.g = { w1: P.xavier("dec.g.w1", L, c.edgeHidden), b1: P.constant("dec.g.b1", [c.edgeHidden], 0), w2: P.xavier("dec.g.w2", c.edgeHidden, 1), b2: P.constant("dec.g.b2", [1], 0) };
+    this.g = {
+      w1: P.xavier("dec.g.w1", L, c.edgeHidden),
+      b1: P.constant("dec.g.b1", [c.edgeHidden], 0),
+      w2: P.xavier("dec.g.w2", c.edgeHidden, 1),
+      b2: P.constant("dec.g.b2", [1], 0),
+    };
     if (c.edgeBias) this.edgeBias = P.constant("enc.edgeBias", [this.edges.count], 0);
     if (c.roles) {
       const roles = c.roles;
@@ -242,7 +247,7 @@ export class DiceStage1 implements Trainable {
       rollout(x, horizon, inputs) {
         const z = zOf(inputs, x.shape[0]);
         try {
-          return rolloutFromWindows((w) => model.predictWindows(w, z), x, horizon, L, inputs?.feed);
+          return rolloutFromWindows((w) => model.predictWindows(w, z), x, { horizon, lags: L, feed: inputs?.feed });
         } finally {
           z.dispose();
         }
@@ -265,11 +270,16 @@ export class DiceStage1 implements Trainable {
 }
 
 /**
- * Autoregressive rollout of a lag-window predictor: each step predicts from the last L inputs,
- * and the prediction (or the fed value where `feed.mask` is 1) becomes the next input.
- * predict: [B, L, N] -> [B, 1, N]; x: [B, t0, N] -> [B, horizon, N].
+ * Autoregressive rollout of a lag-window predictor: each step predicts from the last L =
+ * `options.lags` inputs, and the prediction (or the fed value where `options.feed.mask` is 1)
+ * becomes the next input. predict: [B, L, N] -> [B, 1, N]; x: [B, t0, N] -> [B, horizon, N].
  */
-export function rolloutFromWindows(predict: (w: tf.Tensor3D) => tf.Tensor3D, x: tf.Tensor3D, horizon: number, L: number, feed?: RolloutFeed): tf.Tensor3D {
+export function rolloutFromWindows(
+  predict: (w: tf.Tensor3D) => tf.Tensor3D,
+  x: tf.Tensor3D,
+  options: { horizon: number; lags: number; feed?: RolloutFeed },
+): tf.Tensor3D {
+  const { horizon, lags: L, feed } = options;
   return tf.tidy(() => {
     const [B, t0, N] = x.shape;
     if (t0 < L) throw new Error(`rollout needs at least ${L} steps of history, got ${t0}`);

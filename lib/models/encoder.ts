@@ -46,7 +46,13 @@ export class RelationalEncoder {
     const p = prefix;
     this.edges = edgeIndex(config.nodes);
     this.m1 = mlp(store, `${p}m1`, config.steps, He, He);
-    this.m2 = { ws: store.xavier(`${p}m2.ws`, He, He), wr: store.xavier(`${p}m2.wr`, He, He), b1: store.constant(`${p}m2.b1`, [He], 0.1), w2: store.xavier(`${p}m2.w2`, He, He), b2: store.constant(`${p}m2.b2`, [He], 0.1) };
+    this.m2 = {
+      ws: store.xavier(`${p}m2.ws`, He, He),
+      wr: store.xavier(`${p}m2.wr`, He, He),
+      b1: store.constant(`${p}m2.b1`, [He], 0.1),
+      w2: store.xavier(`${p}m2.w2`, He, He),
+      b2: store.constant(`${p}m2.b2`, [He], 0.1),
+    };
     this.m3 = mlp(store, `${p}m3`, He, He, He);
     this.m4 = {
       ws: store.xavier(`${p}m4.ws`, He, He),

@@ -81,7 +81,9 @@ type Required3 = "nodes" | "target" | "contextDim";
 
 function checkDecoder(c: DecoderConfig, what: string): void {
   if (!(Number.isInteger(c.nodes) && c.nodes >= 2)) throw new Error(`${what}: needs at least 2 nodes, got ${c.nodes}`);
-  if (!(Number.isInteger(c.target) && c.target >= 0 && c.target < c.nodes)) throw new Error(`${what}: target ${c.target} is not a node index (0..${c.nodes - 1})`);
+  if (!(Number.isInteger(c.target) && c.target >= 0 && c.target < c.nodes)) {
+    throw new Error(`${what}: target ${c.target} is not a node index (0..${c.nodes - 1})`);
+  }
   if (!(Number.isInteger(c.contextDim) && c.contextDim >= 0)) throw new Error(`${what}: contextDim must be an integer >= 0`);
   if (!(Number.isInteger(c.horizon) && c.horizon >= 1)) throw new Error(`${what}: horizon must be an integer >= 1`);
 }
@@ -92,6 +94,12 @@ function batchTensors(batch: ArrayBatch): { x: tf.Tensor3D; context?: tf.Tensor2
   const context = batch.context ? tf.tensor2d(batch.context.data, batch.context.shape as [number, number]) : undefined;
   const graph = batch.graph ? tf.tensor3d(batch.graph.data, batch.graph.shape as [number, number, number]) : undefined;
   return { x, context, graph };
+}
+
+/** What a decoder reads besides its history (and supplied graph): the context [B, K] and the rollout feed. */
+export interface DecodeInputs {
+  context?: tf.Tensor2D;
+  feed?: RolloutFeed;
 }
 
 /** Teacher forcing through W - horizon steps, rollout to the end; MSE over the W - 1 predictions. */
@@ -146,7 +154,13 @@ export class GraphSafeDecoder implements Trainable {
     this.emb = P.add("emb", tf.tensor2d(P.rng.normals(N * De, 1), [N, De]));
     this.msg = { wh: P.xavier("msg.wh", H, Hm), wx: P.xavier("msg.wx", 1, Hm), we: P.xavier("msg.we", De, Hm), b: P.constant("msg.b", [Hm], 0) };
     this.gru = gruWeights(P, "gru", 1 + Hm + De, H);
-    this.out = { w1: P.xavier("out.w1", H + De, H), b1: P.constant("out.b1", [H], 0), w2: P.xavier("out.w2", H, 1), b2: P.constant("out.b2", [1], 0), own: P.constant("out.own", [N], 0.5) };
+    this.out = {
+      w1: P.xavier("out.w1", H + De, H),
+      b1: P.constant("out.b1", [H], 0),
+      w2: P.xavier("out.w2", H, 1),
+      b2: P.constant("out.b2", [1], 0),
+      own: P.constant("out.own", [N], 0.5),
+    };
     const K = Math.max(c.contextDim, 1);
     this.sat = { wa: P.xavier("sat.wa", K, 1), ba: P.constant("sat.ba", [1], 0.5), wg: P.xavier("sat.wg", K, 1), bg: P.constant("sat.bg", [1], 0.5) };
     this.targetMask = tf.tidy(() => tf.oneHot(tf.tensor1d([c.target], "int32"), N).reshape([N]).toFloat() as tf.Tensor1D);
@@ -163,15 +177,18 @@ export class GraphSafeDecoder implements Trainable {
 
   /**
    * Runs the decoder along a supplied graph. x: [B, T0, N] (teacher forcing), graph: [B, N, N]
-   * (`G[j][i]` the weight of j -> i; the diagonal is ignored), context: [B, K] -> `steps`
-   * predictions [B, steps, N].
+   * (`G[j][i]` the weight of j -> i; the diagonal is ignored), `inputs.context`: [B, K] -> `steps`
+   * predictions [B, steps, N] (rollout on `inputs.feed` where its mask is 1).
    */
-  decode(x: tf.Tensor3D, graph: tf.Tensor3D, steps: number, context?: tf.Tensor2D, feed?: RolloutFeed): tf.Tensor3D {
+  decode(x: tf.Tensor3D, graph: tf.Tensor3D, steps: number, inputs: DecodeInputs = {}): tf.Tensor3D {
+    const { context, feed } = inputs;
     return tf.tidy(() => {
       const c = this.config;
       const [B, , N] = x.shape;
       if (N !== c.nodes) throw new Error(`graph-safe decoder expects ${c.nodes} nodes, got ${N}`);
-      if (graph.shape[0] !== B || graph.shape[1] !== N || graph.shape[2] !== N) throw new Error(`graph-safe decoder: graph [${graph.shape}] does not match ${B} rows of ${N} nodes`);
+      if (graph.shape[0] !== B || graph.shape[1] !== N || graph.shape[2] !== N) {
+        throw new Error(`graph-safe decoder: graph [${graph.shape}] does not match ${B} rows of ${N} nodes`);
+      }
       const H = c.hidden;
       // receiver-major graph without its diagonal: gT[b][i][j] = G[b][j][i] (j != i)
       const gT = graph.mul(tf.sub(1, tf.eye(N))).transpose([0, 2, 1]) as tf.Tensor3D;
@@ -197,7 +214,7 @@ export class GraphSafeDecoder implements Trainable {
         if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g).sub(pred).mul(this.targetMask));
         return { pred: pred as tf.Tensor2D, state: next };
       };
-      return runRecurrent(x, steps, tf.zeros([B, N, H]) as tf.Tensor3D, step, feed);
+      return runRecurrent(x, steps, { init: tf.zeros([B, N, H]) as tf.Tensor3D, step }, feed);
     });
   }
 
@@ -205,7 +222,7 @@ export class GraphSafeDecoder implements Trainable {
     return tf.tidy(() => {
       const { x, context, graph } = batchTensors(batch);
       if (!graph) throw new Error("graph-safe decoder: a training batch needs its supplied graphs (`graph` [B, N, N])");
-      return windowLoss(x, this.config.horizon, (h, steps) => this.decode(h, graph, steps, context));
+      return windowLoss(x, this.config.horizon, (h, steps) => this.decode(h, graph, steps, { context }));
     });
   }
 
@@ -217,7 +234,7 @@ export class GraphSafeDecoder implements Trainable {
       const g = inputs.graph;
       return tf.tidy(() => {
         const graph = (g.rank === 2 ? g.expandDims(0).tile([B, 1, 1]) : g) as tf.Tensor3D;
-        return this.decode(x, graph, steps, inputs.context, inputs.feed);
+        return this.decode(x, graph, steps, { context: inputs.context, feed: inputs.feed });
       });
     });
   }
@@ -260,8 +277,9 @@ export class JointGruDecoder implements Trainable {
     return this.params.names();
   }
 
-  /** x: [B, T0, N], context: [B, K] -> `steps` predictions [B, steps, N]. */
-  decode(x: tf.Tensor3D, steps: number, context?: tf.Tensor2D, feed?: RolloutFeed): tf.Tensor3D {
+  /** x: [B, T0, N], `inputs.context`: [B, K] -> `steps` predictions [B, steps, N] (rollout on `inputs.feed` where its mask is 1). */
+  decode(x: tf.Tensor3D, steps: number, inputs: DecodeInputs = {}): tf.Tensor3D {
+    const { context, feed } = inputs;
     return tf.tidy(() => {
       const c = this.config;
       const [B, , N] = x.shape;
@@ -275,20 +293,20 @@ export class JointGruDecoder implements Trainable {
         const pred = dense(o, this.out.w2, this.out.b2).add(dense(input, this.out.skip)) as tf.Tensor2D;
         return { pred, state: next };
       };
-      return runRecurrent(x, steps, tf.zeros([B, c.hidden]) as tf.Tensor2D, step, feed);
+      return runRecurrent(x, steps, { init: tf.zeros([B, c.hidden]) as tf.Tensor2D, step }, feed);
     });
   }
 
   loss(batch: ArrayBatch): LossTerms {
     return tf.tidy(() => {
       const { x, context } = batchTensors(batch);
-      return windowLoss(x, this.config.horizon, (h, steps) => this.decode(h, steps, context));
+      return windowLoss(x, this.config.horizon, (h, steps) => this.decode(h, steps, { context }));
     });
   }
 
   /** The decoder as a {@link Forecaster}; a supplied graph is ignored. */
   forecaster(): Forecaster {
-    return recurrentForecaster(this.config.nodes, false, (x, steps, inputs) => this.decode(x, steps, inputs?.context, inputs?.feed));
+    return recurrentForecaster(this.config.nodes, false, (x, steps, inputs) => this.decode(x, steps, { context: inputs?.context, feed: inputs?.feed }));
   }
 
   dispose(): void {

@@ -1,19 +1,24 @@
-/** Recurrent decoding shared by the decoders: teacher forcing through the given steps, then rollout on the model's own predictions (or fed values). */
+/**
+ * Recurrent decoding shared by the decoders: teacher forcing through the given steps, then
+ * rollout on the model's own predictions (or fed values).
+ */
 import type { RolloutFeed } from "../core/forecaster";
 import { tf } from "../tf";
 
+/** A decoder's recurrent cell: its initial state and its step, (input [B, N], state) -> (prediction [B, N], new state). */
+export interface RecurrentCell<S extends tf.Tensor> {
+  init: S;
+  step: (input: tf.Tensor2D, state: S) => { pred: tf.Tensor2D; state: S };
+}
+
 /**
- * The recurrent core of the study's decoders (CausalMMM, graph-safe, joint GRU): teacher forcing over x's steps, then rollout. The
- * step function maps (input [B, N], state) to (prediction [B, N], new state).
- * x: [B, T0, N] -> `steps` predictions [B, steps, N]; prediction s is of step s + 1.
+ * The recurrent core of the study's decoders (CausalMMM, graph-safe, joint GRU, DeepCausalMMM):
+ * teacher forcing over x's steps, then rollout on the cell's own predictions, or on `feed`'s
+ * values where its mask is 1. x: [B, T0, N] -> `steps` predictions [B, steps, N]; prediction s
+ * is of step s + 1.
  */
-export function runRecurrent<S extends tf.Tensor>(
-  x: tf.Tensor3D,
-  steps: number,
-  init: S,
-  step: (input: tf.Tensor2D, state: S) => { pred: tf.Tensor2D; state: S },
-  feed?: RolloutFeed,
-): tf.Tensor3D {
+export function runRecurrent<S extends tf.Tensor>(x: tf.Tensor3D, steps: number, cell: RecurrentCell<S>, feed?: RolloutFeed): tf.Tensor3D {
+  const { init, step } = cell;
   return tf.tidy(() => {
     const [B, T0, N] = x.shape;
     const inputs = T0 > 0 ? tf.unstack(x, 1) : []; // T0 x [B, N]

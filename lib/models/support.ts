@@ -100,7 +100,10 @@ export function selectByValidation(
  * Stability selection over runs: `runs[r][u]` is run r's P(j -> i) for unit u. An edge is kept
  * for unit u when P >= `edgeCut` in at least `frequencyCut` of the runs.
  */
-export function selectByStability(runs: readonly (readonly Graph[])[], config: { edgeCut?: number; frequencyCut?: number } = {}): SupportSelection<StabilityEvidence> {
+export function selectByStability(
+  runs: readonly (readonly Graph[])[],
+  config: { edgeCut?: number; frequencyCut?: number } = {},
+): SupportSelection<StabilityEvidence> {
   const edgeCut = config.edgeCut ?? 0.5;
   const frequencyCut = config.frequencyCut ?? 0.6;
   if (runs.length === 0) throw new Error("selectByStability: no runs");

@@ -1,6 +1,6 @@
 /**
  * The Plotly browser bundle, read from node_modules (no CDN) and minified once with esbuild
- * into `build/vendor/` (11 MB -> about 5 MB), so that notebooks that inline it stay small.
+ * into `build/vendor/`, so that notebooks that inline it stay small.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -126,7 +126,7 @@ export function heatmap(spec: {
   width?: number;
   height?: number;
 }): Figure {
-  checkMatrix(spec.name, "z", spec.z, spec.rowLabels.length, spec.colLabels.length);
+  checkMatrix(spec.name, "z", spec.z, { rows: spec.rowLabels.length, cols: spec.colLabels.length });
   const square = isGraphMatrix(spec.rowLabels, spec.colLabels);
   const mask = spec.maskDiagonal ?? square;
   const z = mask ? spec.z.map((row, j) => row.map((v, i) => (i === j ? null : v))) : spec.z;
@@ -269,7 +269,9 @@ function checkUnique(figureName: string, what: string, names: readonly string[])
   }
 }
 
-function checkMatrix(figureName: string, what: string, z: readonly (readonly unknown[])[], rows: number, cols: number): void {
+/** Throws unless the matrix z has one row per row label and one value per column label in every row. */
+function checkMatrix(figureName: string, what: string, z: readonly (readonly unknown[])[], labels: { rows: number; cols: number }): void {
+  const { rows, cols } = labels;
   if (z.length !== rows) fail(figureName, `${what} has ${z.length} rows but ${rows} row labels`);
   z.forEach((row, j) => {
     if (row.length !== cols) fail(figureName, `${what} row ${j} has ${row.length} values but ${cols} column labels`);
@@ -362,7 +364,11 @@ export function scatterChart(spec: {
     return trace;
   });
   const lines = spec.lines ?? [];
-  for (const l of lines) if ((l.axis === "x" ? spec.xLog : spec.yLog) && !(l.value > 0)) fail(spec.name, `reference line at ${l.value} cannot be drawn on a log axis`);
+  for (const l of lines) {
+    if ((l.axis === "x" ? spec.xLog : spec.yLog) && !(l.value > 0)) {
+      fail(spec.name, `reference line at ${l.value} cannot be drawn on a log axis`);
+    }
+  }
   const layout: PlotlyObject = {
     xaxis: { ...axisTitle(spec.xTitle), ...(spec.xLog ? { type: "log" } : {}) },
     yaxis: { ...axisTitle(spec.yTitle), ...(spec.yLog ? { type: "log" } : {}) },
@@ -472,7 +478,9 @@ export function histogram(spec: {
 }): Figure {
   if (spec.groups.length === 0) fail(spec.name, "a histogram needs at least one group");
   checkUnique(spec.name, "group", spec.groups.map((g) => g.name));
-  if (spec.binWidth !== undefined && !(spec.binWidth > 0 && Number.isFinite(spec.binWidth))) fail(spec.name, `binWidth must be a positive number, not ${spec.binWidth}`);
+  if (spec.binWidth !== undefined && !(spec.binWidth > 0 && Number.isFinite(spec.binWidth))) {
+    fail(spec.name, `binWidth must be a positive number, not ${spec.binWidth}`);
+  }
   if (spec.bins !== undefined && !(Number.isInteger(spec.bins) && spec.bins >= 1)) fail(spec.name, `bins must be a positive integer, not ${spec.bins}`);
   const overlay = spec.groups.length > 1;
   const data = spec.groups.map((g) => {
@@ -480,7 +488,12 @@ export function histogram(spec: {
     g.values.forEach((v, k) => {
       if (!Number.isFinite(v)) fail(spec.name, `group "${g.name}" value ${k} is not a finite number: ${v}`);
     });
-    const trace: PlotlyObject = { type: "histogram", name: g.name, x: g.values, marker: { line: { color: "white", width: 1 }, ...(g.color ? { color: g.color } : {}) } };
+    const trace: PlotlyObject = {
+      type: "histogram",
+      name: g.name,
+      x: g.values,
+      marker: { line: { color: "white", width: 1 }, ...(g.color ? { color: g.color } : {}) },
+    };
     if (overlay) trace.opacity = 0.6;
     if (spec.norm === "probability") trace.histnorm = "probability";
     if (spec.binWidth !== undefined) trace.xbins = { size: spec.binWidth, ...(spec.binStart !== undefined ? { start: spec.binStart } : {}) };
@@ -585,21 +598,8 @@ const titleText = (axis: unknown): string => {
   return typeof text === "string" ? text : "";
 };
 
-/**
- * Small multiples: panels arranged in `columns` per row (filled row by row), a title over each.
- * Axes are independent unless `shareX` / `shareY`: shared axes have one range, and only the
- * bottom panel of a column shows x tick labels (the first column y tick labels). `xTitle` /
- * `yTitle` are written once per column (under its bottom panel) / once per row (left); a
- * panel's own titles (or its figure's) are kept, but not on inner panels of a shared axis.
- *
- * Named traces of the same name share one colour and one legend entry across panels (colours
- * from {@link PALETTE} unless the trace sets one). Heatmap panels share one colour scale
- * (Plotly's `coloraxis`, one colour bar titled `colorTitle`); their colour settings (`colorscale`,
- * `reversescale`, `zmin`, `zmax`) must agree, as must the bar settings of panel figures
- * (`barmode`, `bargap`: Plotly applies them to every panel). Throws when a panel has both or
- * neither of `data` and `figure`, or a figure with a second y axis.
- */
-export function facets(spec: {
+/** The specification of {@link facets}. */
+export interface FacetsSpec {
   name: string;
   caption: string;
   title?: string;
@@ -617,12 +617,179 @@ export function facets(spec: {
   gap?: { x?: number; y?: number };
   width?: number;
   height?: number;
-}): Figure {
+}
+
+/** Where the panels of a facet figure go: grid size, panel size and gaps (fractions of the plot area). */
+interface FacetGrid {
+  cols: number;
+  rows: number;
+  gapX: number;
+  gapY: number;
+  /** Width and height of one panel. */
+  w: number;
+  h: number;
+}
+
+/** Checks the columns and gaps and lays out the grid. */
+function facetGrid(spec: FacetsSpec): FacetGrid {
   const panels = spec.panels;
-  if (panels.length === 0) fail(spec.name, "facets need at least one panel");
   const cols = spec.columns ?? Math.min(3, panels.length);
   if (!Number.isInteger(cols) || cols < 1) fail(spec.name, `columns must be a positive integer, not ${spec.columns}`);
   const rows = Math.ceil(panels.length / cols);
+  const gapX = spec.gap?.x ?? (spec.shareY ? 0.04 : 0.08);
+  const gapY = rows > 1 ? spec.gap?.y ?? (spec.shareX ? 0.12 : 0.2) : 0;
+  const w = (1 - gapX * (cols - 1)) / cols;
+  const h = (1 - gapY * (rows - 1)) / rows;
+  if (!(w > 0 && h > 0)) fail(spec.name, "the gaps leave no room for the panels");
+  return { cols, rows, gapX, gapY, w, h };
+}
+
+/** What the panels of a facet figure accumulate, panel by panel. */
+interface FacetState {
+  traces: PlotlyObject[];
+  annotations: PlotlyObject[];
+  shapes: PlotlyObject[];
+  layout: PlotlyObject;
+  /** Legend colour of each trace name, in order of first appearance. */
+  colour: Map<string, string>;
+  /** The heatmaps' shared colour settings and the panel that set them first. */
+  scale?: PlotlyObject;
+  scaleFrom: number;
+}
+
+/**
+ * Moves panel k's traces onto its axes: heatmaps onto the shared colour axis (their colour
+ * settings must agree), named traces onto one colour and legend entry per name.
+ */
+function addFacetTraces(spec: FacetsSpec, state: FacetState, k: number, data: PlotlyObject[]): void {
+  const p = spec.panels[k];
+  const n = k === 0 ? "" : String(k + 1);
+  const { colour } = state;
+  for (const t of data) {
+    const trace: PlotlyObject = { ...t, xaxis: `x${n}`, yaxis: `y${n}` };
+    if (t.type === "heatmap") {
+      const own: PlotlyObject = {};
+      for (const key of FACET_TRACE_SCALE) {
+        if (t[key] !== undefined) own[key] = t[key];
+        delete trace[key];
+      }
+      delete trace.showscale;
+      if (state.scale === undefined) {
+        state.scale = own;
+        state.scaleFrom = k;
+      } else if (JSON.stringify(own) !== JSON.stringify(state.scale)) {
+        const first = `panel ${state.scaleFrom} has ${JSON.stringify(state.scale)}`;
+        fail(spec.name, `heatmap panels share one colour scale: panel ${k} ("${p.title}") has ${JSON.stringify(own)}, ${first}`);
+      }
+      trace.coloraxis = "coloraxis";
+    } else if (typeof t.name === "string" && t.name !== "") {
+      const name = t.name;
+      const seen = colour.has(name);
+      const line = t.line as PlotlyObject | undefined;
+      const marker = t.marker as PlotlyObject | undefined;
+      const own = (line?.color ?? marker?.color) as string | undefined;
+      if (!seen) colour.set(name, typeof own === "string" ? own : PALETTE[colour.size % PALETTE.length]);
+      const c = typeof own === "string" ? own : colour.get(name)!;
+      Object.assign(trace, {
+        legendgroup: name,
+        showlegend: t.showlegend === false ? false : !seen,
+        line: { ...line, color: c },
+        marker: { ...marker, color: c },
+      });
+    } else if (t.showlegend === undefined) {
+      trace.showlegend = false;
+    }
+    state.traces.push(trace);
+  }
+}
+
+/**
+ * Panel k's axes, shapes, figure-wide bar settings, annotations and title: axis titles and tick
+ * labels only where a shared axis is not inner, shapes and annotations moved onto its axes.
+ */
+function addFacetAxes(spec: FacetsSpec, state: FacetState, k: number, grid: FacetGrid): void {
+  const p = spec.panels[k];
+  const { layout } = state;
+  const { cols, w, h } = grid;
+  const n = k === 0 ? "" : String(k + 1);
+  const row = Math.floor(k / cols);
+  const col = k % cols;
+  const bottom = k + cols >= spec.panels.length; // no panel below
+  const x0 = col * (w + grid.gapX);
+  const y1 = 1 - row * (h + grid.gapY);
+  const fl = p.figure?.layout ?? {};
+  const fx = (fl.xaxis as PlotlyObject | undefined) ?? {};
+  const fy = (fl.yaxis as PlotlyObject | undefined) ?? {};
+  const innerX = !!spec.shareX && !bottom;
+  const innerY = !!spec.shareY && col > 0;
+  const xt = innerX ? "" : p.xTitle ?? (titleText(fx) || (bottom ? spec.xTitle ?? "" : ""));
+  const yt = innerY ? "" : p.yTitle ?? (titleText(fy) || (col === 0 ? spec.yTitle ?? "" : ""));
+  const xaxis: PlotlyObject = { ...fx, title: { text: xt }, domain: [x0, x0 + w], anchor: `y${n}` };
+  const yaxis: PlotlyObject = { ...fy, title: { text: yt }, domain: [y1 - h, y1], anchor: `x${n}` };
+  if (spec.shareX && k > 0) xaxis.matches = "x";
+  if (spec.shareY && k > 0) yaxis.matches = "y";
+  if (innerX) xaxis.showticklabels = false;
+  if (innerY) yaxis.showticklabels = false;
+  if (col === 0) yaxis.automargin = true; // long tick labels (node names) push the y title out, not over them
+  if (bottom) xaxis.automargin = true;
+  layout[`xaxis${n}`] = xaxis;
+  layout[`yaxis${n}`] = yaxis;
+  for (const s of [...((fl.shapes as PlotlyObject[] | undefined) ?? []), ...referenceLineShapes(p.lines ?? [])]) {
+    state.shapes.push({ ...s, xref: refOf(s.xref, "x", n), yref: refOf(s.yref, "y", n) });
+  }
+  for (const key of FACET_LAYOUT_SHARED) {
+    if (fl[key] === undefined) continue;
+    if (layout[key] === undefined) layout[key] = fl[key];
+    else if (layout[key] !== fl[key]) {
+      fail(spec.name, `panels disagree on the figure-wide ${key}: ${JSON.stringify(layout[key])} and ${JSON.stringify(fl[key])} (panel ${k}, "${p.title}")`);
+    }
+  }
+  for (const a of (fl.annotations as PlotlyObject[] | undefined) ?? []) {
+    state.annotations.push({ ...a, xref: refOf(a.xref, "x", n), yref: refOf(a.yref, "y", n) });
+  }
+  state.annotations.push({
+    text: p.title,
+    x: x0 + w / 2,
+    y: y1,
+    xref: "paper",
+    yref: "paper",
+    xanchor: "center",
+    yanchor: "bottom",
+    showarrow: false,
+    font: { size: 13 },
+  });
+}
+
+/** The shared Plotly `coloraxis` of the heatmap panels, from their colour settings. */
+function facetColorAxis(scale: PlotlyObject, colorTitle: string | undefined): PlotlyObject {
+  const s = scale as { colorscale?: unknown; reversescale?: unknown; zmin?: unknown; zmax?: unknown };
+  const coloraxis: PlotlyObject = {};
+  if (s.colorscale !== undefined) coloraxis.colorscale = s.colorscale;
+  if (s.reversescale !== undefined) coloraxis.reversescale = s.reversescale;
+  if (s.zmin !== undefined) coloraxis.cmin = s.zmin;
+  if (s.zmax !== undefined) coloraxis.cmax = s.zmax;
+  if (colorTitle) coloraxis.colorbar = { title: { text: colorTitle } };
+  return coloraxis;
+}
+
+/**
+ * Small multiples: panels arranged in `columns` per row (filled row by row), a title over each.
+ * Axes are independent unless `shareX` / `shareY`: shared axes have one range, and only the
+ * bottom panel of a column shows x tick labels (the first column y tick labels). `xTitle` /
+ * `yTitle` are written once per column (under its bottom panel) / once per row (left); a
+ * panel's own titles (or its figure's) are kept, but not on inner panels of a shared axis.
+ *
+ * Named traces of the same name share one colour and one legend entry across panels (colours
+ * from {@link PALETTE} unless the trace sets one). Heatmap panels share one colour scale
+ * (Plotly's `coloraxis`, one colour bar titled `colorTitle`); their colour settings (`colorscale`,
+ * `reversescale`, `zmin`, `zmax`) must agree, as must the bar settings of panel figures
+ * (`barmode`, `bargap`: Plotly applies them to every panel). Throws when a panel has both or
+ * neither of `data` and `figure`, or a figure with a second y axis.
+ */
+export function facets(spec: FacetsSpec): Figure {
+  const panels = spec.panels;
+  if (panels.length === 0) fail(spec.name, "facets need at least one panel");
+  const grid = facetGrid(spec);
   const panelData = panels.map((p, k) => {
     if ((p.data === undefined) === (p.figure === undefined)) fail(spec.name, `panel ${k} ("${p.title}") needs exactly one of data and figure`);
     if (p.figure && p.figure.layout.yaxis2 !== undefined) fail(spec.name, `panel ${k} ("${p.title}") has a second y axis, which facets cannot place`);
@@ -630,106 +797,25 @@ export function facets(spec: {
   });
   const allHeatmaps = panelData.every((d) => d.every((t) => t.type === "heatmap"));
   const legend = spec.legend ?? !allHeatmaps;
-  const gapX = spec.gap?.x ?? (spec.shareY ? 0.04 : 0.08);
-  const gapY = rows > 1 ? spec.gap?.y ?? (spec.shareX ? 0.12 : 0.2) : 0;
-  const w = (1 - gapX * (cols - 1)) / cols;
-  const h = (1 - gapY * (rows - 1)) / rows;
-  if (!(w > 0 && h > 0)) fail(spec.name, "the gaps leave no room for the panels");
 
-  const traces: PlotlyObject[] = [];
   const annotations: PlotlyObject[] = [];
-  const shapes: PlotlyObject[] = [];
   const top = spec.title ? 80 : 40;
   const layout: PlotlyObject = { annotations, showlegend: legend, margin: { l: 70, r: 30, t: top, b: legend ? 120 : 60 } };
   if (spec.title) layout.title = { text: spec.title };
   if (legend) layout.legend = { orientation: "h", x: 0, y: -0.14, xanchor: "left", yanchor: "top" };
-  const colour = new Map<string, string>();
-  let scale: PlotlyObject | undefined;
-  let scaleFrom = -1;
-
-  panels.forEach((p, k) => {
-    const n = k === 0 ? "" : String(k + 1);
-    const row = Math.floor(k / cols);
-    const col = k % cols;
-    const bottom = k + cols >= panels.length; // no panel below
-    const x0 = col * (w + gapX);
-    const y1 = 1 - row * (h + gapY);
-    for (const t of panelData[k]) {
-      const trace: PlotlyObject = { ...t, xaxis: `x${n}`, yaxis: `y${n}` };
-      if (t.type === "heatmap") {
-        const own: PlotlyObject = {};
-        for (const key of FACET_TRACE_SCALE) {
-          if (t[key] !== undefined) own[key] = t[key];
-          delete trace[key];
-        }
-        delete trace.showscale;
-        if (scale === undefined) {
-          scale = own;
-          scaleFrom = k;
-        } else if (JSON.stringify(own) !== JSON.stringify(scale)) {
-          fail(spec.name, `heatmap panels share one colour scale: panel ${k} ("${p.title}") has ${JSON.stringify(own)}, panel ${scaleFrom} has ${JSON.stringify(scale)}`);
-        }
-        trace.coloraxis = "coloraxis";
-      } else if (typeof t.name === "string" && t.name !== "") {
-        const name = t.name;
-        const seen = colour.has(name);
-        const line = t.line as PlotlyObject | undefined;
-        const marker = t.marker as PlotlyObject | undefined;
-        const own = (line?.color ?? marker?.color) as string | undefined;
-        if (!seen) colour.set(name, typeof own === "string" ? own : PALETTE[colour.size % PALETTE.length]);
-        const c = typeof own === "string" ? own : colour.get(name)!;
-        Object.assign(trace, { legendgroup: name, showlegend: t.showlegend === false ? false : !seen, line: { ...line, color: c }, marker: { ...marker, color: c } });
-      } else if (t.showlegend === undefined) {
-        trace.showlegend = false;
-      }
-      traces.push(trace);
-    }
-    const fl = p.figure?.layout ?? {};
-    const fx = (fl.xaxis as PlotlyObject | undefined) ?? {};
-    const fy = (fl.yaxis as PlotlyObject | undefined) ?? {};
-    const innerX = !!spec.shareX && !bottom;
-    const innerY = !!spec.shareY && col > 0;
-    const xt = innerX ? "" : p.xTitle ?? (titleText(fx) || (bottom ? spec.xTitle ?? "" : ""));
-    const yt = innerY ? "" : p.yTitle ?? (titleText(fy) || (col === 0 ? spec.yTitle ?? "" : ""));
-    const xaxis: PlotlyObject = { ...fx, title: { text: xt }, domain: [x0, x0 + w], anchor: `y${n}` };
-    const yaxis: PlotlyObject = { ...fy, title: { text: yt }, domain: [y1 - h, y1], anchor: `x${n}` };
-    if (spec.shareX && k > 0) xaxis.matches = "x";
-    if (spec.shareY && k > 0) yaxis.matches = "y";
-    if (innerX) xaxis.showticklabels = false;
-    if (innerY) yaxis.showticklabels = false;
-    if (col === 0) yaxis.automargin = true; // long tick labels (node names) push the y title out, not over them
-    if (bottom) xaxis.automargin = true;
-    layout[`xaxis${n}`] = xaxis;
-    layout[`yaxis${n}`] = yaxis;
-    for (const s of [...((fl.shapes as PlotlyObject[] | undefined) ?? []), ...referenceLineShapes(p.lines ?? [])]) {
-      shapes.push({ ...s, xref: refOf(s.xref, "x", n), yref: refOf(s.yref, "y", n) });
-    }
-    for (const key of FACET_LAYOUT_SHARED) {
-      if (fl[key] === undefined) continue;
-      if (layout[key] === undefined) layout[key] = fl[key];
-      else if (layout[key] !== fl[key]) fail(spec.name, `panels disagree on the figure-wide ${key}: ${JSON.stringify(layout[key])} and ${JSON.stringify(fl[key])} (panel ${k}, "${p.title}")`);
-    }
-    for (const a of (fl.annotations as PlotlyObject[] | undefined) ?? []) {
-      annotations.push({ ...a, xref: refOf(a.xref, "x", n), yref: refOf(a.yref, "y", n) });
-    }
-    annotations.push({ text: p.title, x: x0 + w / 2, y: y1, xref: "paper", yref: "paper", xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } });
+  const state: FacetState = { traces: [], annotations, shapes: [], layout, colour: new Map(), scaleFrom: -1 };
+  panels.forEach((_, k) => {
+    addFacetTraces(spec, state, k, panelData[k]);
+    addFacetAxes(spec, state, k, grid);
   });
-  if (shapes.length) layout.shapes = shapes;
-  if (scale !== undefined) {
-    const s = scale as { colorscale?: unknown; reversescale?: unknown; zmin?: unknown; zmax?: unknown };
-    const coloraxis: PlotlyObject = {};
-    if (s.colorscale !== undefined) coloraxis.colorscale = s.colorscale;
-    if (s.reversescale !== undefined) coloraxis.reversescale = s.reversescale;
-    if (s.zmin !== undefined) coloraxis.cmin = s.zmin;
-    if (s.zmax !== undefined) coloraxis.cmax = s.zmax;
-    if (spec.colorTitle) coloraxis.colorbar = { title: { text: spec.colorTitle } };
-    layout.coloraxis = coloraxis;
-  }
+  if (state.shapes.length) layout.shapes = state.shapes;
+  if (state.scale !== undefined) layout.coloraxis = facetColorAxis(state.scale, spec.colorTitle);
+  const { cols, rows } = grid;
   const width = spec.width ?? (cols === 1 ? FIGURE_DEFAULTS.width : Math.max(FIGURE_DEFAULTS.width, 330 * cols + 100));
   const height = spec.height ?? Math.round(rows * 280 + top + (legend ? 120 : 60));
   // the legend goes 60 px under the plot area, below the x tick labels and axis titles
   if (legend) (layout.legend as PlotlyObject).y = -60 / Math.max(1, height - top - 120);
-  return figure({ name: spec.name, caption: spec.caption, data: traces, layout, width, height });
+  return figure({ name: spec.name, caption: spec.caption, data: state.traces, layout, width, height });
 }
 
 /**
@@ -777,8 +863,20 @@ export function heatmapGrid(spec: {
   const plotHeight = height - (spec.title ? 80 : 40) - 60;
   const gapY = labelledInnerRow && ticks.colRoom > 0 ? Math.min(0.4, (ticks.colRoom + 50) / plotHeight) : undefined;
   const panels = spec.panels.map((p, k) => {
-    checkMatrix(spec.name, `panel ${k} ("${p.title}")`, p.z, rowLabels.length, colLabels.length);
-    const fig = heatmap({ name: "panel", caption: "", z: p.z, rowLabels, colLabels, rowTitle: "", colTitle: "", colorscale: spec.colorscale, zmin: spec.zmin, zmax: spec.zmax, maskDiagonal: spec.maskDiagonal });
+    checkMatrix(spec.name, `panel ${k} ("${p.title}")`, p.z, { rows: rowLabels.length, cols: colLabels.length });
+    const fig = heatmap({
+      name: "panel",
+      caption: "",
+      z: p.z,
+      rowLabels,
+      colLabels,
+      rowTitle: "",
+      colTitle: "",
+      colorscale: spec.colorscale,
+      zmin: spec.zmin,
+      zmax: spec.zmax,
+      maskDiagonal: spec.maskDiagonal,
+    });
     return { title: p.title, figure: fig };
   });
   return facets({

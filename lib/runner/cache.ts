@@ -113,12 +113,20 @@ export function writeEntry(dir: string, entry: Parameters<typeof encodeEntry>[0]
   return file;
 }
 
+/** Which entry: a job's kind, its kind's version and its cache key. */
+export interface EntryId {
+  kind: string;
+  version: string;
+  key: string;
+}
+
 /**
  * Reads a job's entry. Undefined when there is none; also undefined (with `problem` told why)
  * when the file exists but is not an entry for this kind, version and key, so that the job is
  * recomputed and the file replaced.
  */
-export function readEntry<R = unknown>(dir: string, kind: string, version: string, key: string, problem?: (why: string) => void): CacheEntry<R> | undefined {
+export function readEntry<R = unknown>(dir: string, id: EntryId, problem?: (why: string) => void): CacheEntry<R> | undefined {
+  const { kind, version, key } = id;
   const file = entryPath(dir, kind, key);
   let text: string;
   try {
@@ -143,7 +151,7 @@ export function readEntry<R = unknown>(dir: string, kind: string, version: strin
 
 /** Reads the cached entry of a job whose kind's version is `version`, if any. */
 export function cachedEntry<R>(job: Job<R>, version: string, dir: string = defaultCacheDir()): CacheEntry<R> | undefined {
-  return readEntry<R>(dir, job.kind, version, cacheKey(job.kind, version, job.config));
+  return readEntry<R>(dir, { kind: job.kind, version, key: cacheKey(job.kind, version, job.config) });
 }
 
 function alive(pid: number): boolean {

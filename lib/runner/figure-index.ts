@@ -101,7 +101,9 @@ export function listOutputs(dir: string): OutputListing {
   }
   const figures = [...stems.entries()].map(([name, fs]): FigureEntry => {
     const meta = readMeta(dir, "figure", name);
-    return { name, files: fs.sort((a, b) => (a.toLowerCase().endsWith(".png") ? -1 : b.toLowerCase().endsWith(".png") ? 1 : a.localeCompare(b))), caption: meta.caption ?? null, notebook: meta.notebook ?? null };
+    // the PNG first, then the other files by name
+    const sorted = fs.sort((a, b) => (a.toLowerCase().endsWith(".png") ? -1 : b.toLowerCase().endsWith(".png") ? 1 : a.localeCompare(b)));
+    return { name, files: sorted, caption: meta.caption ?? null, notebook: meta.notebook ?? null };
   });
   const tables = files.filter((f) => /\.csv$/i.test(f)).map((file): TableEntry => {
     const name = file.slice(0, -4);
@@ -127,7 +129,8 @@ export function figuresIndexMarkdown(listing: OutputListing, opts: { title?: str
   const lines = [`# ${opts.title ?? "Figures"}`, ""];
   lines.push(
     opts.note ??
-      "Written by `npm run study` from the files in this folder: each figure is a PNG with an SVG of the same name, each table a CSV. Regenerate them all with `npm run study`.",
+      "Written by `npm run study` from the files in this folder: each figure is a PNG with an SVG of the same name, each table a CSV. " +
+        "Regenerate them all with `npm run study`.",
     "",
   );
   lines.push(`## Figures (${listing.figures.length})`, "");
@@ -135,7 +138,8 @@ export function figuresIndexMarkdown(listing: OutputListing, opts: { title?: str
   else {
     lines.push("| figure | caption | notebook |", "|---|---|---|");
     for (const f of listing.figures) {
-      const links = f.files.map((file, k) => (k === 0 ? `[${cell(f.name)}](${href(file)})` : `[${file.split(".").pop()!.toLowerCase()}](${href(file)})`)).join(" · ");
+      const link = (file: string, k: number) => (k === 0 ? `[${cell(f.name)}](${href(file)})` : `[${file.split(".").pop()!.toLowerCase()}](${href(file)})`);
+      const links = f.files.map(link).join(" · ");
       lines.push(`| ${links} | ${f.caption ? cell(f.caption) : "*(no caption recorded)*"} | ${f.notebook ? `\`${cell(f.notebook)}\`` : "?"} |`);
     }
     lines.push("");
@@ -146,7 +150,8 @@ export function figuresIndexMarkdown(listing: OutputListing, opts: { title?: str
     lines.push("| table | columns | rows | notebook |", "|---|---|---|---|");
     for (const t of listing.tables) {
       const cols = t.columns.map((c) => `\`${cell(c).replace(/`/g, "'")}\``).join(", ");
-      lines.push(`| [${cell(t.name)}](${href(t.file)})${t.caption ? `: ${cell(t.caption)}` : ""} | ${cols} | ${t.rows} | ${t.notebook ? `\`${cell(t.notebook)}\`` : "?"} |`);
+      const caption = t.caption ? `: ${cell(t.caption)}` : "";
+      lines.push(`| [${cell(t.name)}](${href(t.file)})${caption} | ${cols} | ${t.rows} | ${t.notebook ? `\`${cell(t.notebook)}\`` : "?"} |`);
     }
     lines.push("");
   }

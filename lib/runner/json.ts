@@ -67,7 +67,9 @@ function encode(value: unknown, path: string, sortKeys: boolean, seen: Set<objec
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: ${describe(obj)} is not plain data and cannot be stored as JSON`);
     let keys = Object.keys(obj).filter((k) => (obj as Record<string, unknown>)[k] !== undefined);
-    if (keys.length === 1 && keys[0] === FLOAT_TAG) throw new TypeError(`${path}: an object whose only key is "${FLOAT_TAG}" is reserved for non-finite numbers`);
+    if (keys.length === 1 && keys[0] === FLOAT_TAG) {
+      throw new TypeError(`${path}: an object whose only key is "${FLOAT_TAG}" is reserved for non-finite numbers`);
+    }
     if (sortKeys) keys = keys.sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${encode((obj as Record<string, unknown>)[k], `${path}.${k}`, sortKeys, seen)}`).join(",")}}`;
   } finally {

@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { currentBackend } from "../backend";
 import { Progress, type ProgressOptions } from "../progress";
-import { type CacheEntry, cacheKey, defaultCacheDir, readEntry, sweepTempFiles } from "./cache";
+import { type CacheEntry, type EntryId, cacheKey, defaultCacheDir, readEntry, sweepTempFiles } from "./cache";
 import { executeJob } from "./execute";
 import { canonicalJson, encodeJson } from "./json";
 import type { ChildMessage, RunMessage } from "./protocol";
@@ -85,7 +85,8 @@ export class JobError extends Error {
     readonly notStarted: number,
     readonly total: number,
   ) {
-    const head = `${failures.length} of ${total} job${total === 1 ? "" : "s"} failed (${completed} cached or finished, ${notStarted} not started; re-running computes only the missing ones):`;
+    const counts = `${completed} cached or finished, ${notStarted} not started`;
+    const head = `${failures.length} of ${total} job${total === 1 ? "" : "s"} failed (${counts}; re-running computes only the missing ones):`;
     const body = failures.map((f) => `- ${describeJob(f.job)}${f.pid ? ` in process ${f.pid}` : ""}:\n${indent(f.error)}`);
     super([head, ...body].join("\n"));
     this.name = "JobError";
@@ -118,6 +119,37 @@ interface Task {
 
 const WORKER = join(__dirname, "worker.js");
 
+/** Where a task's entry is in the cache. */
+function entryId(task: Task): EntryId {
+  return { kind: task.job.kind, version: task.def.version, key: task.key };
+}
+
+/**
+ * The distinct jobs of a list, by cache key (a job listed twice runs once). Keys first: an
+ * unknown kind or a configuration that is not JSON fails before anything runs; with workers,
+ * every kind must name the module a child loads to find it.
+ */
+function distinctTasks(jobs: readonly Job[], workers: number): Map<string, Task> {
+  const tasks = new Map<string, Task>();
+  jobs.forEach((job, index) => {
+    const def = jobDefinition(job.kind);
+    const key = cacheKey(job.kind, def.version, job.config);
+    const task = tasks.get(key);
+    if (task) task.positions.push(index);
+    else tasks.set(key, { index, job, def, key, positions: [index] });
+  });
+  if (workers > 0) {
+    const orphan = [...tasks.values()].find((t) => !t.def.module);
+    if (orphan) {
+      throw new Error(
+        `job kind "${orphan.job.kind}" was registered without \`module\`, so a child process cannot load it: ` +
+          "register it with `module: __filename` in a module, or run with workers: 0",
+      );
+    }
+  }
+  return tasks;
+}
+
 /** Flags of this process that a child must not inherit (the test runner's, the debugger's). */
 function childExecArgv(): string[] {
   return process.execArgv.filter((a) => !/^--(test|inspect|debug|experimental-test)/.test(a));
@@ -142,39 +174,28 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const backend = opts.backend ?? currentBackend()?.name ?? null;
 
-  // Keys first: an unknown kind or a configuration that is not JSON fails before anything runs.
-  const tasks = new Map<string, Task>();
-  jobs.forEach((job, index) => {
-    const def = jobDefinition(job.kind);
-    const key = cacheKey(job.kind, def.version, job.config);
-    const task = tasks.get(key);
-    if (task) task.positions.push(index);
-    else tasks.set(key, { index, job, def, key, positions: [index] });
-  });
-  if (workers > 0) {
-    const orphan = [...tasks.values()].find((t) => !t.def.module);
-    if (orphan) throw new Error(`job kind "${orphan.job.kind}" was registered without \`module\`, so a child process cannot load it: register it with \`module: __filename\` in a module, or run with workers: 0`);
-  }
+  const tasks = distinctTasks(jobs, workers);
 
   sweepTempFiles(cacheDir);
   const total = tasks.size;
   const results = new Array<R>(jobs.length);
   const settle = (task: Task, entry: CacheEntry<R>) => task.positions.forEach((p) => (results[p] = entry.result));
-  const progress = opts.progress === false ? undefined : new Progress(opts.label ?? "jobs", total, opts.progress === true ? {} : opts.progress ?? {});
+  const progress = opts.progress === false ? undefined : new Progress(opts.label ?? "jobs", total, opts.progress === true ? {} : (opts.progress ?? {}));
   let finished = 0;
   let cached = 0;
   let failed = 0;
   let ran = 0;
   const emit = (status: JobStatus, task: Task, extra: Partial<JobEvent>, text: string) => {
     if (status !== "started") finished++;
-    const event: JobEvent = { status, index: task.index, job: task.job, key: task.key, finished, total, line: `${opts.label ?? "jobs"} ${finished}/${total}: ${text}`, ...extra };
+    const line = `${opts.label ?? "jobs"} ${finished}/${total}: ${text}`;
+    const event: JobEvent = { status, index: task.index, job: task.job, key: task.key, finished, total, line, ...extra };
     opts.onProgress?.(event);
     if (status !== "started") progress?.update(finished, { cached, failed });
   };
 
   const queue: Task[] = [];
   for (const task of tasks.values()) {
-    const entry = opts.refresh ? undefined : readEntry<R>(cacheDir, task.job.kind, task.def.version, task.key, log);
+    const entry = opts.refresh ? undefined : readEntry<R>(cacheDir, entryId(task), log);
     if (entry) {
       settle(task, entry);
       cached++;
@@ -191,17 +212,19 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
       failed++;
       failures.push({ index: task.index, job: task.job, key: task.key, pid, error: out.error });
       if (!opts.keepGoing) stop = true;
-      emit("failed", task, { pid, seconds: out.seconds, error: out.error }, `${describeJob(task.job, 80)} FAILED after ${out.seconds.toFixed(1)} s: ${out.error.split("\n")[0]}`);
+      const text = `${describeJob(task.job, 80)} FAILED after ${out.seconds.toFixed(1)} s: ${out.error.split("\n")[0]}`;
+      emit("failed", task, { pid, seconds: out.seconds, error: out.error }, text);
       return;
     }
-    const entry = readEntry<R>(cacheDir, task.job.kind, task.def.version, task.key, log);
+    const entry = readEntry<R>(cacheDir, entryId(task), log);
     if (!entry) {
       finish(task, pid, { error: `the job finished but its cache entry ${task.key} cannot be read from ${cacheDir}`, seconds: out.seconds });
       return;
     }
     settle(task, entry);
     ran++;
-    emit("done", task, { pid, seconds: out.seconds }, `${describeJob(task.job, 80)} done in ${out.seconds.toFixed(1)} s${pid === process.pid ? "" : ` (process ${pid})`}`);
+    const where = pid === process.pid ? "" : ` (process ${pid})`;
+    emit("done", task, { pid, seconds: out.seconds }, `${describeJob(task.job, 80)} done in ${out.seconds.toFixed(1)} s${where}`);
   };
 
   if (workers === 0) {
@@ -210,14 +233,22 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
       emit("started", task, { pid: process.pid }, `${describeJob(task.job, 80)} started`);
       const started = Date.now();
       try {
-        const out = await executeJob(task.def, task.job.config, task.key, cacheDir, { request: backend, log: null }, false, log);
+        const out = await executeJob(task.def, {
+          config: task.job.config,
+          key: task.key,
+          cacheDir,
+          backend: { request: backend, log: null },
+          inChild: false,
+          log,
+        });
         finish(task, process.pid, out);
       } catch (err) {
         finish(task, process.pid, { error: (err as Error)?.stack ?? String(err), seconds: (Date.now() - started) / 1000 });
       }
     }
   } else {
-    const runOne = (task: Task) => runInChild(task, cacheDir, backend, log, (pid) => emit("started", task, { pid }, `${describeJob(task.job, 80)} started in process ${pid}`));
+    const runOne = (task: Task) =>
+      runInChild(task, { cacheDir, backend, log, started: (pid) => emit("started", task, { pid }, `${describeJob(task.job, 80)} started in process ${pid}`) });
     const slot = async () => {
       while (!stop && queue.length > 0) {
         const task = queue.shift()!;
@@ -238,8 +269,17 @@ interface ChildOutcome {
   error?: string;
 }
 
+/** Where a child's job writes, which backend it uses, where its output lines go, and who is told its pid. */
+interface ChildOptions {
+  cacheDir: string;
+  backend: string | null;
+  log: (line: string) => void;
+  started: (pid: number) => void;
+}
+
 /** Forks a worker for one job; resolves when the process has exited. */
-function runInChild(task: Task, cacheDir: string, backend: string | null, log: (line: string) => void, started: (pid: number) => void): Promise<ChildOutcome & ({ error: string } | { seconds: number })> {
+function runInChild(task: Task, options: ChildOptions): Promise<ChildOutcome & ({ error: string } | { seconds: number })> {
+  const { cacheDir, backend, log, started } = options;
   return new Promise((resolveOutcome) => {
     const t0 = Date.now();
     let child: ChildProcess;
@@ -288,7 +328,8 @@ function runInChild(task: Task, cacheDir: string, backend: string | null, log: (
       if (reply?.type === "error") return resolveOutcome({ pid, seconds, error: reply.error.stack });
       const how = spawnError ? `could not run: ${spawnError.message}` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const last = tail.filter((l) => l.trim()).slice(-10);
-      resolveOutcome({ pid, seconds, error: `the worker process ${how} before the job finished${last.length ? `; its last output:\n${last.join("\n")}` : ""}` });
+      const lastOutput = last.length ? `; its last output:\n${last.join("\n")}` : "";
+      resolveOutcome({ pid, seconds, error: `the worker process ${how} before the job finished${lastOutput}` });
     });
     if (pid !== undefined) started(pid);
     const msg: RunMessage = {

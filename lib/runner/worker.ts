@@ -25,9 +25,18 @@ async function run(msg: RunMessage): Promise<void> {
   const config = decodeJson(msg.config);
   const key = cacheKey(def.kind, def.version, config);
   if (key !== msg.key) {
-    throw new Error(`job kind "${msg.kind}": the child computed another cache key than the parent (was ${msg.module} rebuilt with a new version during the run?)`);
+    throw new Error(
+      `job kind "${msg.kind}": the child computed another cache key than the parent (was ${msg.module} rebuilt with a new version during the run?)`,
+    );
   }
-  const out = await executeJob(def, config, key, msg.cacheDir, { request: msg.backend, log: null }, true, (line) => process.stderr.write(line + "\n"));
+  const out = await executeJob(def, {
+    config,
+    key,
+    cacheDir: msg.cacheDir,
+    backend: { request: msg.backend, log: null },
+    inChild: true,
+    log: (line) => process.stderr.write(line + "\n"),
+  });
   send({ type: "done", seconds: out.seconds, file: out.file }, 0);
 }
 

@@ -5,16 +5,24 @@ import {
   type Panel,
   applyScaler,
   at,
+  contextKey,
+  contextOfUnit,
+  describeDegeneracy,
+  describeSize,
   distinctGraphs,
   distinctNodeSeries,
   distinctSeries,
   fitScaler,
+  graphUnitCount,
   invertScaler,
+  lag1Autocorrelation,
+  nodeSeries,
   scaleValue,
   sliceSteps,
   splitTime,
   splitUnits,
   subsetUnits,
+  unitsOfGroup,
   unscaleValue,
   validatePanel,
 } from "../../lib/data/panel";
@@ -230,5 +238,54 @@ describe("degeneracy", () => {
     assert.equal(distinctNodeSeries(q, 0).count, 4, "node 0 differs between units");
     assert.equal(distinctSeries(q).count, 4, "whole series still differ");
     assert.throws(() => distinctNodeSeries(q, 3), /node 3/);
+  });
+});
+
+describe("describing a panel", () => {
+  it("describeSize names R, d and T", () => {
+    assert.equal(describeSize(toy(4, 10)), "R = 4, d = 3, T = 10");
+  });
+
+  it("nodeSeries reads one node of one unit over the steps", () => {
+    const p = toy(3, 5);
+    assert.deepEqual(nodeSeries(p, 2, 1), [0, 1, 2, 3, 4].map((t) => Math.fround(200 + t + 0.1)));
+    assert.throws(() => nodeSeries(p, 3, 0), /unit 3 is not in 0..2/);
+    assert.throws(() => nodeSeries(p, 0, 3), /node 3 is not in 0..2/);
+  });
+
+  it("contextOfUnit and contextKey give a unit's context (a view, and a comparable key)", () => {
+    const p = toy();
+    const c = contextOfUnit(p, 2);
+    assert.deepEqual(Array.from(c), [Math.fround(0.2)]);
+    assert.equal(c.buffer, p.context!.values.buffer, "a view, not a copy");
+    assert.equal(contextKey(p, 2), String(Math.fround(0.2)));
+    const two = { ...p, context: { values: Float32Array.from([1, 2, 3, 4, 1, 2, 5, 6]), names: ["a", "b"] } };
+    assert.equal(contextKey(two, 2), "1,2");
+    assert.throws(() => contextOfUnit({ ...p, context: undefined }, 0), /no context/);
+  });
+
+  it("graphUnitCount counts the units of a true graph", () => {
+    const p = toy(5);
+    assert.deepEqual([0, 1, 2].map((g) => graphUnitCount(p, g)), [3, 2, 0]);
+    assert.throws(() => graphUnitCount({ ...p, truth: undefined }, 0), /no true graphs/);
+  });
+
+  it("lag1Autocorrelation: sum of lagged centred products over the sum of squares", () => {
+    assert.equal(lag1Autocorrelation([1, 2, 3, 4]), (0.75 - 0.25 + 0.75) / 5);
+    assert.equal(lag1Autocorrelation([1, -1, 1, -1]), -0.75);
+    assert.ok(Number.isNaN(lag1Autocorrelation([2, 2, 2])));
+  });
+
+  it("unitsOfGroup and describeDegeneracy say how many different units there are", () => {
+    const p = toy();
+    const v = p.values.slice();
+    v.copyWithin(at(p, 3, 0, 0), at(p, 1, 0, 0), at(p, 2, 0, 0)); // unit 3 := unit 1
+    const q = { ...p, values: v };
+    assert.deepEqual(unitsOfGroup(distinctSeries(q), 1), [1, 3]);
+    assert.equal(describeDegeneracy("toy", q), "toy: 4 units, 3 distinct series (units per series: 1, 2, 1), 2 distinct graphs (units per graph: 2, 2)");
+    assert.equal(
+      describeDegeneracy("all distinct", p),
+      "all distinct: 4 units, 4 distinct series (units per series: 1 each), 2 distinct graphs (units per graph: 2, 2)",
+    );
   });
 });

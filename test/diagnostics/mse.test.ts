@@ -92,7 +92,7 @@ describe("MSE@M", () => {
     const A = randomSparseVar(4, 0.5, 3);
     const data = simulateVar([A], 5, 50, 11);
     const f = linearVar1(A);
-    const plan = planWindows(data, {}, 1);
+    const plan = planWindows(data, {}, { minHistory: 1 });
     assert.deepEqual(plan.window, { from: 40, to: 50 });
     assert.equal(plan.history, 40);
     const before = tf.memory().numTensors;

@@ -243,7 +243,7 @@ describe("CausalMMM decoder", () => {
     const enc = x; // the encoder keeps reading the original series
     const terms = model.lossTerms({ x, enc, context });
     // The objective's predictions, rebuilt: teacher forcing through T0 = T - horizon, then rollout.
-    const preds = tf.tidy(() => model.decode(x.slice([0, 0, 0], [B, T0, N]), model.edgeProbs(enc), T - 1, context));
+    const preds = tf.tidy(() => model.decode(x.slice([0, 0, 0], [B, T0, N]), model.edgeProbs(enc), T - 1, { context }));
     const sqOf = (series: tf.Tensor3D) => tf.tidy(() => preds.sub(series.slice([0, 1, 0], [B, T - 1, N])).square());
     const sq = sqOf(x);
     const c = model.config;
@@ -259,7 +259,7 @@ describe("CausalMMM decoder", () => {
     const mse2 = sq2.mean().dataSync()[0];
     assert.ok(Math.abs(terms2.mse.dataSync()[0] - mse2) <= 1e-5 * mse2, `mse ${terms2.mse.dataSync()[0]} vs ${mse2}`);
     // Not vacuous: teacher forcing through every step would have given another MSE.
-    const forced = tf.tidy(() => model.decode(changed, model.edgeProbs(enc), T - 1, context).sub(changed.slice([0, 1, 0], [B, T - 1, N])).square().mean().dataSync()[0]);
+    const forced = tf.tidy(() => model.decode(changed, model.edgeProbs(enc), T - 1, { context }).sub(changed.slice([0, 1, 0], [B, T - 1, N])).square().mean().dataSync()[0]);
     assert.ok(Math.abs(forced - mse2) > 1e-3 * mse2, `teacher forcing gives the same MSE (${forced} vs ${mse2})`);
     tf.dispose([terms.total, terms.nll, terms.kl, terms.mse, terms2.total, terms2.nll, terms2.kl, terms2.mse, preds, sq, changed, sq2]);
   });

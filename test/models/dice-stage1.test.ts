@@ -378,19 +378,19 @@ describe("rolloutFromWindows", () => {
   it("slides a window of the last L inputs: L = 2 with 'sum of the window' gives Fibonacci, L = 1 with 'double' powers of 2", () => {
     const sum = (w: tf.Tensor3D) => w.sum(1, true) as tf.Tensor3D;
     const x = tf.tensor3d([[[5, 1], [1, 1]]]); // [1, 2, 2]: node 0 starts 5, 1; node 1 starts 1, 1
-    const fib = rolloutFromWindows(sum, x, 6, 2).arraySync() as number[][][];
+    const fib = rolloutFromWindows(sum, x, { horizon: 6, lags: 2 }).arraySync() as number[][][];
     assert.deepEqual(fib[0].map((r) => r[1]), [2, 3, 5, 8, 13, 21]);
     assert.deepEqual(fib[0].map((r) => r[0]), [6, 7, 13, 20, 33, 53]);
-    const tri = rolloutFromWindows(sum, tf.tensor3d([[[0], [0], [1]]]), 5, 3).arraySync() as number[][][];
+    const tri = rolloutFromWindows(sum, tf.tensor3d([[[0], [0], [1]]]), { horizon: 5, lags: 3 }).arraySync() as number[][][];
     assert.deepEqual(tri[0].map((r) => r[0]), [1, 2, 4, 7, 13]);
-    const dbl = rolloutFromWindows((w) => w.mul(2) as tf.Tensor3D, tf.tensor3d([[[1], [3]]]), 4, 1).arraySync() as number[][][];
+    const dbl = rolloutFromWindows((w) => w.mul(2) as tf.Tensor3D, tf.tensor3d([[[1], [3]]]), { horizon: 4, lags: 1 }).arraySync() as number[][][];
     assert.deepEqual(dbl[0].map((r) => r[0]), [6, 12, 24, 48]);
     // a feed replaces the prediction as the next input (the prediction is still returned)
     const feed = { values: tf.tensor3d([[[0], [10], [0], [0]]]), mask: tf.tensor3d([[[0], [1], [0], [0]]]) };
-    const fed = rolloutFromWindows(sum, tf.tensor3d([[[1], [1]]]), 4, 2, feed).arraySync() as number[][][];
+    const fed = rolloutFromWindows(sum, tf.tensor3d([[[1], [1]]]), { horizon: 4, lags: 2, feed }).arraySync() as number[][][];
     // predictions: 2 (from 1, 1), 3 (from 1, 2), then the input 10 replaces 3: 12 (2 + 10), 22 (10 + 12)
     assert.deepEqual(fed[0].map((r) => r[0]), [2, 3, 12, 22]);
-    assert.throws(() => rolloutFromWindows(sum, x, 3, 3), /at least 3 steps of history, got 2/);
+    assert.throws(() => rolloutFromWindows(sum, x, { horizon: 3, lags: 3 }), /at least 3 steps of history, got 2/);
   });
 });
 

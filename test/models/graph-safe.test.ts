@@ -332,8 +332,8 @@ describe("graph-safe and joint-GRU decoders as Forecasters", () => {
     const d = f.rollout(x, 4, { graph, context });
     assert.ok(maxAbsDiff(d.dataSync(), b.dataSync()) > 1e-4);
     assert.throws(() => f.rollout(x, 4, { context }), /pass inputs.graph/);
-    assert.throws(() => safe.decode(x, tf.zeros([1, N, N]) as tf.Tensor3D, 3, context), /graph \[1,4,4\] does not match 2 rows of 4 nodes/);
-    assert.throws(() => safe.decode(tf.zeros([2, 3, N + 1]) as tf.Tensor3D, graph, 3, context), /expects 4 nodes, got 5/);
+    assert.throws(() => safe.decode(x, tf.zeros([1, N, N]) as tf.Tensor3D, 3, { context }), /graph \[1,4,4\] does not match 2 rows of 4 nodes/);
+    assert.throws(() => safe.decode(tf.zeros([2, 3, N + 1]) as tf.Tensor3D, graph, 3, { context }), /expects 4 nodes, got 5/);
     tf.dispose([g2, tiled, withDiag, a, b, c, d]);
   });
 
@@ -355,8 +355,8 @@ describe("graph-safe and joint-GRU decoders as Forecasters", () => {
     const history = x.slice([0, 0, 0], [2, T1, N]) as tf.Tensor3D;
     const targets = x.slice([0, 1, 0], [2, T - 1, N]);
     const expected = [
-      tf.tidy(() => safe.decode(history, graph, T - 1, context).sub(targets).square().mean().dataSync()[0]),
-      tf.tidy(() => joint.decode(history, T - 1, context).sub(targets).square().mean().dataSync()[0]),
+      tf.tidy(() => safe.decode(history, graph, T - 1, { context }).sub(targets).square().mean().dataSync()[0]),
+      tf.tidy(() => joint.decode(history, T - 1, { context }).sub(targets).square().mean().dataSync()[0]),
     ];
     const got = [safe, joint].map((m) => tf.tidy(() => {
       const t = m.loss(batch);
@@ -365,7 +365,7 @@ describe("graph-safe and joint-GRU decoders as Forecasters", () => {
     }));
     got.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-5 * expected[k], `${["graph-safe", "joint"][k]}: loss ${v} vs ${expected[k]}`));
     // not vacuous: teacher forcing through every step scores differently
-    const forced = tf.tidy(() => safe.decode(x.slice([0, 0, 0], [2, T - 1, N]) as tf.Tensor3D, graph, T - 1, context).sub(targets).square().mean().dataSync()[0]);
+    const forced = tf.tidy(() => safe.decode(x.slice([0, 0, 0], [2, T - 1, N]) as tf.Tensor3D, graph, T - 1, { context }).sub(targets).square().mean().dataSync()[0]);
     assert.ok(Math.abs(forced - expected[0]) > 1e-4 * expected[0]);
     assert.throws(() => safe.loss({ x: batch.x, context: batch.context }), /needs its supplied graphs/);
     tf.dispose([history, targets]);

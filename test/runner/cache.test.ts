@@ -41,7 +41,7 @@ describe("runner cache", () => {
     const result = { mse: NaN, auroc: [0.5, Infinity, -Infinity], nested: { z: -0 } };
     const file = writeEntry(dir, { kind: "k", version: "1", key, config: { a: 1 }, result, seconds: 0.25, pid: 42, backend: null });
     assert.equal(file, entryPath(dir, "k", key));
-    const entry = readEntry(dir, "k", "1", key);
+    const entry = readEntry(dir, { kind: "k", version: "1", key });
     assert.ok(entry);
     assert.deepStrictEqual(entry.result, result);
     assert.deepStrictEqual(entry.config, { a: 1 });
@@ -51,15 +51,15 @@ describe("runner cache", () => {
   });
 
   it("a missing entry is undefined; a corrupt or foreign one is a miss with a reason", () => {
-    assert.equal(readEntry(dir, "k", "1", "0".repeat(64)), undefined);
+    assert.equal(readEntry(dir, { kind: "k", version: "1", key: "0".repeat(64) }), undefined);
     const key = cacheKey("k", "1", { b: 2 });
     mkdirSync(join(dir, "k"), { recursive: true });
     writeFileSync(entryPath(dir, "k", key), '{"format":"graph-mmm-result/1","kind":"k"');
     const why: string[] = [];
-    assert.equal(readEntry(dir, "k", "1", key, (w) => why.push(w)), undefined);
+    assert.equal(readEntry(dir, { kind: "k", version: "1", key }, (w) => why.push(w)), undefined);
     assert.match(why[0], /not valid JSON/);
     writeEntry(dir, { kind: "k", version: "1", key, config: { b: 2 }, result: 1, seconds: 0, pid: 1, backend: null });
-    assert.equal(readEntry(dir, "k", "2", key, (w) => why.push(w)), undefined, "another version");
+    assert.equal(readEntry(dir, { kind: "k", version: "2", key }, (w) => why.push(w)), undefined, "another version");
     assert.match(why[1], /not a graph-mmm-result\/1 entry for k version 2/);
   });
 
@@ -98,7 +98,7 @@ describe("runner cache", () => {
     void exited.then(() => (running = false));
     const seen = new Set<number>();
     while (running) {
-      const entry = readEntry<number[]>(dir, "big", "1", key, (why) => assert.fail(`a reader saw a broken entry: ${why}`));
+      const entry = readEntry<number[]>(dir, { kind: "big", version: "1", key }, (why) => assert.fail(`a reader saw a broken entry: ${why}`));
       if (entry) {
         assert.equal(entry.result.length, 200001);
         seen.add(entry.result[0]);
@@ -108,7 +108,7 @@ describe("runner cache", () => {
     }
     assert.equal(await exited, 0);
     assert.ok(reads > 0, "the reader read the entry");
-    assert.equal(readEntry<number[]>(dir, "big", "1", key)!.result[0], 24);
+    assert.equal(readEntry<number[]>(dir, { kind: "big", version: "1", key })!.result[0], 24);
     assert.deepEqual(readdirSync(join(dir, "big")), [`${key}.json`], "no temporary file left");
     assert.ok(seen.size >= 1);
   });

@@ -84,7 +84,7 @@ describe("runner: an interrupted run resumes", () => {
     assert.equal(files.length, JOBS);
     assert.ok(files.every((f) => /^[0-9a-f]{64}\.json$/.test(f)), `only complete entries: ${files.join(", ")}`);
     for (const [k, job] of jobs.entries()) {
-      assert.deepStrictEqual(readEntry(cacheDir, "test-sleep", "1", cacheKey("test-sleep", "1", job.config))?.result, reference[k]);
+      assert.deepStrictEqual(readEntry(cacheDir, { kind: "test-sleep", version: "1", key: cacheKey("test-sleep", "1", job.config) })?.result, reference[k]);
     }
   });
 

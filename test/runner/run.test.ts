@@ -80,7 +80,7 @@ describe("runJobs", () => {
     assert.equal(r.sum, 6.5);
     assert.notEqual(r.pid, process.pid);
     assert.ok(r.backend === "wasm" || r.backend === "tensorflow" || r.backend === "cpu", `backend ${r.backend}`);
-    const entry = readEntry(cacheDir, "test-backend", "1", cacheKey("test-backend", "1", { values: [1, 2, 3.5] }));
+    const entry = readEntry(cacheDir, { kind: "test-backend", version: "1", key: cacheKey("test-backend", "1", { values: [1, 2, 3.5] }) });
     assert.equal(entry?.backend, r.backend, "the entry records the backend");
   });
 
@@ -95,7 +95,7 @@ describe("runJobs", () => {
     assert.equal(err.failures.length, 1);
     assert.equal(err.failures[0].index, 0);
     assert.deepEqual([...runCounts(marks).entries()], [[1, 1]], "the running job finished; no job started after the failure");
-    assert.ok(readEntry(cacheDir, "test-sleep", "1", cacheKey("test-sleep", "1", { id: 1, ms: 600 })), "and it is cached");
+    assert.ok(readEntry(cacheDir, { kind: "test-sleep", version: "1", key: cacheKey("test-sleep", "1", { id: 1, ms: 600 }) }), "and it is cached");
 
     // keepGoing runs the rest and reports the failure at the end
     const err2 = await runJobs(jobs, quiet({ workers: 2, cacheDir, keepGoing: true })).then(() => assert.fail("should reject"), (e: unknown) => e as JobError);
