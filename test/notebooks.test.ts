@@ -63,7 +63,7 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "04-bypass.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const d of ["no-graph", "full-graph", "high-capacity", "oracle", "dice-hard", "dice-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d\\.\\d{3} \\+/- `), `the table has a ${d} row`);
+    for (const d of ["no-graph", "full-graph", "high-capacity", "oracle", "DICE-hard", "DICE-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d\\.\\d{3} \\+/- `), `the table has a ${d} row`);
     // the no-graph decoder has no cross-node path: its influence nAUPRC is exactly 0 in every column
     assert.match(text, /\|no-graph\|[^|]+\|[^|]+\|0\.000 \+\/- 0\.000\|0\.000 \+\/- 0\.000\|0\.000 \+\/- 0\.000\|/);
     assert.match(markdownText(outs), /\*\*Claim 1 (holds|holds in part|does not hold)\*\*/);
@@ -78,16 +78,16 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "06-stress.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const m of ["dice-stage1", "causalmmm", "granger"]) assert.match(text, new RegExp(`\\|base / ${m}\\|0\\.\\d{3}`), `the stress table has the base setting for ${m}`);
-    assert.match(text, /\|rawlog \/ dice-stage1\|/);
+    for (const m of ["DICE Stage 1", "CausalMMM", "Granger \\(per unit\\)"]) assert.match(text, new RegExp(`\\|base / ${m}\\|0\\.\\d{3}`), `the stress table has the base setting for ${m}`);
+    assert.match(text, /\|rawlog \/ DICE Stage 1\|/);
     // Granger is one deterministic fit: no spread over epochs
-    assert.match(text, /\|base \/ granger\|[^|]+\|[^|]+\|[^|]+\|0\.000 \+\/- nan\|nan \+\/- nan\|/);
+    assert.match(text, /\|base \/ Granger \(per unit\)\|[^|]+\|[^|]+\|[^|]+\|0\.000 \+\/- nan\|nan \+\/- nan\|/);
     assert.match(markdownText(outs), /\*\*Claim 4 (holds|holds in part|does not hold)\*\*/);
     assert.deepEqual(names(outs), ["06-stress"]);
   },
   "07-budget.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const a of ["true optimum", "observed mix", "equal split", "oracle graph", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"]) assert.match(text, new RegExp(`\\|${a}\\|`), `the budget table has ${a}`);
+    for (const a of ["true optimum", "observed mix", "equal split", "oracle", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"]) assert.match(text, new RegExp(`\\|${a}\\|`), `the budget table has ${a}`);
     // anchors of the gain share: the optimum captures all of it, the equal split none
     assert.match(text, /\|true optimum\|nan \+\/- nan\|[^|]+\|1\.000 \+\/- /);
     assert.match(text, /\|equal split\|nan \+\/- nan\|[^|]+\|0\.000 \+\/- /);
@@ -98,7 +98,7 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   "08-your-data.ipynb": (outs) => {
     const text = streamText(outs);
     for (const p of ["meridian", "deepcausalmmm"]) assert.match(text, new RegExp(`${p}: \\d+ units x \\d+ steps x \\d+ nodes diagnosed in [\\d.]+ s; wrote 5 files`));
-    for (const d of ["no-graph", "full-graph", "high-capacity", "dice-hard", "dice-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d+\\.\\d{4}\\|`));
+    for (const d of ["no-graph", "full-graph", "high-capacity", "DICE-hard", "DICE-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d+\\.\\d{4}\\|`));
     const md = markdownText(outs);
     assert.match(md, /\*\*Meridian\.\*\* Best target MSE@7/);
     assert.match(md, /\*\*DeepCausalMMM panel\.\*\* Best target MSE@7/);

@@ -18,30 +18,18 @@
  */
 import { allocationResponses, budgetFromForecaster, optimiseBudget, scalerScale } from "../analysis/budget";
 import { trueAllocationResponses } from "../analysis/truth";
-import { scaleValue, targetIndex } from "../data/panel";
+import { targetIndex } from "../data/panel";
 import type { Forecaster } from "../core/forecaster";
 import { mseAt, mseAtHorizons } from "../diagnostics/mse";
 import { spearman } from "../diagnostics/ranking";
-import { groupValues } from "../diagnostics/stability";
-import { type Graph, emptyGraph } from "../graph";
-import { DeepCausalMMM, type DeepCausalMMMConfig, deepCausalConfigFor, regionExtras } from "../models/deepcausalmmm";
-import type { FitResult } from "../train/fit";
-import {
-  type DecoderTrainConfig,
-  type EvaluationConfig,
-  EVALUATION_DEFAULTS,
-  type Stage1Config,
-  STAGE1_DEFAULTS,
-  type TimePanel,
-  decoderTrainConfig,
-  selectSupportByValidation,
-  trainDecoder,
-  trainOnWindows,
-  trainStage1,
-  trainStage2,
-} from "./dice";
+import type { Graph } from "../graph";
+import type { DeepCausalMMMConfig } from "../models/deepcausalmmm";
+import type { Stage1Config } from "./dice";
+import { type Summary, summarise } from "./measures";
+import { type DecoderTrainConfig, type EvaluationConfig, EVALUATION_DEFAULTS, type TimePanel, VARIANT_LABELS, type VariantName } from "./protocol";
+import { type VariantSpec, createRun } from "./variants";
 
-export type BudgetModel = "oracle" | "dice-hard" | "high-capacity" | "no-graph" | "deepcausalmmm";
+export type BudgetModel = Extract<VariantName, "oracle" | "dice-hard" | "high-capacity" | "no-graph" | "deepcausalmmm">;
 export const BUDGET_MODELS: readonly BudgetModel[] = ["oracle", "dice-hard", "high-capacity", "no-graph", "deepcausalmmm"];
 
 export interface BudgetStudyConfig {
@@ -136,21 +124,6 @@ function budgetWindows(tp: TimePanel, c: BudgetStudyConfig) {
   return { origins, units };
 }
 
-/**
- * Trains the DeepCausalMMM-style model on a time panel's training windows (regions = units);
- * `config.channels` sets the DAG order (default: the panel's channel order).
- */
-export async function trainDeepCausal(tp: TimePanel, config: Partial<DeepCausalMMMConfig> = {}, train: Partial<DecoderTrainConfig> = {}, seed = 0): Promise<{ model: DeepCausalMMM; forecaster: Forecaster; fit: FitResult }> {
-  if (!tp.scaler) throw new Error("trainDeepCausal: the time panel carries no scaler (build it with prepareTimePanel)");
-  const base = deepCausalConfigFor(tp.panel);
-  // zero spend on the model's scale, per channel in the model's (DAG) order
-  const channels = config.channels ?? base.channels;
-  const zeroSpend = channels.map((ch) => scaleValue(tp.scaler!, ch, 0));
-  const model = new DeepCausalMMM({ ...base, zeroSpend, ...config, channels, seed });
-  const result = await trainOnWindows(tp, "DeepCausalMMM-style", model, regionExtras(), decoderTrainConfig(train), seed);
-  return { model, forecaster: model.forecaster(), fit: result };
-}
-
 /** One seed of the budget study (see the module comment). */
 export async function budgetSeed(tp: TimePanel, seed: number, config: Partial<BudgetStudyConfig> = {}): Promise<BudgetSeedResult> {
   const c: BudgetStudyConfig = { ...BUDGET_STUDY_DEFAULTS, ...config };
@@ -210,48 +183,45 @@ export async function budgetSeed(tp: TimePanel, seed: number, config: Partial<Bu
     outcomes.push(outcome(name, b.allocation, b.value, mse));
     curves.push(toCurves(name, allocationResponses(forecaster, tp.panel, curveAllocations, intervention).values));
   };
-  const stage1Fit = { ...STAGE1_DEFAULTS.fit, ...c.stage1.fit, seed, label: null };
   for (const m of c.models) {
-    if (m === "deepcausalmmm") {
-      const run = await trainDeepCausal(tp, c.deepCausal, { ...c.deepCausalTrain, fit: { ...c.deepCausalTrain.fit, label: null } }, seed);
-      plan("DeepCausalMMM-style", run.forecaster, null);
-      run.model.dispose();
-      continue;
-    }
-    if (m === "dice-hard") {
-      const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed }, fit: stage1Fit });
-      const run = await trainStage2(s1, tp, "hard", selectSupportByValidation(s1, tp), { ...c.decoder, fit: { ...c.decoder.fit, label: null } }, seed);
-      plan("DICE-hard", run.forecaster, run.graphs);
-      run.model.dispose();
-      s1.model.dispose();
-      continue;
-    }
-    const graphs = m === "oracle" ? tp.truth : m === "no-graph" ? tp.panel.unitIds.map(() => emptyGraph(N)) : null;
-    const run = await trainDecoder(tp, m, graphs, { ...c.decoder, fit: { ...c.decoder.fit, label: null } }, seed);
-    plan(m === "oracle" ? "oracle graph" : m, run.forecaster, run.graphs);
-    run.model.dispose();
+    const run = await createRun(tp, budgetVariant(m, c), { seed, label: null, stage1Config: c.stage1 });
+    plan(run.label, run.forecaster!, run.graphs);
+    run.dispose();
   }
   return { seed, channels: channels.map((j) => raw.nodeNames[j]), total, upper, observedRevenue, outcomes, curves, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** The variant each model of the budget study stands for (DICE-hard with its own Stage 1). */
+function budgetVariant(m: BudgetModel, c: BudgetStudyConfig): VariantSpec {
+  if (m === "deepcausalmmm") return { kind: "deepcausalmmm", model: c.deepCausal, config: c.deepCausalTrain };
+  return { kind: "decoder", decoder: m, config: c.decoder };
+}
+
 const avg = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
-/** Per allocation: metric -> values over seeds (for `meanSdTable`). */
-export function budgetValues(results: readonly BudgetSeedResult[]): Record<string, Record<string, number[]>> {
-  return groupValues(results.flatMap((r) => r.outcomes), (o) => o.name, {
-    "MSE@7 target": (o) => o.mse7,
-    "true revenue": (o) => o.trueRevenue,
-    "gain captured": (o) => o.gainCaptured,
-    "predicted revenue": (o) => o.predictedRevenue,
+/** The measures of the budget table. */
+export type BudgetMeasure = "mse7Target" | "trueRevenue" | "gainCaptured" | "predictedRevenue";
+
+/** Per allocation (the true optimum, the allocations without a model, each model's own): its measures over seeds. */
+export function budgetSummary(results: readonly BudgetSeedResult[]): Summary<string, BudgetMeasure> {
+  return summarise("allocation", results.flatMap((r) => r.outcomes), (o) => o.name, {
+    mse7Target: (o) => o.mse7,
+    trueRevenue: (o) => o.trueRevenue,
+    gainCaptured: (o) => o.gainCaptured,
+    predictedRevenue: (o) => o.predictedRevenue,
   });
+}
+
+/** The allocations recommended by a model (those with a forecast error), in table order. */
+export function modelAllocations(summary: Summary<string, BudgetMeasure>): string[] {
+  return summary.rows.filter((r) => summary.values(r, "mse7Target").every(Number.isFinite));
 }
 
 /** The budget study's conclusion in words, from its own numbers (Markdown). */
 export function budgetConclusion(results: readonly BudgetSeedResult[]): string {
-  const v = budgetValues(results);
+  const v = budgetSummary(results);
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-  const models = Object.entries(v).filter(([, m]) => m["MSE@7 target"].every(Number.isFinite));
-  const rows = models.map(([name, m]) => ({ name, mse: avg(m["MSE@7 target"]), gain: avg(m["gain captured"]) }));
+  const rows = modelAllocations(v).map((name) => ({ name, mse: avg(v.values(name, "mse7Target")), gain: avg(v.values(name, "gainCaptured")) }));
   const byMse = [...rows].sort((a, b) => a.mse - b.mse);
   const byGain = [...rows].sort((a, b) => b.gain - a.gain);
   const rho = spearman(rows.map((r) => -r.mse), rows.map((r) => r.gain));

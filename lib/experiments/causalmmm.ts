@@ -4,7 +4,7 @@
  * epoch. The data layer, the model, the training loop and the diagnostics meet here; notebooks
  * call these functions and plot what they return.
  */
-import { type Panel, targetIndex } from "../data/panel";
+import { type Panel, sliceSteps, targetIndex } from "../data/panel";
 import type { UnitSplit } from "../data/panel";
 import { type Graph, emptyGraph } from "../graph";
 import { type MseConfig, type MseResult, mseAtHorizons } from "../diagnostics/mse";
@@ -13,7 +13,8 @@ import { type GrangerConfig, fitGranger } from "../models/granger";
 import { CausalMMM, type CausalMMMConfig } from "../models/causalmmm";
 import { tf } from "../tf";
 import { shuffledUnitBatches, unitBatch } from "../train/batches";
-import { type FitConfig, type FitResult, fit } from "../train/fit";
+import { type FitConfig, fit } from "../train/fit";
+import { type ForecastingRun, type GraphEvidence, type TimePanel, VARIANT_LABELS, allUnits } from "./protocol";
 
 export interface CausalMMMExperimentConfig {
   model: Partial<CausalMMMConfig>;
@@ -30,15 +31,8 @@ export const CAUSALMMM_EXPERIMENT_DEFAULTS: CausalMMMExperimentConfig = {
   evalRows: 64,
 };
 
-export interface CausalMMMRun {
-  model: CausalMMM;
-  fit: FitResult;
-  split: UnitSplit;
-  /** Learned P(j -> i) per validation unit (after training). */
-  valGraphs: Graph[];
-  /** Their scores against the true graphs. */
-  valScores: MeanRanking;
-}
+/** A trained CausalMMM (evidence: the learned P(j -> i) of the validation units) and its unit split. */
+export type CausalMMMRun = ForecastingRun<CausalMMM> & { split: UnitSplit; evidence: GraphEvidence & { scores: MeanRanking } };
 
 /** P(j -> i) per unit from the encoder, reading each unit's whole series. */
 export function learnedGraphs(model: CausalMMM, panel: Panel, units: readonly number[], rows = 64): Graph[] {
@@ -98,8 +92,23 @@ export async function trainCausalMMM(panel: Panel, split: UnitSplit, config: Par
       return { auroc: scores.auroc, nauprc: scores.nauprc, mse: validationMse(model, panel, valUnits, cfg.evalRows) };
     },
   }, cfg.fit);
-  const valGraphs = learnedGraphs(model, panel, valUnits, cfg.evalRows);
-  return { model, fit: result, split, valGraphs, valScores: scoreGraphs(valGraphs, valTruth).mean };
+  const probs = learnedGraphs(model, panel, valUnits, cfg.evalRows);
+  const evidence = { units: [...valUnits], probs, scores: scoreGraphs(probs, valTruth).mean };
+  return {
+    name: "causalmmm", label: VARIANT_LABELS.causalmmm, model, forecaster: model.forecaster(), graphs: null,
+    fit: result, evidence, split, dispose: () => model.dispose(),
+  };
+}
+
+/**
+ * CausalMMM on the same footing as DICE Stage 1: trained on every unit's training window (the
+ * standardised panel cut to it) and scored on the same units' graphs after every epoch
+ * (transductive graph recovery: the truth is never used in training).
+ */
+export async function trainCausalMMMOnTrainingWindow(tp: TimePanel, config: Partial<CausalMMMExperimentConfig> = {}): Promise<CausalMMMRun> {
+  const cut = sliceSteps(tp.panel, tp.split.train.from, tp.split.train.to);
+  const units = allUnits(cut);
+  return trainCausalMMM(cut, { train: units, validation: units, test: [], config: { train: 1, validation: 0, test: 0, seed: 0, shuffle: false } }, config);
 }
 
 /**

@@ -18,21 +18,11 @@ import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
-import {
-  type DecoderEvaluation,
-  type DecoderTrainConfig,
-  type EvaluationConfig,
-  type Stage1Config,
-  evaluateDecoder,
-  prepareTimePanel,
-  scaleToMaxOffDiagonal,
-  selectSupportByValidation,
-  trainDecoder,
-  trainStage1,
-  trainStage2,
-} from "./dice";
+import { type Stage1Config, selectSupportByValidation } from "./dice";
+import { type DecoderEvaluation, type DecoderName, type DecoderTrainConfig, type EvaluationConfig, evaluateDecoder, evaluationUnits, prepareTimePanel, scaleToMaxOffDiagonal } from "./protocol";
+import { createDecoder, createStage1 } from "./variants";
 
-export type DiagnoseDecoder = "no-graph" | "full-graph" | "high-capacity" | "dice-hard" | "dice-soft";
+export type DiagnoseDecoder = Exclude<DecoderName, "oracle">;
 
 export interface DiagnoseConfig {
   split: Partial<TimeSplitConfig>;
@@ -99,13 +89,6 @@ export interface DiagnosisResult {
   config: Omit<DiagnoseConfig, "log">;
 }
 
-/** At most `n` unit indices evenly spaced over `units` (null when all are used). */
-export function evaluationUnits(units: number, n: number | null): number[] | null {
-  if (n === null || n >= units) return null;
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`diagnose: evalUnits must be a positive integer or null, got ${n}`);
-  return [...new Set(Array.from({ length: n }, (_, k) => Math.floor((k * units) / n)))];
-}
-
 const meanGraph = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
 
 /** Fits DICE Stage 1/2 and the reference decoders on a panel and measures them. */
@@ -117,23 +100,19 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   const N = tp.panel.nodes;
   const evalUnits = evaluationUnits(raw.units, c.evalUnits);
   log(`diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation [${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`);
-  const progressFit = (label: string) => ({ label: c.log ? label : null });
-  const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed: c.seed, ...(c.roles ? { roles: tp.panel.roles } : {}) }, fit: { ...c.stage1.fit, seed: c.seed, ...progressFit("DICE Stage 1") } });
+  const stage1Model = { ...c.stage1.model, ...(c.roles ? { roles: tp.panel.roles } : {}) };
+  const s1 = (await createStage1(tp, { ...c.stage1, model: stage1Model }, { seed: c.seed, label: c.log ? "DICE Stage 1" : null })).stage1;
   const selection = selectSupportByValidation(s1, tp);
   log(`diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} (${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
     (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""));
   const decoders: DecoderDiagnosis[] = [];
   for (const name of c.decoders) {
-    const decoderConfig = { ...c.decoder, fit: { ...c.decoder.fit, ...progressFit(name) } };
-    const run =
-      name === "dice-hard" ? await trainStage2(s1, tp, "hard", selection, decoderConfig, c.seed)
-      : name === "dice-soft" ? await trainStage2(s1, tp, "soft", null, decoderConfig, c.seed)
-      : await trainDecoder(tp, name, name === "high-capacity" ? null : tp.panel.unitIds.map(() => (name === "no-graph" ? emptyGraph(N) : fullGraph(N))), decoderConfig, c.seed);
+    const run = await createDecoder(tp, name, c.decoder, { seed: c.seed, stage1: s1, selection, label: c.log ? name : null });
     let ev: DecoderEvaluation;
     try {
       ev = evaluateDecoder(run, tp, { ...c.evaluation, ...(evalUnits ? { units: evalUnits } : {}) });
     } finally {
-      run.model.dispose();
+      run.dispose();
     }
     decoders.push({
       name,

@@ -11,7 +11,9 @@ import { loadCausalMMMSim } from "../data/causalmmm";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
 import { type RawlogInput, type SparseTargetInput, type SwapGridConfig, type VarDagInput, generateRawlog, generateSparseTarget, generateVarDag, swapGrid } from "../data/simulate";
 import { type RunOptions, registerJob, runJobs } from "../runner";
-import { type BypassConfig, type BypassSeedResult, type DecoderTrainConfig, type Stage1Config, type TimePanel, bypassSeed, prepareTimePanel } from "./dice";
+import { type BypassConfig, type BypassSeedResult, bypassSeed } from "./bypass";
+import type { Stage1Config } from "./dice";
+import { type DecoderTrainConfig, type TimePanel, prepareTimePanel } from "./protocol";
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 import { type BudgetSeedResult, type BudgetStudyConfig, budgetSeed } from "./budget";
@@ -166,14 +168,14 @@ export const STRESS_STUDY: { smoke: StressStudy; paper: StressStudy } = {
     grid: { base: { R: 12, d: 5, T: 60 }, R: [8, 12], d: [5, 6], T: [60, 80] },
     rawlog: { units: 12, steps: 60, channels: 3, intermediates: 1, seed: 3 },
     external: false,
-    seeds: { "dice-stage1": [1, 2], causalmmm: [1], granger: [1] },
+    seeds: { "dice-stage1": [1, 2], causalmmm: [1], "granger-unit": [1] },
     cell: { stage1: { fit: { epochs: 25 } }, causal: { model: { hidden: 16, encoderHidden: 16 }, fit: { epochs: 3, learningRate: 2e-3 }, batchSize: 8 } },
   },
   paper: {
     grid: { base: { R: 100, d: 8, T: 100 }, R: [20, 100, 300], d: [5, 8, 12], T: [50, 100, 200] },
     rawlog: { units: 100, steps: 100, seed: 3 },
     external: true,
-    seeds: { "dice-stage1": [1, 2, 3, 4, 5], causalmmm: [1, 2], granger: [1] },
+    seeds: { "dice-stage1": [1, 2, 3, 4, 5], causalmmm: [1, 2], "granger-unit": [1] },
     cell: { stage1: { fit: { epochs: 100 } }, causal: { model: { hidden: 16, encoderHidden: 16 }, fit: { epochs: 20, learningRate: 2e-3 }, batchSize: 8 } },
   },
 };

@@ -10,14 +10,15 @@
  * (its per-unit VARs are scored on graphs only).
  */
 import { mseAt, mseAtHorizons } from "../diagnostics/mse";
-import { scoreGraphs } from "../diagnostics/ranking";
-import { finalWindow, groupValues } from "../diagnostics/stability";
-import { fitGranger } from "../models/granger";
+import { finalWindow } from "../diagnostics/stability";
 import { type CausalMMMExperimentConfig } from "./causalmmm";
-import { EVALUATION_DEFAULTS, type EvaluationConfig, type Stage1Config, type TimePanel, trainCausalMMMOnTrainingWindow, trainStage1 } from "./dice";
+import { type Stage1Config } from "./dice";
+import { type Summary, summarise } from "./measures";
+import { EVALUATION_DEFAULTS, type EvaluationConfig, type TimePanel, VARIANT_LABELS, type VariantName } from "./protocol";
+import { type VariantSpec, createRun } from "./variants";
 
-export type StressMethod = "dice-stage1" | "causalmmm" | "granger";
-export const STRESS_METHODS: readonly StressMethod[] = ["dice-stage1", "causalmmm", "granger"];
+export type StressMethod = Extract<VariantName, "dice-stage1" | "causalmmm" | "granger-unit">;
+export const STRESS_METHODS: readonly StressMethod[] = ["dice-stage1", "causalmmm", "granger-unit"];
 
 export interface StressCellConfig {
   stage1: Partial<Stage1Config>;
@@ -71,36 +72,44 @@ export async function stressCell(tp: TimePanel, method: StressMethod, seed: numb
     const sd = aurocHistory.length === 1 ? 0 : f.sd;
     return { method, seed, aurocHistory, mseHistory, auroc: scores.auroc, nauprc: scores.nauprc, final20: { mean: f.mean, sd }, mse7, seconds: (Date.now() - t0) / 1000 };
   };
-  if (method === "dice-stage1") {
-    const run = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed }, fit: { ...c.stage1.fit, seed, label: null } });
-    const mse = mseAt(mseAtHorizons(run.model.forecaster(), tp.panel, { ...mseConfig, graph: run.probs }), ev.horizon).target;
-    run.model.dispose();
-    return finish(run.fit.history.map((h) => h.val.auroc), run.fit.history.map((h) => h.val.mse), run.scores!, mse);
+  const run = await createRun(tp, stressVariant(method, c), { seed, label: null });
+  try {
+    const scores = run.evidence!.scores!;
+    const mse = run.forecaster ? mseAt(mseAtHorizons(run.forecaster, tp.panel, { ...mseConfig, graph: run.evidence!.probs }), ev.horizon).target : NaN;
+    const history = run.fit?.history ?? [];
+    return history.length > 0 ? finish(history.map((h) => h.val.auroc), history.map((h) => h.val.mse), scores, mse) : finish([scores.auroc], [], scores, mse);
+  } finally {
+    run.dispose();
   }
-  if (method === "causalmmm") {
-    const run = await trainCausalMMMOnTrainingWindow(tp, { ...c.causal, model: { ...c.causal.model, seed }, fit: { ...c.causal.fit, seed, label: null } });
-    // valGraphs are the graphs of every unit, in unit order (validation = all units)
-    const mse = mseAt(mseAtHorizons(run.model.forecaster(), tp.panel, { ...mseConfig, graph: run.valGraphs }), ev.horizon).target;
-    run.model.dispose();
-    return finish(run.fit.history.map((h) => h.val.auroc), run.fit.history.map((h) => h.val.mse), run.valScores, mse);
-  }
-  const units = tp.panel.unitIds.map((_, u) => u);
-  const g = fitGranger(tp.panel, { scope: "unit", lags: c.lags, steps: { from: tp.split.train.from, to: tp.split.train.to }, units });
-  const scores = scoreGraphs(g.unitFits!.map((f) => f.scores), tp.truth).mean;
-  return finish([scores.auroc], [], scores, NaN);
+}
+
+/** The variant each stress method stands for (every one reads each unit's training window). */
+function stressVariant(method: StressMethod, c: StressCellConfig): VariantSpec {
+  const specs: Record<StressMethod, VariantSpec> = {
+    "dice-stage1": { kind: "dice-stage1", config: c.stage1 },
+    causalmmm: { kind: "causalmmm", config: c.causal },
+    "granger-unit": { kind: "granger", scope: "unit", config: { lags: c.lags } },
+  };
+  return specs[method];
 }
 
 const avg = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const sdOf = (v: readonly number[]) => (v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - avg(v)) ** 2, 0) / (v.length - 1)) : NaN);
 
-/** Rows of the stress study keyed "setting / method": metric -> values over seeds (for `meanSdTable`). */
-export function stressValues(rows: readonly (StressCellResult & { setting: string })[]): Record<string, Record<string, number[]>> {
-  return groupValues(rows, (r) => `${r.setting} / ${r.method}`, {
-    AUROC: (r) => r.auroc,
-    nAUPRC: (r) => r.nauprc,
-    "Final-20 AUROC": (r) => r.final20.mean,
-    "within-run SD": (r) => r.final20.sd,
-    "MSE@7 target": (r) => r.mse7,
+/** A stress result with its setting. */
+type StressRowOf = StressCellResult & { setting: string };
+
+/** The measures of the stress table. */
+export type StressMeasure = "auroc" | "nauprc" | "final20" | "withinRunSd" | "mse7Target";
+
+/** The stress study's rows "setting / method" (method by its label) with their measures over seeds. */
+export function stressSummary(rows: readonly (StressCellResult & { setting: string })[]): Summary<string, StressMeasure> {
+  return summarise<StressRowOf, string, StressMeasure>("setting / method", rows, (r) => `${r.setting} / ${VARIANT_LABELS[r.method]}`, {
+    auroc: (r) => r.auroc,
+    nauprc: (r) => r.nauprc,
+    final20: (r) => r.final20.mean,
+    withinRunSd: (r) => r.final20.sd,
+    mse7Target: (r) => r.mse7,
   });
 }
 
@@ -160,7 +169,7 @@ export function stressConclusion(rows: readonly (StressCellResult & { setting: s
     const cSd = avg(cm.map((r) => r.final20.sd));
     if (dMean > cMean) higher++;
     if (dSd < cSd) steadier++;
-    const g = of("granger")[0];
+    const g = of("granger-unit")[0];
     lines.push(`- ${s}: Final-20 AUROC DICE ${f(dMean)} (within-run SD ${f(dSd)}), CausalMMM ${f(cMean)} (SD ${f(cSd)})${g ? `, Granger ${f(g.auroc)}` : ""}`);
   }
   const holds = compared > 0 && higher === compared && steadier === compared;

@@ -18,20 +18,12 @@
  */
 import { type GraphSwapResult, graphSwap } from "../diagnostics/swap";
 import { scoreSupport, type SupportScore } from "../diagnostics/ranking";
-import { groupValues } from "../diagnostics/stability";
 import type { Graph } from "../graph";
 import { selectByStability, selectTopK } from "../models/support";
-import {
-  type DecoderTrainConfig,
-  type EvaluationConfig,
-  EVALUATION_DEFAULTS,
-  type Stage1Config,
-  STAGE1_DEFAULTS,
-  type TimePanel,
-  selectSupportByValidation,
-  trainStage1,
-  trainStage2,
-} from "./dice";
+import { type Stage1Config, selectSupportByValidation } from "./dice";
+import { CLAIM_BOUNDS, type Summary, summarise } from "./measures";
+import { type DecoderTrainConfig, type EvaluationConfig, EVALUATION_DEFAULTS, type TimePanel } from "./protocol";
+import { createDecoder, createStage1 } from "./variants";
 
 export interface SwapStudyConfig {
   stage1: Partial<Stage1Config>;
@@ -83,27 +75,21 @@ export async function swapSeed(tp: TimePanel, seed: number, config: Partial<Swap
   const c: SwapStudyConfig = { ...SWAP_STUDY_DEFAULTS, ...config };
   if (!tp.truth) throw new Error("swapSeed: the graph swap needs a panel with true graphs");
   const t0 = Date.now();
-  const stage1Fit = { ...STAGE1_DEFAULTS.fit, ...c.stage1.fit, seed };
-  const s1 = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed }, fit: { ...stage1Fit, label: stage1Fit.label === null ? null : `DICE Stage 1 (seed ${seed})` } });
+  const s1 = (await createStage1(tp, c.stage1, { seed })).stage1;
   const learned = selectSupportByValidation(s1, tp);
-  const run = await trainStage2(s1, tp, "hard", learned, c.decoder, seed);
+  const run = await createDecoder(tp, "dice-hard", c.decoder, { seed, stage1: s1, selection: learned });
   const extra: Record<string, Graph[]> = { "top-k": selectTopK(s1.probs, { density: s1.model.config.priorDensity }).graphs };
   if (c.stabilityRuns >= 2) {
     const runs: Graph[][] = [s1.probs];
     for (let k = 1; k < c.stabilityRuns; k++) {
-      const sk = seed * 1000 + k;
-      const r = await trainStage1(tp, { ...c.stage1, model: { ...c.stage1.model, seed: sk }, fit: { ...stage1Fit, seed: sk, label: stage1Fit.label === null ? null : `DICE Stage 1 (stability run ${k}, seed ${sk})` } });
+      const r = (await createStage1(tp, c.stage1, { seed: seed * 1000 + k })).stage1;
       runs.push(r.probs);
       r.model.dispose();
     }
     extra.stability = selectByStability(runs).graphs;
   }
   if (c.roles) {
-    const s1r = await trainStage1(tp, {
-      ...c.stage1,
-      model: { ...c.stage1.model, seed, roles: tp.panel.roles },
-      fit: { ...stage1Fit, label: stage1Fit.label === null ? null : `DICE Stage 1 with roles (seed ${seed})` },
-    });
+    const s1r = (await createStage1(tp, { ...c.stage1, model: { ...c.stage1.model, roles: tp.panel.roles } }, { seed })).stage1;
     extra.roles = selectSupportByValidation(s1r, tp).graphs;
     s1r.model.dispose();
   }
@@ -119,7 +105,7 @@ export async function swapSeed(tp: TimePanel, seed: number, config: Partial<Swap
     mse: { window, history: ev.history, stride: ev.stride, horizons: [1, ev.horizon], units },
     influence: { window: { from: window.from, to: window.to - ev.horizon + 1 }, history: ev.history, stride: ev.influenceStride, horizon: ev.horizon, units },
   });
-  run.model.dispose();
+  run.dispose();
   const probs = s1.probs;
   s1.model.dispose();
   const selections = selectionOutcomes(swap, { learned: learned.graphs, ...extra }, tp.truth, units, ev.horizon);
@@ -151,58 +137,64 @@ export function selectionOutcomes(swap: GraphSwapResult, supports: Record<string
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const sd = (v: readonly number[]) => (v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1)) : NaN);
 
-/** Per supplied graph (rewirings pooled into "rewired (null)" per seed): metric -> values over seeds. */
-export function swapValues(results: readonly SwapSeedResult[], horizon = EVALUATION_DEFAULTS.horizon): Record<string, Record<string, number[]>> {
-  const out: Record<string, Record<string, number[]>> = {};
-  const push = (name: string, mse: number, nauprc: number) => {
-    const m = (out[name] ??= { "MSE@7 target": [], "direct AR-CIG nAUPRC": [] });
-    m["MSE@7 target"].push(mse);
-    m["direct AR-CIG nAUPRC"].push(nauprc);
-  };
+/** The measures of the swap table. */
+export type SwapMeasure = "mse7Target" | "directNauprc";
+
+/**
+ * Per supplied graph (rewirings pooled into "rewired (null)" per seed), the frozen decoder's
+ * target MSE@M and direct AR-CIG nAUPRC over seeds.
+ */
+export function swapSummary(results: readonly SwapSeedResult[], horizon = EVALUATION_DEFAULTS.horizon): Summary<string, SwapMeasure> {
+  type Item = { name: string; mse: number; nauprc: number };
+  const items: Item[] = [];
   for (const r of results) {
     const mseOf = (k: GraphSwapResult["conditions"][number]) => k.mse.horizons.find((h) => h.horizon === horizon)?.target ?? NaN;
-    for (const k of r.swap.conditions) if (k.kind !== "rewired") push(k.name, mseOf(k), k.nauprc);
+    for (const k of r.swap.conditions) if (k.kind !== "rewired") items.push({ name: k.name, mse: mseOf(k), nauprc: k.nauprc });
     const rewired = r.swap.conditions.filter((k) => k.kind === "rewired");
-    if (rewired.length) push("rewired (null)", mean(rewired.map(mseOf)), r.swap.null.mean);
+    if (rewired.length) items.push({ name: "rewired (null)", mse: mean(rewired.map(mseOf)), nauprc: r.swap.null.mean });
   }
-  return out;
+  return summarise("supplied graph", items, (i) => i.name, { mse7Target: (i) => i.mse, directNauprc: (i) => i.nauprc });
 }
 
-/** Per selection: metric -> values over seeds (for `meanSdTable`). */
-export function selectionValues(results: readonly SwapSeedResult[]): Record<string, Record<string, number[]>> {
-  return groupValues(results.flatMap((r) => r.selections), (s) => s.name, {
+/** The measures of the selection table. */
+export type SelectionMeasure = "precision" | "recall" | "f1" | "edges" | "directNauprc" | "gapClosed" | "mse7Target";
+
+/** Per selection: its support's scores and what the frozen decoder made of it, over seeds. */
+export function selectionSummary(results: readonly SwapSeedResult[]): Summary<string, SelectionMeasure> {
+  return summarise("selection", results.flatMap((r) => r.selections), (s) => s.name, {
     precision: (s) => s.support.precision,
     recall: (s) => s.support.recall,
-    F1: (s) => s.support.f1,
-    "edges per unit": (s) => s.support.edges,
-    "direct AR-CIG nAUPRC": (s) => s.nauprc,
-    "gap closed": (s) => s.gapClosed,
-    "MSE@7 target": (s) => s.mse7,
+    f1: (s) => s.support.f1,
+    edges: (s) => s.support.edges,
+    directNauprc: (s) => s.nauprc,
+    gapClosed: (s) => s.gapClosed,
+    mse7Target: (s) => s.mse7,
   });
 }
 
 /** The conclusion of the swap study in words, from its own numbers (Markdown): claims 3 and 5. */
 export function swapConclusion(results: readonly SwapSeedResult[]): string {
-  const v = swapValues(results);
+  const v = swapSummary(results);
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-  const ms = (name: string) => (v[name] ? `${f(mean(v[name]["direct AR-CIG nAUPRC"]))} ± ${f(sd(v[name]["direct AR-CIG nAUPRC"]))}` : "n/a");
-  const m = (name: string) => (v[name] ? mean(v[name]["direct AR-CIG nAUPRC"]) : NaN);
-  const mse = (name: string) => (v[name] ? mean(v[name]["MSE@7 target"]) : NaN);
+  const ms = (name: string) => (v.has(name) ? `${f(mean(v.values(name, "directNauprc")))} ± ${f(sd(v.values(name, "directNauprc")))}` : "n/a");
+  const m = (name: string) => (v.has(name) ? mean(v.values(name, "directNauprc")) : NaN);
+  const mse = (name: string) => (v.has(name) ? mean(v.values(name, "mse7Target")) : NaN);
+  const B = CLAIM_BOUNDS;
   const oracle = m("oracle");
   const learned = m("learned");
   const pOracle = mean(results.map((r) => r.swap.null.pOracle));
-  const claim3 = oracle >= 0.7 && oracle - learned >= 0.2;
-  const sel = selectionValues(results);
-  const ranked = Object.entries(sel).map(([name, s]) => ({ name, nauprc: mean(s["direct AR-CIG nAUPRC"]), gap: mean(s["gap closed"]) })).sort((a, b) => b.nauprc - a.nauprc);
+  const claim3 = oracle >= B.alignedNauprc && oracle - learned >= B.swapGap;
+  const sel = selectionSummary(results);
+  const ranked = sel.rows.map((name) => ({ name, nauprc: mean(sel.values(name, "directNauprc")), gap: mean(sel.values(name, "gapClosed")) })).sort((a, b) => b.nauprc - a.nauprc);
   const best = ranked[0];
-  const claim5 = best !== undefined && best.nauprc >= 0.6;
+  const claim5 = best !== undefined && best.nauprc >= B.selectionNauprc;
   return [
     `**Claim 3 ${claim3 ? "holds" : "does not hold"}** on this run (${results.length} seed${results.length === 1 ? "" : "s"}): the frozen DICE-hard decoder's direct AR-CIG nAUPRC is ${ms("oracle")} with the oracle graph ` +
-      `and ${ms("learned")} with its own learned support (the check: oracle >= 0.7 and a gap >= 0.2). The rewired null averages ${ms("rewired (null)")} ` +
+      `and ${ms("learned")} with its own learned support (the check: oracle >= ${B.alignedNauprc} and a gap >= ${B.swapGap}). The rewired null averages ${ms("rewired (null)")} ` +
       `(mean p-value of the oracle against it ${f(pOracle)}); the empty graph gives ${ms("empty")} and the complete graph ${ms("full")}. ` +
       `Target MSE@7 of the same frozen decoder: ${["learned", "oracle", "empty", "full"].map((k) => `${k} ${f(mse(k))}`).join(", ")}.`,
     "",
-    `**Claim 5 ${claim5 ? "holds" : "does not hold"}** by its operational bound (a selection whose support gives the frozen decoder nAUPRC >= 0.6)` +
+    `**Claim 5 ${claim5 ? "holds" : "does not hold"}** by its operational bound (a selection whose support gives the frozen decoder nAUPRC >= ${B.selectionNauprc})` +
       (best ? `; the best selection, ${best.name}, closes ${f(best.gap)} of the learned-to-oracle gap` : "") + ": " +
       ranked.map((r) => `${r.name} ${f(r.nauprc)} (gap closed ${f(r.gap)})`).join("; ") + ".",
   ].join("\n");

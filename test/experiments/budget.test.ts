@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
 import { generateSparseTarget } from "../../lib/data/simulate";
-import { type BudgetSeedResult, budgetConclusion, budgetSeed, budgetValues, curvePanels } from "../../lib/experiments/budget";
-import { prepareTimePanel } from "../../lib/experiments/dice";
+import { type BudgetSeedResult, budgetConclusion, budgetSeed, budgetSummary, curvePanels, modelAllocations } from "../../lib/experiments/budget";
+import { prepareTimePanel } from "../../lib/experiments/protocol";
 import { tf } from "../../lib/tf";
 
 const sum = (a: readonly number[]) => a.reduce((s, v) => s + v, 0);
@@ -49,9 +49,12 @@ describe("budgetSeed on a small sparse-target panel", () => {
   });
 
   it("tables, curves and the conclusion are built from the outcomes", () => {
-    const v = budgetValues([result, result]);
-    assert.deepEqual(Object.keys(v), result.outcomes.map((o) => o.name));
-    assert.equal(v["DICE-hard"]["gain captured"].length, 2);
+    const v = budgetSummary([result, result]);
+    assert.deepEqual(v.rows, result.outcomes.map((o) => o.name));
+    assert.deepEqual(v.values("DICE-hard", "gainCaptured"), [0, 1].map(() => result.outcomes.find((o) => o.name === "DICE-hard")!.gainCaptured));
+    assert.deepEqual(modelAllocations(v), ["oracle", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"], "the allocations with a model, labelled once");
+    const cols = v.table().columnNames();
+    assert.ok(cols.includes("gain captured") && cols.includes("gain captured_mean"), "the table is labelled from the catalogue");
     const panels = curvePanels([result]);
     assert.equal(panels.length, result.channels.length);
     for (const p of panels) for (const s of p.series) assert.equal(s.y[0], 0, "curves are changes over zero spend");

@@ -284,7 +284,7 @@ describe("CausalMMM training on a tiny VAR-DAG panel", () => {
     const run = await trainCausalMMM(panel, split, { model: modelConfig, fit: { epochs: 4, learningRate: 1e-2, seed, label: null, workers: 1 }, batchSize: 4 });
     assert.deepEqual(run.model.spec, initial.spec);
     const loss1 = objective(run.model, panel, split.train);
-    const auroc1 = run.valScores.auroc;
+    const auroc1 = run.evidence.scores.auroc;
     const h = run.fit.history;
     t.diagnostic(`AUROC ${auroc0.toFixed(3)} -> ${auroc1.toFixed(3)} (per epoch ${h.map((r) => r.val.auroc.toFixed(3)).join(" ")}); ` +
       `objective ${loss0.total.toExponential(3)} -> ${loss1.total.toExponential(3)}, MSE ${loss0.mse.toFixed(3)} -> ${loss1.mse.toFixed(3)}; ${run.fit.seconds.toFixed(1)} s`);
@@ -302,7 +302,7 @@ describe("CausalMMM training on a tiny VAR-DAG panel", () => {
     assert.ok(auroc1 > auroc0, `AUROC did not rise: ${auroc0} -> ${auroc1}`);
     // the experiment's record agrees with the model it returns (restoreBest is off)
     assert.equal(h[h.length - 1].val.auroc, auroc1);
-    assert.equal(run.valGraphs.length, split.validation.length);
+    assert.equal(run.evidence.probs.length, split.validation.length);
     initial.dispose();
     run.model.dispose();
   });

@@ -12,7 +12,8 @@ import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { writePanelCsv } from "../../lib/data/csv";
 import { generateVarDag } from "../../lib/data/simulate";
-import { DIAGNOSE_DEFAULTS, type DiagnosisFile, type DiagnosisResult, evaluationUnits, summariseDiagnosis } from "../../lib/experiments/diagnose";
+import { DIAGNOSE_DEFAULTS, type DiagnosisFile, type DiagnosisResult, summariseDiagnosis } from "../../lib/experiments/diagnose";
+import { evaluationUnits } from "../../lib/experiments/protocol";
 import { decodeJson } from "../../lib/runner/json";
 import { REPO_ROOT } from "../../lib/study";
 
@@ -131,7 +132,7 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     assert.equal(evaluationUnits(16, 16), null);
     assert.deepEqual(evaluationUnits(184, 4), [0, 46, 92, 138]);
     assert.deepEqual(evaluationUnits(3, 2), [0, 1]);
-    assert.throws(() => evaluationUnits(10, 0), /evalUnits must be a positive integer/);
+    assert.throws(() => evaluationUnits(10, 0), /must be a positive integer or null/);
   });
 });
 
