@@ -93,7 +93,12 @@ async function runCase(c: BenchCase): Promise<BenchRow> {
   const units = split.train.slice(0, c.units);
   const preset = c.preset === "official" ? CAUSALMMM_OFFICIAL : CAUSALMMM_DEFAULTS;
   const model = new CausalMMM({ ...preset, nodes: panel.nodes, target: 7, contextDim: 2, encoderSteps: panel.steps, hidden: c.hidden, encoderHidden: c.hidden, seed: 1 });
-  const result = await fit(model, { batches: (_e, rng) => shuffledUnitBatches(panel, units, c.batchSize, rng) }, { epochs: c.epochs + 1, workers: c.workers, label: null, seed: 1 });
+  const result = await fit(model, { batches: (_e, rng) => shuffledUnitBatches(panel, { units, batchSize: c.batchSize, rng }) }, {
+    epochs: c.epochs + 1,
+    workers: c.workers,
+    label: null,
+    seed: 1,
+  });
   const secs = result.history.map((h) => h.seconds);
   const timed = secs.slice(1);
   const med = median(timed);

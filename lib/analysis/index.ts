@@ -1,6 +1,7 @@
 /**
- * Analyses of trained models beyond the diagnostics (issue 8), model-agnostic through the
- * `Forecaster` contract (lib/diagnostics/forecaster.ts):
+ * Analyses of trained models beyond the diagnostics (what a forecaster implies for budgets, and
+ * what an allocation truly earns), model-agnostic through the `Forecaster` contract
+ * (lib/core/forecaster.ts):
  *
  * - budget: response curves and allocations by intervention on a channel's spend over a
  *   rollout, the capped-simplex projection and the projected-gradient budget optimiser, and the

@@ -86,7 +86,7 @@ export async function trainCausalMMM(panel: Panel, split: UnitSplit, config: Par
     ...cfg.model,
   });
   const result = await fit(model, {
-    batches: (_epoch, rng) => shuffledUnitBatches(panel, split.train, cfg.batchSize, rng),
+    batches: (_epoch, rng) => shuffledUnitBatches(panel, { units: split.train, batchSize: cfg.batchSize, rng }),
     validate: () => {
       const scores = scoreGraphs(learnedGraphs(model, panel, valUnits, cfg.evalRows), valTruth).mean;
       return { auroc: scores.auroc, nauprc: scores.nauprc, mse: validationMse(model, panel, valUnits, cfg.evalRows) };

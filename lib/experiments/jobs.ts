@@ -9,7 +9,16 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { loadCausalMMMSim } from "../data/causalmmm";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
-import { type RawlogInput, type SparseTargetInput, type SwapGridConfig, type VarDagInput, generateRawlog, generateSparseTarget, generateVarDag, swapGrid } from "../data/simulate";
+import {
+  type RawlogInput,
+  type SparseTargetInput,
+  type SwapGridConfig,
+  type VarDagInput,
+  generateRawlog,
+  generateSparseTarget,
+  generateVarDag,
+  swapGrid,
+} from "../data/simulate";
 import { type RunOptions, registerJob, runJobs } from "../runner";
 import { type BypassConfig, type BypassSeedResult, bypassSeed } from "./bypass";
 import type { Stage1Config } from "./dice";
@@ -74,9 +83,13 @@ export function panelFromSpec(spec: PanelSpec): TimePanel {
   return tp;
 }
 
+/** The parts of a study configuration that train with progress lines. */
+type Trains = { stage1?: Partial<Stage1Config>; decoder?: Partial<DecoderTrainConfig> };
+
 /** A job's configuration with the training progress lines off (a child's output is the runner's). */
-function quiet<C extends { stage1?: Partial<Stage1Config>; decoder?: Partial<DecoderTrainConfig> }>(config: C): C {
-  return { ...config, stage1: { ...config.stage1, fit: { ...config.stage1?.fit, label: null } }, decoder: { ...config.decoder, fit: { ...config.decoder?.fit, label: null } } };
+function quiet<C extends Trains>(config: C): C {
+  const stage1 = { ...config.stage1, fit: { ...config.stage1?.fit, label: null } };
+  return { ...config, stage1, decoder: { ...config.decoder, fit: { ...config.decoder?.fit, label: null } } };
 }
 
 /** A job that runs one seed of a study on a panel. */
@@ -87,7 +100,7 @@ export interface SeedJob<C> {
 }
 
 /** Registers a per-seed study function as a job kind (its training progress lines off). */
-function seedJob<C extends { stage1?: Partial<Stage1Config>; decoder?: Partial<DecoderTrainConfig> }, R>(kind: string, study: (tp: TimePanel, seed: number, config: Partial<C>) => Promise<R>) {
+function seedJob<C extends Trains, R>(kind: string, study: (tp: TimePanel, seed: number, config: Partial<C>) => Promise<R>) {
   return registerJob<SeedJob<C>, R>({ kind, version: LIBRARY_VERSION, module: __filename, run: (c) => study(panelFromSpec(c.panel), c.seed, quiet(c.config)) });
 }
 
@@ -100,17 +113,32 @@ export const swapSeedJob = seedJob<SwapStudyConfig, SwapSeedResult>("swap-seed",
 export const budgetSeedJob = seedJob<BudgetStudyConfig, BudgetSeedResult>("budget-seed", budgetSeed);
 
 /** The bypass benchmark over seeds, one cached job per seed, in worker processes. */
-export function runBypass(panel: PanelSpec, seeds: readonly number[], config: Partial<BypassConfig> = {}, options: RunOptions = {}): Promise<BypassSeedResult[]> {
+export function runBypass(
+  panel: PanelSpec,
+  seeds: readonly number[],
+  config: Partial<BypassConfig> = {},
+  options: RunOptions = {},
+): Promise<BypassSeedResult[]> {
   return runJobs(seeds.map((seed) => bypassSeedJob({ panel, seed, config })), { label: "bypass benchmark", ...options });
 }
 
 /** The graph-swap study over seeds, one cached job per seed, in worker processes. */
-export function runSwap(panel: PanelSpec, seeds: readonly number[], config: Partial<SwapStudyConfig> = {}, options: RunOptions = {}): Promise<SwapSeedResult[]> {
+export function runSwap(
+  panel: PanelSpec,
+  seeds: readonly number[],
+  config: Partial<SwapStudyConfig> = {},
+  options: RunOptions = {},
+): Promise<SwapSeedResult[]> {
   return runJobs(seeds.map((seed) => swapSeedJob({ panel, seed, config })), { label: "graph swap", ...options });
 }
 
 /** The budget study over seeds, one cached job per seed, in worker processes. */
-export function runBudget(panel: PanelSpec, seeds: readonly number[], config: Partial<BudgetStudyConfig> = {}, options: RunOptions = {}): Promise<BudgetSeedResult[]> {
+export function runBudget(
+  panel: PanelSpec,
+  seeds: readonly number[],
+  config: Partial<BudgetStudyConfig> = {},
+  options: RunOptions = {},
+): Promise<BudgetSeedResult[]> {
   return runJobs(seeds.map((seed) => budgetSeedJob({ panel, seed, config })), { label: "budget study", ...options });
 }
 
@@ -142,7 +170,11 @@ export interface StressSetting {
  * external CausalMMM data.
  */
 export function stressSettings(grid: Partial<SwapGridConfig>, rawlog: RawlogInput | null, external: boolean): StressSetting[] {
-  const out: StressSetting[] = swapGrid({ ...grid, generator: "var-dag" }).map((s) => ({ name: s.name, factor: s.factor, panel: { generator: "var-dag" as const, input: s.input } }));
+  const out: StressSetting[] = swapGrid({ ...grid, generator: "var-dag" }).map((s) => ({
+    name: s.name,
+    factor: s.factor,
+    panel: { generator: "var-dag" as const, input: s.input },
+  }));
   if (rawlog) out.push({ name: "rawlog", factor: "rawlog", panel: { generator: "rawlog", input: rawlog, scaler: { log1p: "all" } } });
   if (external) out.push({ name: "external", factor: "external", panel: { generator: "causalmmm-sim" } });
   return out;
@@ -186,9 +218,21 @@ export interface StressRow extends StressCellResult {
   factor: string;
 }
 
+/** What {@link runStress} runs in every setting: the methods, their seeds and the cells' configuration. */
+export interface StressRunConfig {
+  methods: readonly StressMethod[];
+  /** Seeds per method (default [1]). */
+  seeds: Partial<Record<StressMethod, readonly number[]>>;
+  /** The configuration of every cell (default {}). */
+  config?: Partial<StressCellConfig>;
+}
+
 /** Every (setting, method, seed) as cached runner jobs in worker processes. */
-export async function runStress(settings: readonly StressSetting[], methods: readonly StressMethod[], seeds: Partial<Record<StressMethod, readonly number[]>>, config: Partial<StressCellConfig> = {}, options: RunOptions = {}): Promise<StressRow[]> {
-  const cells = settings.flatMap((s) => methods.flatMap((method) => (seeds[method] ?? [1]).map((seed) => ({ s, job: stressCellJob({ panel: s.panel, method, seed, config }) }))));
+export async function runStress(settings: readonly StressSetting[], run: StressRunConfig, options: RunOptions = {}): Promise<StressRow[]> {
+  const { methods, seeds, config = {} } = run;
+  const cellsOf = (s: StressSetting) =>
+    methods.flatMap((method) => (seeds[method] ?? [1]).map((seed) => ({ s, job: stressCellJob({ panel: s.panel, method, seed, config }) })));
+  const cells = settings.flatMap(cellsOf);
   const results = await runJobs(cells.map((c) => c.job), { label: "stress study", ...options });
   return results.map((r, k) => ({ ...r, setting: cells[k].s.name, factor: cells[k].s.factor }));
 }

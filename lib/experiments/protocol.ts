@@ -142,11 +142,23 @@ export function decoderTrainConfig(config: Partial<DecoderTrainConfig> = {}): De
   return { ...DECODER_TRAIN_DEFAULTS, ...config, fit: { ...DECODER_TRAIN_DEFAULTS.fit, ...config.fit } };
 }
 
+/** What {@link trainOnWindows} trains a model with. */
+export interface WindowTraining {
+  /** The model's name in its progress label, `<name> (seed <seed>)`. */
+  name: string;
+  /** Further inputs per window row (e.g. the supplied graphs of a decoder); none when omitted. */
+  extras?: BatchExtras;
+  config: DecoderTrainConfig;
+  /** Seed of the fit (its batches and noise). */
+  seed: number;
+}
+
 /**
  * Trains any window model (a decoder, the DeepCausalMMM-style model) on random windows of every
  * unit's training window, validated by the same window loss on the validation window.
  */
-export async function trainOnWindows(tp: TimePanel, name: string, model: Trainable, extras: BatchExtras | undefined, cfg: DecoderTrainConfig, seed: number): Promise<FitResult> {
+export async function trainOnWindows(tp: TimePanel, model: Trainable, training: WindowTraining): Promise<FitResult> {
+  const { name, extras, config: cfg, seed } = training;
   const { panel, split } = tp;
   const units = allUnits(panel);
   const W = Math.min(cfg.window, split.train.length);
@@ -156,9 +168,11 @@ export async function trainOnWindows(tp: TimePanel, name: string, model: Trainab
   // the training period, so this is a model-selection signal, not a held-out test score
   // (the test period is scored by evaluateDecoder).
   const valLength = Math.min(W, split.validation.to);
-  const val = split.validation.length > 0 ? windowBatch(panel, units.map((unit) => ({ unit, start: split.validation.to - valLength })), valLength, extras) : undefined;
+  const valRows = units.map((unit) => ({ unit, start: split.validation.to - valLength }));
+  const val = split.validation.length > 0 ? windowBatch(panel, valRows, valLength, extras) : undefined;
+  const batchOptions = { units, range: split.train, length: W, perUnit: cfg.windowsPerUnit, batchSize: cfg.batchSize, extras };
   return fit(model, {
-    batches: (_e, rng) => shuffledWindowBatches(panel, units, split.train, W, cfg.windowsPerUnit, cfg.batchSize, rng, extras),
+    batches: (_e, rng) => shuffledWindowBatches(panel, { ...batchOptions, rng }),
     validate: val ? () => tf.tidy(() => ({ mse: model.loss(val, 0).mse.dataSync()[0] })) : undefined,
   }, { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? cfg.fit.monitor ?? "mse" : null });
 }

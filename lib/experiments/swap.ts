@@ -108,12 +108,23 @@ export async function swapSeed(tp: TimePanel, seed: number, config: Partial<Swap
   run.dispose();
   const probs = s1.probs;
   s1.model.dispose();
-  const selections = selectionOutcomes(swap, { learned: learned.graphs, ...extra }, tp.truth, units, ev.horizon);
+  const selections = selectionOutcomes(swap, { learned: learned.graphs, ...extra }, { truth: tp.truth, units, horizon: ev.horizon });
   return { seed, swap, selections, probs, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** How {@link selectionOutcomes} scores the supports: against the true graphs of the evaluated units, at one horizon. */
+export interface OutcomeScoring {
+  /** True graph per unit of the panel (indexed by unit). */
+  truth: Graph[];
+  /** The units the swaps were evaluated on. */
+  units: number[];
+  /** The horizon of the reported target MSE. */
+  horizon: number;
+}
+
 /** Selection outcomes from a swap result: each named support's scores and the gap it closes. */
-export function selectionOutcomes(swap: GraphSwapResult, supports: Record<string, Graph[]>, truth: Graph[], units: number[], horizon: number): SelectionOutcome[] {
+export function selectionOutcomes(swap: GraphSwapResult, supports: Record<string, Graph[]>, scoring: OutcomeScoring): SelectionOutcome[] {
+  const { truth, units, horizon } = scoring;
   const cond = (name: string) => {
     const k = swap.conditions.find((x) => x.name === name);
     if (!k) throw new Error(`selectionOutcomes: no swap condition "${name}"`);
@@ -185,16 +196,21 @@ export function swapConclusion(results: readonly SwapSeedResult[]): string {
   const pOracle = mean(results.map((r) => r.swap.null.pOracle));
   const claim3 = oracle >= B.alignedNauprc && oracle - learned >= B.swapGap;
   const sel = selectionSummary(results);
-  const ranked = sel.rows.map((name) => ({ name, nauprc: mean(sel.values(name, "directNauprc")), gap: mean(sel.values(name, "gapClosed")) })).sort((a, b) => b.nauprc - a.nauprc);
+  const ranked = sel.rows
+    .map((name) => ({ name, nauprc: mean(sel.values(name, "directNauprc")), gap: mean(sel.values(name, "gapClosed")) }))
+    .sort((a, b) => b.nauprc - a.nauprc);
   const best = ranked[0];
   const claim5 = best !== undefined && best.nauprc >= B.selectionNauprc;
   return [
-    `**Claim 3 ${claim3 ? "holds" : "does not hold"}** on this run (${results.length} seed${results.length === 1 ? "" : "s"}): the frozen DICE-hard decoder's direct AR-CIG nAUPRC is ${ms("oracle")} with the oracle graph ` +
-      `and ${ms("learned")} with its own learned support (the check: oracle >= ${B.alignedNauprc} and a gap >= ${B.swapGap}). The rewired null averages ${ms("rewired (null)")} ` +
+    `**Claim 3 ${claim3 ? "holds" : "does not hold"}** on this run (${results.length} seed${results.length === 1 ? "" : "s"}): ` +
+      `the frozen DICE-hard decoder's direct AR-CIG nAUPRC is ${ms("oracle")} with the oracle graph ` +
+      `and ${ms("learned")} with its own learned support (the check: oracle >= ${B.alignedNauprc} and a gap >= ${B.swapGap}). ` +
+      `The rewired null averages ${ms("rewired (null)")} ` +
       `(mean p-value of the oracle against it ${f(pOracle)}); the empty graph gives ${ms("empty")} and the complete graph ${ms("full")}. ` +
       `Target MSE@7 of the same frozen decoder: ${["learned", "oracle", "empty", "full"].map((k) => `${k} ${f(mse(k))}`).join(", ")}.`,
     "",
-    `**Claim 5 ${claim5 ? "holds" : "does not hold"}** by its operational bound (a selection whose support gives the frozen decoder nAUPRC >= ${B.selectionNauprc})` +
+    `**Claim 5 ${claim5 ? "holds" : "does not hold"}** by its operational bound ` +
+      `(a selection whose support gives the frozen decoder nAUPRC >= ${B.selectionNauprc})` +
       (best ? `; the best selection, ${best.name}, closes ${f(best.gap)} of the learned-to-oracle gap` : "") + ": " +
       ranked.map((r) => `${r.name} ${f(r.nauprc)} (gap closed ${f(r.gap)})`).join("; ") + ".",
   ].join("\n");

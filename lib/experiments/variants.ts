@@ -16,7 +16,17 @@ import { scaleValue, targetIndex } from "../data/panel";
 import { graphExtras } from "../train/batches";
 import { type CausalMMMExperimentConfig, trainCausalMMMOnTrainingWindow } from "./causalmmm";
 import { type Stage1Config, STAGE1_DEFAULTS, type Stage1Run, selectSupportByValidation, stage1Graphs, trainStage1 } from "./dice";
-import { type DecoderName, type DecoderTrainConfig, type ForecastingRun, type GraphEvidence, type Run, type TimePanel, VARIANT_LABELS, decoderTrainConfig, trainOnWindows } from "./protocol";
+import {
+  type DecoderName,
+  type DecoderTrainConfig,
+  type ForecastingRun,
+  type GraphEvidence,
+  type Run,
+  type TimePanel,
+  VARIANT_LABELS,
+  decoderTrainConfig,
+  trainOnWindows,
+} from "./protocol";
 
 export type { DecoderName, ForecastingRun, GraphEvidence, Run, VariantName } from "./protocol";
 export { VARIANT_LABELS } from "./protocol";
@@ -49,6 +59,12 @@ const disposeOf = (m: { dispose(): void }) => () => m.dispose();
 const fitLabel = (ctx: RunContext, base: string | null | undefined, fallback: string) =>
   base === null || ctx.label === null ? null : ctx.label ?? fallback;
 
+/** A trained decoder variant: the graph-safe decoder, or the joint GRU (high-capacity). */
+type DecoderRun = ForecastingRun<GraphSafeDecoder | JointGruDecoder>;
+
+/** DICE Stage 1 as a run, with the Stage 1 result the DICE decoders decode from. */
+type Stage1VariantRun = ForecastingRun<Stage1Run["model"]> & { stage1: Stage1Run; evidence: GraphEvidence };
+
 /** The graph each decoder is supplied with, per unit (null: the unconstrained joint GRU). */
 const SUPPLIED_GRAPHS: Readonly<Record<DecoderName, (tp: TimePanel, ctx: RunContext) => Graph[] | null>> = {
   "no-graph": (tp) => tp.panel.unitIds.map(() => emptyGraph(tp.panel.nodes)),
@@ -68,7 +84,7 @@ function needStage1(ctx: RunContext, name: DecoderName): Stage1Run {
 }
 
 /** The decoder a name stands for, trained on windows with its supplied graph. */
-async function decoderRun(tp: TimePanel, name: DecoderName, config: Partial<DecoderTrainConfig>, ctx: RunContext): Promise<ForecastingRun<GraphSafeDecoder | JointGruDecoder>> {
+async function decoderRun(tp: TimePanel, name: DecoderName, config: Partial<DecoderTrainConfig>, ctx: RunContext): Promise<DecoderRun> {
   if ((name === "dice-hard" || name === "dice-soft") && !ctx.stage1) {
     const own = (await stage1Run(tp, ctx.stage1Config ?? {}, ctx)).stage1;
     try {
@@ -84,7 +100,8 @@ async function decoderRun(tp: TimePanel, name: DecoderName, config: Partial<Deco
   const base = { nodes: panel.nodes, target: targetIndex(panel), contextDim: panel.context?.names.length ?? 0, seed: ctx.seed };
   const model = graphs ? new GraphSafeDecoder({ ...base, ...cfg.graphSafe }) : new JointGruDecoder({ ...base, ...cfg.jointGru });
   const label = fitLabel(ctx, cfg.fit.label, name);
-  const fit = await trainOnWindows(tp, name, model, graphs ? graphExtras(graphs, panel.nodes) : undefined, { ...cfg, fit: { ...cfg.fit, label } }, ctx.seed);
+  const extras = graphs ? graphExtras(graphs, panel.nodes) : undefined;
+  const fit = await trainOnWindows(tp, model, { name, extras, config: { ...cfg, fit: { ...cfg.fit, label } }, seed: ctx.seed });
   const copy = graphs ? graphs.map((g) => g.map((r) => [...r])) : null;
   return { name, label: VARIANT_LABELS[name], model, forecaster: model.forecaster(), graphs: copy, fit, evidence: null, dispose: disposeOf(model) };
 }
@@ -92,9 +109,20 @@ async function decoderRun(tp: TimePanel, name: DecoderName, config: Partial<Deco
 /** DICE Stage 1 with its seed; evidence: its edge probabilities per unit. */
 async function stage1Run(tp: TimePanel, config: Partial<Stage1Config>, ctx: RunContext): Promise<ForecastingRun<Stage1Run["model"]> & { stage1: Stage1Run }> {
   const fit = { ...STAGE1_DEFAULTS.fit, ...config.fit };
-  const s1 = await trainStage1(tp, { ...config, model: { ...config.model, seed: ctx.seed }, fit: { ...fit, seed: ctx.seed, label: fitLabel(ctx, fit.label, `DICE Stage 1 (seed ${ctx.seed})`) } });
+  const label = fitLabel(ctx, fit.label, `DICE Stage 1 (seed ${ctx.seed})`);
+  const s1 = await trainStage1(tp, { ...config, model: { ...config.model, seed: ctx.seed }, fit: { ...fit, seed: ctx.seed, label } });
   const evidence = { units: tp.panel.unitIds.map((_, u) => u), probs: s1.probs, scores: s1.scores };
-  return { name: "dice-stage1", label: VARIANT_LABELS["dice-stage1"], model: s1.model, forecaster: s1.model.forecaster(), graphs: s1.probs, fit: s1.fit, evidence, dispose: disposeOf(s1.model), stage1: s1 };
+  return {
+    name: "dice-stage1",
+    label: VARIANT_LABELS["dice-stage1"],
+    model: s1.model,
+    forecaster: s1.model.forecaster(),
+    graphs: s1.probs,
+    fit: s1.fit,
+    evidence,
+    dispose: disposeOf(s1.model),
+    stage1: s1,
+  };
 }
 
 /** The runner of each kind of variant. */
@@ -103,12 +131,14 @@ const RUNNERS: { [K in VariantSpec["kind"]]: (tp: TimePanel, spec: Extract<Varia
   "dice-stage1": (tp, spec, ctx) => stage1Run(tp, spec.config ?? {}, ctx),
   causalmmm: (tp, spec, ctx) => {
     const c = spec.config ?? {};
-    return trainCausalMMMOnTrainingWindow(tp, { ...c, model: { ...c.model, seed: ctx.seed }, fit: { ...c.fit, seed: ctx.seed, label: fitLabel(ctx, c.fit?.label, `CausalMMM (seed ${ctx.seed})`) } });
+    const label = fitLabel(ctx, c.fit?.label, `CausalMMM (seed ${ctx.seed})`);
+    return trainCausalMMMOnTrainingWindow(tp, { ...c, model: { ...c.model, seed: ctx.seed }, fit: { ...c.fit, seed: ctx.seed, label } });
   },
   granger: async (tp, spec) => {
     const units = tp.panel.unitIds.map((_, u) => u);
     const scope = spec.scope;
-    const g = fitGranger(tp.panel, { ...spec.config, scope, steps: { from: tp.split.train.from, to: tp.split.train.to }, ...(scope === "unit" ? { units } : {}) });
+    const steps = { from: tp.split.train.from, to: tp.split.train.to };
+    const g = fitGranger(tp.panel, { ...spec.config, scope, steps, ...(scope === "unit" ? { units } : {}) });
     const probs = scope === "unit" ? g.unitFits!.map((f) => f.scores) : units.map(() => g.scores);
     const name = scope === "unit" ? "granger-unit" : "granger-pooled";
     const evidence = { units, probs, scores: tp.truth ? scoreGraphs(probs, tp.truth).mean : null };
@@ -125,14 +155,20 @@ const RUNNERS: { [K in VariantSpec["kind"]]: (tp: TimePanel, spec: Extract<Varia
  * `model.channels` sets the DAG order (default: the panel's channel order), and zero spend is
  * placed on the model's scale per channel in that order.
  */
-export async function trainDeepCausal(tp: TimePanel, model: Partial<DeepCausalMMMConfig> = {}, train: Partial<DecoderTrainConfig> = {}, seed = 0): Promise<ForecastingRun<DeepCausalMMM>> {
+export async function trainDeepCausal(
+  tp: TimePanel,
+  model: Partial<DeepCausalMMMConfig> = {},
+  train: Partial<DecoderTrainConfig> = {},
+  seed = 0,
+): Promise<ForecastingRun<DeepCausalMMM>> {
   if (!tp.scaler) throw new Error("trainDeepCausal: the time panel carries no scaler (build it with prepareTimePanel)");
   const base = deepCausalConfigFor(tp.panel);
   const channels = model.channels ?? base.channels;
   const zeroSpend = channels.map((ch) => scaleValue(tp.scaler!, ch, 0));
   const m = new DeepCausalMMM({ ...base, zeroSpend, ...model, channels, seed });
-  const fit = await trainOnWindows(tp, VARIANT_LABELS.deepcausalmmm, m, regionExtras(), decoderTrainConfig(train), seed);
-  return { name: "deepcausalmmm", label: VARIANT_LABELS.deepcausalmmm, model: m, forecaster: m.forecaster(), graphs: null, fit, evidence: null, dispose: disposeOf(m) };
+  const fit = await trainOnWindows(tp, m, { name: VARIANT_LABELS.deepcausalmmm, extras: regionExtras(), config: decoderTrainConfig(train), seed });
+  const label = VARIANT_LABELS.deepcausalmmm;
+  return { name: "deepcausalmmm", label, model: m, forecaster: m.forecaster(), graphs: null, fit, evidence: null, dispose: disposeOf(m) };
 }
 
 /** Trains the variant `spec` on `tp` with the context's seed. */
@@ -141,11 +177,11 @@ export function createRun(tp: TimePanel, spec: VariantSpec, ctx: RunContext): Pr
 }
 
 /** A decoder variant, trained: the forecasting run of `createRun` for `{ kind: "decoder" }`. */
-export async function createDecoder(tp: TimePanel, decoder: DecoderName, config: Partial<DecoderTrainConfig>, ctx: RunContext): Promise<ForecastingRun<GraphSafeDecoder | JointGruDecoder>> {
+export async function createDecoder(tp: TimePanel, decoder: DecoderName, config: Partial<DecoderTrainConfig>, ctx: RunContext): Promise<DecoderRun> {
   return decoderRun(tp, decoder, config, ctx);
 }
 
 /** DICE Stage 1 as a run, with the Stage 1 result the DICE decoders decode from. */
-export function createStage1(tp: TimePanel, config: Partial<Stage1Config>, ctx: RunContext): Promise<ForecastingRun<Stage1Run["model"]> & { stage1: Stage1Run; evidence: GraphEvidence }> {
-  return stage1Run(tp, config, ctx) as Promise<ForecastingRun<Stage1Run["model"]> & { stage1: Stage1Run; evidence: GraphEvidence }>;
+export function createStage1(tp: TimePanel, config: Partial<Stage1Config>, ctx: RunContext): Promise<Stage1VariantRun> {
+  return stage1Run(tp, config, ctx) as Promise<Stage1VariantRun>;
 }

@@ -45,7 +45,7 @@ export class RelationalEncoder {
     const He = config.hidden;
     const p = prefix;
     this.edges = edgeIndex(config.nodes);
-    this.m1 = mlp(store, `${p}m1`, config.steps, He, He);
+    this.m1 = mlp(store, `${p}m1`, { inDim: config.steps, hidden: He, outDim: He });
     this.m2 = {
       ws: store.xavier(`${p}m2.ws`, He, He),
       wr: store.xavier(`${p}m2.wr`, He, He),
@@ -53,7 +53,7 @@ export class RelationalEncoder {
       w2: store.xavier(`${p}m2.w2`, He, He),
       b2: store.constant(`${p}m2.b2`, [He], 0.1),
     };
-    this.m3 = mlp(store, `${p}m3`, He, He, He);
+    this.m3 = mlp(store, `${p}m3`, { inDim: He, hidden: He, outDim: He });
     this.m4 = {
       ws: store.xavier(`${p}m4.ws`, He, He),
       wr: store.xavier(`${p}m4.wr`, He, He),

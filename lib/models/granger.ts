@@ -214,14 +214,23 @@ function addMoments(a: Moments, b: Moments): Moments {
   return { n: a.n + b.n, sx: s(a.sx, b.sx), sxx: s(a.sxx, b.sxx), sy: s(a.sy, b.sy), sxy: s(a.sxy, b.sxy), syy: s(a.syy, b.syy) };
 }
 
+/** The rows {@link accumulate} adds: N nodes, L lags, targets t in [from, to) (window-relative, t >= L). */
+interface RowRange {
+  N: number;
+  L: number;
+  from: number;
+  to: number;
+}
+
 /**
- * Adds the rows of one unit with targets t in [tFrom, tTo) (window-relative, t >= L).
+ * Adds the rows of one unit with targets t in [rows.from, rows.to).
  * `z` holds the unit's standardised window, [W, N]. Feature p = j * L + (s - 1) is z_j(t - s).
  */
-function accumulate(m: Moments, z: Float64Array, N: number, L: number, tFrom: number, tTo: number): void {
+function accumulate(m: Moments, z: Float64Array, rows: RowRange): void {
+  const { N, L } = rows;
   const P = N * L;
   const x = new Float64Array(P);
-  for (let t = tFrom; t < tTo; t++) {
+  for (let t = rows.from; t < rows.to; t++) {
     for (let j = 0; j < N; j++) for (let s = 1; s <= L; s++) x[j * L + s - 1] = z[(t - s) * N + j];
     const y = z.subarray(t * N, (t + 1) * N);
     for (let p = 0; p < P; p++) {
@@ -327,8 +336,9 @@ function lambdaMaxOf(pr: Problem, i: number): number {
   return best;
 }
 
-/** Block soft-thresholding of every sender group of receiver i (own block untouched), in place. */
-function prox(beta: Float64Array, i: number, N: number, L: number, threshold: number): void {
+/** Block soft-thresholding of every sender group of `receiver` (own block untouched), in place. */
+function prox(beta: Float64Array, p: { receiver: number; N: number; L: number; threshold: number }): void {
+  const { receiver: i, N, L, threshold } = p;
   if (threshold <= 0) return;
   for (let j = 0; j < N; j++) {
     if (j === i) continue;
@@ -340,8 +350,18 @@ function prox(beta: Float64Array, i: number, N: number, L: number, threshold: nu
   }
 }
 
+/** The penalty and the stopping rule of one solve. */
+interface SolverSettings {
+  lambda: number;
+  /** Iteration cap per receiver. */
+  maxIter: number;
+  /** Convergence tolerance (see {@link GrangerConfig.tol}). */
+  tol: number;
+}
+
 /** FISTA with adaptive restart for receiver i at lambda; `beta` is the warm start and is overwritten. */
-function solveReceiver(pr: Problem, i: number, lambda: number, beta: Float64Array, maxIter: number, tol: number): { iterations: number; converged: boolean } {
+function solveReceiver(pr: Problem, i: number, beta: Float64Array, settings: SolverSettings): { iterations: number; converged: boolean } {
+  const { lambda, maxIter, tol } = settings;
   const { N, L, P, gram, cross, lipschitz } = pr;
   const step = 1 / lipschitz;
   const c = new Float64Array(P);
@@ -353,7 +373,7 @@ function solveReceiver(pr: Problem, i: number, lambda: number, beta: Float64Arra
   for (let it = 1; it <= maxIter; it++) {
     const g = matVec(gram, y, P);
     for (let p = 0; p < P; p++) next[p] = y[p] - step * (g[p] - c[p]);
-    prox(next, i, N, L, step * lambda);
+    prox(next, { receiver: i, N, L, threshold: step * lambda });
     let change = 0;
     let size = 0;
     let restart = 0;
@@ -388,12 +408,14 @@ interface Solution {
   converged: boolean;
 }
 
-function solveAll(pr: Problem, lambda: number, warm: Float64Array[] | undefined, maxIter: number, tol: number): Solution {
+/** Solves every receiver of a problem, each from its `warm` start (zeros without one). */
+function solveAll(pr: Problem, settings: SolverSettings & { warm?: Float64Array[] }): Solution {
+  const { warm } = settings;
   let iterations = 0;
   let converged = true;
   const betas = Array.from({ length: pr.N }, (_, i) => {
     const b = warm ? Float64Array.from(warm[i]) : new Float64Array(pr.P);
-    const r = solveReceiver(pr, i, lambda, b, maxIter, tol);
+    const r = solveReceiver(pr, i, b, settings);
     iterations = Math.max(iterations, r.iterations);
     converged &&= r.converged;
     return b;
@@ -492,15 +514,28 @@ function checkConfig(c: GrangerConfig): void {
   if (!(c.tol > 0)) bad(`tol must be > 0, got ${c.tol}`);
 }
 
+const nodeName = (panel: Panel, i: number): string => panel.nodeNames?.[i] ?? `node ${i}`;
+const unitIdOf = (panel: Panel, u: number): string => panel.unitIds?.[u] ?? `${u}`;
+
+/** What a fit reads of the panel, checked: N nodes, L lags, the step window, the units, the held-out steps. */
+interface GrangerInput {
+  N: number;
+  L: number;
+  /** The step window `[from, to)` and its length W. */
+  win: { from: number; to: number };
+  W: number;
+  /** Unit indices fitted on, in the given order. */
+  units: number[];
+  /** lambda is chosen by held-out one-step MSE, on the last V steps of every unit's window. */
+  useValidation: boolean;
+  V: number;
+}
+
 /**
- * Fits the group-lasso VAR to a panel and returns the edge scores with the evidence of the
- * lambda choice. Throws a `DataError` naming the unit, step and node of a non-finite value in
- * the window, and an error when the window is too short for L lags (plus the held-out steps).
+ * Checks the panel against the configuration: its size, the step window, the units, that the
+ * window holds L lags, one target and the held-out steps, and that every value in it is finite.
  */
-export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): GrangerResult {
-  const start = performance.now();
-  const c: GrangerConfig = { ...GRANGER_DEFAULTS, ...config };
-  checkConfig(c);
+function checkInput(panel: Panel, c: GrangerConfig): GrangerInput {
   const { nodes: N, steps: T } = panel;
   const L = c.lags;
   if (panel.values.length !== panel.units * T * N) {
@@ -522,21 +557,31 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
     const what = V > 0 ? `L = ${L} lags, one target and ${V} held-out validation step${V === 1 ? "" : "s"}` : `L = ${L} lags and one target`;
     throw new Error(`fitGranger: the step window [${win.from}, ${win.to}) has ${W} steps per unit; ${what} need at least ${L + 1 + V}`);
   }
-  const name = (i: number) => panel.nodeNames?.[i] ?? `node ${i}`;
-  const unitId = (u: number) => panel.unitIds?.[u] ?? `${u}`;
+  checkFinite(panel, win, units);
+  return { N, L, win, W, units, useValidation, V };
+}
+
+/** Throws a `DataError` naming the unit, step and node of the first non-finite value in the window. */
+function checkFinite(panel: Panel, win: { from: number; to: number }, units: readonly number[]): void {
   for (const u of units) {
     for (let t = win.from; t < win.to; t++) {
-      for (let i = 0; i < N; i++) {
+      for (let i = 0; i < panel.nodes; i++) {
         const x = panel.values[at(panel, u, t, i)];
         if (!Number.isFinite(x)) {
-          const where = `unit "${unitId(u)}" (index ${u}), step ${t}`;
-          throw new DataError({ file: panelLabel(panel), column: name(i) }, `fitGranger: value ${x} at ${where}: values must be finite`);
+          const where = `unit "${unitIdOf(panel, u)}" (index ${u}), step ${t}`;
+          throw new DataError({ file: panelLabel(panel), column: nodeName(panel, i) }, `fitGranger: value ${x} at ${where}: values must be finite`);
         }
       }
     }
   }
+}
 
-  // Standardisation by the window's statistics, then one [W, N] float64 block per unit.
+/**
+ * Standardisation by the window's statistics (over the fitted units; mean 0 and SD 1 without
+ * `standardise`), then one [W, N] float64 block per unit.
+ */
+function standardiseWindows(panel: Panel, c: GrangerConfig, input: GrangerInput): { mean: number[]; sd: number[]; z: Float64Array[] } {
+  const { N, win, W, units } = input;
   let mean: number[] = new Array<number>(N).fill(0);
   let sd: number[] = new Array<number>(N).fill(1);
   if (c.standardise) {
@@ -549,18 +594,36 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
     for (let t = 0; t < W; t++) for (let i = 0; i < N; i++) out[t * N + i] = (panel.values[at(panel, u, win.from + t, i)] - mean[i]) / sd[i];
     return out;
   });
+  return { mean, sd, z };
+}
 
-  // Moments per group (one group pooled, one per unit): estimation rows and held-out rows.
+/** The moments and least-squares problems of a fit, one per group (one group pooled, one per unit). */
+interface GroupProblems {
+  /** Moments of the estimation rows, of the held-out rows, and of both. */
+  est: Moments[];
+  val: Moments[];
+  all: Moments[];
+  estProblems: Problem[];
+  allProblems: Problem[];
+  /** The problems the lambda path is fitted on: estimation rows for validation, else all rows. */
+  pathProblems: Problem[];
+  /** Smallest lambda with every sender group zero, over the path problems' receivers. */
+  lambdaMax: number;
+}
+
+/** Accumulates each group's moments (estimation rows and held-out rows) and makes its problems. */
+function groupProblems(z: readonly Float64Array[], c: GrangerConfig, input: GrangerInput): GroupProblems {
+  const { N, L, W, V, useValidation } = input;
   const P = N * L;
   const groups = c.scope === "pooled" ? [z.map((_, k) => k)] : z.map((_, k) => [k]);
   const est = groups.map((g) => {
     const m = newMoments(P, N);
-    for (const k of g) accumulate(m, z[k], N, L, L, W - V);
+    for (const k of g) accumulate(m, z[k], { N, L, from: L, to: W - V });
     return m;
   });
   const val = groups.map((g) => {
     const m = newMoments(P, N);
-    for (const k of g) accumulate(m, z[k], N, L, W - V, W);
+    for (const k of g) accumulate(m, z[k], { N, L, from: W - V, to: W });
     return m;
   });
   const all = est.map((m, g) => (V > 0 ? addMoments(m, val[g]) : m));
@@ -568,101 +631,156 @@ export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): G
   const allProblems = V > 0 ? all.map((m) => makeProblem(m, N, L)) : estProblems;
   const pathProblems = useValidation ? estProblems : allProblems;
   const lambdaMax = Math.max(0, ...pathProblems.flatMap((pr) => Array.from({ length: N }, (_, i) => lambdaMaxOf(pr, i))));
+  return { est, val, all, estProblems, allProblems, pathProblems, lambdaMax };
+}
 
+/** The lambdas tried, each with its evidence; the index of the chosen one and its solutions. */
+interface PathFit {
+  path: GrangerPathPoint[];
+  selected: number;
+  sols: Solution[];
+}
+
+/** A path point's edge count, largest iteration count and convergence over the groups' solutions. */
+function pathPoint(fraction: number | null, lambda: number, sols: readonly Solution[], input: GrangerInput): GrangerPathPoint {
+  return {
+    fraction,
+    lambda,
+    edges: sols.reduce((s, sol) => s + edgesOf(sol, input.N, input.L), 0),
+    iterations: Math.max(...sols.map((s) => s.iterations)),
+    converged: sols.every((s) => s.converged),
+  };
+}
+
+/**
+ * `lambda: "auto"`: fits the path's fractions of lambda_max from large to small with warm
+ * starts, scores each by held-out MSE or BIC, and keeps the best point's solutions.
+ */
+function fitLambdaPath(c: GrangerConfig, gp: GroupProblems, input: GrangerInput): PathFit {
+  const { N, useValidation } = input;
+  const { pathProblems, val } = gp;
   const path: GrangerPathPoint[] = [];
   let sols: Solution[] = [];
   let selected = 0;
-  if (c.lambda === "auto") {
-    const fractions = [...c.lambdaPath].sort((a, b) => b - a);
-    let warm: Solution[] | undefined;
-    let best = Infinity;
-    for (const fraction of fractions) {
-      const lambda = fraction * lambdaMax;
-      const cur = pathProblems.map((pr, g) => solveAll(pr, lambda, warm?.[g].betas, c.maxIter, c.tol));
-      const point: GrangerPathPoint = {
-        fraction,
-        lambda,
-        edges: cur.reduce((s, sol) => s + edgesOf(sol, N, L), 0),
-        iterations: Math.max(...cur.map((s) => s.iterations)),
-        converged: cur.every((s) => s.converged),
-      };
-      let crit: number;
-      if (useValidation) {
-        const sse = cur.reduce((s, sol, g) => s + heldOutSse(pathProblems[g], sol, val[g]), 0);
-        const rows = val.reduce((s, m) => s + m.n, 0);
-        crit = point.validationMse = sse / (rows * N);
-      } else {
-        crit = point.bic = cur.reduce((s, sol, g) => s + bicOf(pathProblems[g], sol), 0);
-      }
-      if (crit < best) {
-        best = crit;
-        selected = path.length;
-        sols = cur;
-      }
-      path.push(point);
-      warm = cur;
+  const fractions = [...c.lambdaPath].sort((a, b) => b - a);
+  let warm: Solution[] | undefined;
+  let best = Infinity;
+  for (const fraction of fractions) {
+    const lambda = fraction * gp.lambdaMax;
+    const cur = pathProblems.map((pr, g) => solveAll(pr, { lambda, warm: warm?.[g].betas, maxIter: c.maxIter, tol: c.tol }));
+    const point = pathPoint(fraction, lambda, cur, input);
+    let crit: number;
+    if (useValidation) {
+      const sse = cur.reduce((s, sol, g) => s + heldOutSse(pathProblems[g], sol, val[g]), 0);
+      const rows = val.reduce((s, m) => s + m.n, 0);
+      crit = point.validationMse = sse / (rows * N);
+    } else {
+      crit = point.bic = cur.reduce((s, sol, g) => s + bicOf(pathProblems[g], sol), 0);
     }
-  } else {
-    const lambda = c.lambda;
-    sols = allProblems.map((pr) => solveAll(pr, lambda, undefined, c.maxIter, c.tol));
-    path.push({
-      fraction: null,
-      lambda,
-      edges: sols.reduce((s, sol) => s + edgesOf(sol, N, L), 0),
-      iterations: Math.max(...sols.map((s) => s.iterations)),
-      converged: sols.every((s) => s.converged),
-    });
+    if (crit < best) {
+      best = crit;
+      selected = path.length;
+      sols = cur;
+    }
+    path.push(point);
+    warm = cur;
   }
-  const lambda = path[selected].lambda;
-  const refit = useValidation && c.refit;
-  let finalProblems = pathProblems;
-  if (refit) {
-    finalProblems = allProblems;
-    sols = allProblems.map((pr, g) => solveAll(pr, lambda, sols[g].betas, c.maxIter, c.tol));
-  } else if (useValidation) {
-    finalProblems = estProblems;
-  }
-  const fits = finalProblems.map((pr, g) => toVarFit(pr, sols[g]));
+  return { path, selected, sols };
+}
 
-  let top: GrangerVarFit;
-  let unitFits: GrangerUnitFit[] | undefined;
-  if (c.scope === "pooled") {
-    top = fits[0];
-  } else {
-    unitFits = fits.map((f, k) => ({ ...f, unit: units[k], unitId: unitId(units[k]) }));
-    const R = fits.length;
-    const avg = (get: (f: GrangerVarFit) => number) => fits.reduce((s, f) => s + get(f), 0) / R;
-    top = {
-      coefficients: Array.from({ length: N }, (_, i) =>
-        Array.from({ length: N }, (_, j) => Array.from({ length: L }, (_, a) => avg((f) => f.coefficients[i][j][a]))),
-      ),
-      intercepts: Array.from({ length: N }, (_, i) => avg((f) => f.intercepts[i])),
-      scores: Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => avg((f) => f.scores[j][i]))),
-      support: Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => (i !== j && avg((f) => f.support[j][i]) >= 0.5 ? 1 : 0))),
-    };
+/** A fixed lambda: one fit on all rows, a path of one point. */
+function fitFixedLambda(lambda: number, c: GrangerConfig, gp: GroupProblems, input: GrangerInput): PathFit {
+  const sols = gp.allProblems.map((pr) => solveAll(pr, { lambda, warm: undefined, maxIter: c.maxIter, tol: c.tol }));
+  return { path: [pathPoint(null, lambda, sols, input)], selected: 0, sols };
+}
+
+/** The chosen lambda, whether the model was refitted, and the final problems with their solutions. */
+interface FinalFit {
+  lambda: number;
+  refit: boolean;
+  problems: Problem[];
+  sols: Solution[];
+}
+
+/**
+ * The final fit at the chosen lambda: after validation selection with `refit`, refitted on all
+ * rows from the path's solutions; otherwise the path's solutions on the rows they were fitted on.
+ */
+function finalFit(c: GrangerConfig, gp: GroupProblems, pf: PathFit, input: GrangerInput): FinalFit {
+  const lambda = pf.path[pf.selected].lambda;
+  const refit = input.useValidation && c.refit;
+  let problems = gp.pathProblems;
+  let sols = pf.sols;
+  if (refit) {
+    problems = gp.allProblems;
+    sols = gp.allProblems.map((pr, g) => solveAll(pr, { lambda, warm: sols[g].betas, maxIter: c.maxIter, tol: c.tol }));
+  } else if (input.useValidation) {
+    problems = gp.estProblems;
   }
-  const estRows = (useValidation ? est : all).reduce((s, m) => s + m.n, 0);
+  return { lambda, refit, problems, sols };
+}
+
+/**
+ * The reported VAR: the pooled fit, or for scope "unit" the units' fits with their mean
+ * coefficients, intercepts and scores, and the support of at least half of the units.
+ */
+function combineFits(fits: GrangerVarFit[], panel: Panel, c: GrangerConfig, input: GrangerInput): { top: GrangerVarFit; unitFits?: GrangerUnitFit[] } {
+  if (c.scope === "pooled") return { top: fits[0] };
+  const { N, L, units } = input;
+  const unitFits = fits.map((f, k) => ({ ...f, unit: units[k], unitId: unitIdOf(panel, units[k]) }));
+  const R = fits.length;
+  const avg = (get: (f: GrangerVarFit) => number) => fits.reduce((s, f) => s + get(f), 0) / R;
+  const top: GrangerVarFit = {
+    coefficients: Array.from({ length: N }, (_, i) =>
+      Array.from({ length: N }, (_, j) => Array.from({ length: L }, (_, a) => avg((f) => f.coefficients[i][j][a]))),
+    ),
+    intercepts: Array.from({ length: N }, (_, i) => avg((f) => f.intercepts[i])),
+    scores: Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => avg((f) => f.scores[j][i]))),
+    support: Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => (i !== j && avg((f) => f.support[j][i]) >= 0.5 ? 1 : 0))),
+  };
+  return { top, unitFits };
+}
+
+/**
+ * Fits the group-lasso VAR to a panel and returns the edge scores with the evidence of the
+ * lambda choice. Throws a `DataError` naming the unit, step and node of a non-finite value in
+ * the window, and an error when the window is too short for L lags (plus the held-out steps).
+ */
+export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): GrangerResult {
+  const start = performance.now();
+  const c: GrangerConfig = { ...GRANGER_DEFAULTS, ...config };
+  checkConfig(c);
+  const input = checkInput(panel, c);
+  const { N, L, win, units, useValidation } = input;
+  const { mean, sd, z } = standardiseWindows(panel, c, input);
+  const gp = groupProblems(z, c, input);
+  const pf = c.lambda === "auto" ? fitLambdaPath(c, gp, input) : fitFixedLambda(c.lambda, c, gp, input);
+  const { path, selected } = pf;
+  const { lambda, refit, problems, sols } = finalFit(c, gp, pf, input);
+  const fits = problems.map((pr, g) => toVarFit(pr, sols[g]));
+  const { top, unitFits } = combineFits(fits, panel, c, input);
+  const estRows = (useValidation ? gp.est : gp.all).reduce((s, m) => s + m.n, 0);
   return {
     ...top,
     scope: c.scope,
     lags: L,
     nodes: N,
-    nodeNames: Array.from({ length: N }, (_, i) => name(i)),
+    nodeNames: Array.from({ length: N }, (_, i) => nodeName(panel, i)),
     lambda,
     selection: {
       method: c.lambda === "auto" ? c.selection : "fixed",
-      lambdaMax,
+      lambdaMax: gp.lambdaMax,
       path,
       selected,
       atPathEnd: path.length > 1 && (selected === 0 || selected === path.length - 1),
       estimationRows: estRows,
-      validationRows: useValidation ? val.reduce((s, m) => s + m.n, 0) : 0,
+      validationRows: useValidation ? gp.val.reduce((s, m) => s + m.n, 0) : 0,
       refit,
     },
     scaler: { mean: [...mean], sd: [...sd] },
     steps: { from: win.from, to: win.to },
     units,
-    rows: finalProblems.reduce((s, pr) => s + pr.n, 0),
+    rows: problems.reduce((s, pr) => s + pr.n, 0),
     converged: sols.every((s) => s.converged),
     fitMs: performance.now() - start,
     unitFits,

@@ -47,7 +47,16 @@ export interface Mlp {
   b2: tf.Variable;
 }
 
-export function mlp(store: ParamStore, name: string, inDim: number, hidden: number, outDim: number): Mlp {
+/** The layer sizes of an {@link mlp}. */
+export interface MlpShape {
+  inDim: number;
+  hidden: number;
+  outDim: number;
+}
+
+/** The parameters of a two-layer MLP named `name` (Xavier weights, biases 0.1). */
+export function mlp(store: ParamStore, name: string, shape: MlpShape): Mlp {
+  const { inDim, hidden, outDim } = shape;
   return {
     w1: store.xavier(`${name}.w1`, inDim, hidden),
     b1: store.constant(`${name}.b1`, [hidden], 0.1),

@@ -39,8 +39,21 @@ export function unitBatch(panel: Panel, units: readonly number[], steps?: { from
   return batch;
 }
 
+/** What {@link shuffledUnitBatches} draws from. */
+export interface UnitBatchOptions {
+  /** The units to batch (each once per epoch). */
+  units: readonly number[];
+  /** Largest number of units per batch. */
+  batchSize: number;
+  /** The generator that shuffles the units (the epoch's). */
+  rng: Rng;
+  /** Steps [from, to) of every series (default all). */
+  steps?: { from: number; to: number };
+}
+
 /** The units shuffled by `rng` and cut into batches of at most `batchSize`. */
-export function shuffledUnitBatches(panel: Panel, units: readonly number[], batchSize: number, rng: Rng, steps?: { from: number; to: number }): ArrayBatch[] {
+export function shuffledUnitBatches(panel: Panel, options: UnitBatchOptions): ArrayBatch[] {
+  const { units, batchSize, rng, steps } = options;
   if (!(batchSize >= 1)) throw new Error(`batch size must be >= 1, got ${batchSize}`);
   const order = rng.shuffle([...units]);
   const out: ArrayBatch[] = [];
@@ -63,20 +76,30 @@ export function windowBatch(panel: Panel, rows: readonly { unit: number; start: 
   return extras ? { ...batch, ...extras(units) } : batch;
 }
 
+/** What {@link shuffledWindowBatches} draws from. */
+export interface WindowBatchOptions {
+  /** The units windows are drawn from. */
+  units: readonly number[];
+  /** Steps [from, to) every window lies in. */
+  range: { from: number; to: number };
+  /** Steps per window. */
+  length: number;
+  /** Windows drawn per unit. */
+  perUnit: number;
+  /** Largest number of windows per batch. */
+  batchSize: number;
+  /** The generator of the window starts and of the shuffle (the epoch's). */
+  rng: Rng;
+  /** Further inputs per batch row (e.g. supplied graphs, see {@link graphExtras}). */
+  extras?: BatchExtras;
+}
+
 /**
  * An epoch of random windows: `perUnit` windows of `length` steps per unit, each starting
  * uniformly in `[range.from, range.to - length]`, shuffled and cut into batches of `batchSize`.
  */
-export function shuffledWindowBatches(
-  panel: Panel,
-  units: readonly number[],
-  range: { from: number; to: number },
-  length: number,
-  perUnit: number,
-  batchSize: number,
-  rng: Rng,
-  extras?: BatchExtras,
-): ArrayBatch[] {
+export function shuffledWindowBatches(panel: Panel, options: WindowBatchOptions): ArrayBatch[] {
+  const { units, range, length, perUnit, batchSize, rng, extras } = options;
   const span = range.to - range.from - length;
   if (span < 0) throw new Error(`windows of ${length} steps do not fit in steps [${range.from}, ${range.to})`);
   if (!(batchSize >= 1 && perUnit >= 1)) throw new Error(`batch size and windows per unit must be >= 1`);

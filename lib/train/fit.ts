@@ -12,7 +12,7 @@ import { Progress, yieldToEventLoop } from "../progress";
 import { Rng } from "../rng";
 import { tf } from "../tf";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint";
-import { gradientEngine } from "./gradients";
+import { type GradientEngine, gradientEngine } from "./gradients";
 import type { ArrayBatch, Trainable } from "../core/trainable";
 
 export interface FitConfig {
@@ -119,19 +119,36 @@ function replayAdamPowers(optimizer: tf.AdamOptimizer): void {
   });
 }
 
-/** Trains `model` in place; returns the history and how training ended. */
-export async function fit(model: Trainable, data: FitData, config: Partial<FitConfig> = {}): Promise<FitResult> {
-  const cfg: FitConfig = { ...FIT_DEFAULTS, ...config };
-  const started = Date.now();
-  const names = model.trainableNames();
-  const vars = names.map((n) => model.params.get(n));
-  const optimizer = tf.train.adam(cfg.learningRate);
-  const setLr = (lr: number) => {
-    (optimizer as unknown as { learningRate: number }).learningRate = lr;
-  };
+/** What the steps of one {@link fit} call share: the model, its optimiser, the saved state and the weight copies. */
+interface Loop {
+  model: Trainable;
+  cfg: FitConfig;
+  /** The trainable parameters' names and variables, in the model's order. */
+  names: string[];
+  vars: tf.Variable[];
+  optimizer: tf.AdamOptimizer;
+  engine: GradientEngine;
+  state: SavedState;
+  /** Checkpoint folders: `last/` after every epoch, `best/` at each improvement (null: none). */
+  lastDir: string | null;
+  bestDir: string | null;
+  /** Weights at the end of the last finished epoch (the initial ones before the first). */
+  lastGood: Map<string, tf.Tensor>;
+  /** Weights of the best epoch by `monitor` (only with a monitor). */
+  bestSnapshot?: Map<string, tf.Tensor>;
+  progress?: Progress;
+}
+
+function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/**
+ * The state training starts from: fresh, or with `resume`, the state, weights and optimiser
+ * moments of the checkpoint in `lastDir` (when there is one).
+ */
+async function startState(model: Trainable, optimizer: tf.AdamOptimizer, cfg: FitConfig, lastDir: string | null): Promise<SavedState> {
   let state: SavedState = { history: [], best: null, bestEpoch: -1, sinceBest: 0, learningRate: cfg.learningRate };
-  const lastDir = cfg.checkpointDir ? join(cfg.checkpointDir, "last") : null;
-  const bestDir = cfg.checkpointDir ? join(cfg.checkpointDir, "best") : null;
   if (cfg.resume && lastDir && hasCheckpoint(lastDir)) {
     const loaded = loadCheckpoint(lastDir, model.params);
     state = loaded.meta.state as unknown as SavedState;
@@ -141,85 +158,135 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
     }
     // the optimiser's variables share these tensors' data; the tensors themselves are ours to free
     tf.dispose(loaded.optimizerWeights);
-    setLr(state.learningRate);
+    setLearningRate(optimizer, state.learningRate);
   }
-  const better = (v: number, b: number | null) => b === null || (cfg.mode === "min" ? v < b : v > b);
-  let bestSnapshot: Map<string, tf.Tensor> | undefined;
-  let lastGood = model.params.snapshot();
+  return state;
+}
+
+/**
+ * One epoch of optimiser steps over `batches`: the loss terms and gradient norm averaged over
+ * the batches, or, at a non-finite loss term or gradient norm, why training diverged (the
+ * weights are then put back to `lastGood`).
+ */
+async function trainEpoch(loop: Loop, epoch: number, batches: ArrayBatch[], rng: Rng): Promise<{ train: Record<string, number> } | { diverged: string }> {
+  const { model, names, vars, optimizer, engine, lastDir } = loop;
+  const sums: Record<string, number> = {};
+  for (let b = 0; b < batches.length; b++) {
+    const { grads, terms } = await engine.compute(batches[b], rng.nextUint32());
+    const gradNorm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]);
+    const bad = !Number.isFinite(gradNorm) || Object.values(terms).some((v) => !Number.isFinite(v));
+    if (bad) {
+      tf.dispose([...grads.values()]);
+      model.params.assign(loop.lastGood);
+      const shown = Object.entries(terms).map(([k, v]) => `${k} ${v}`).join(", ");
+      const restored = epoch === 0 ? "their initial values" : `the end of epoch ${epoch - 1}`;
+      const kept = lastDir && hasCheckpoint(lastDir) ? `, kept in ${lastDir}` : "";
+      return { diverged: `training diverged at epoch ${epoch}, batch ${b} (${shown}, gradient norm ${gradNorm}); weights restored to ${restored}${kept}` };
+    }
+    const named: tf.NamedTensorMap = {};
+    names.forEach((n, i) => (named[vars[i].name] = grads.get(n) as tf.Tensor));
+    optimizer.applyGradients(named as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+    tf.dispose([...grads.values()]);
+    for (const [k, v] of Object.entries({ ...terms, gradNorm })) sums[k] = (sums[k] ?? 0) + v;
+    loop.progress?.update(epoch + (b + 1) / batches.length, { loss: terms.total });
+    await yieldToEventLoop();
+  }
+  const train: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) train[k] = v / batches.length;
+  return { train };
+}
+
+/**
+ * Updates the best epoch after an epoch with validation metrics `val`: by `monitor` (counting
+ * the epochs without improvement), or the last epoch without a monitor. True when it improved.
+ */
+function trackBest(loop: Loop, epoch: number, val: Record<string, number>): boolean {
+  const { cfg, state } = loop;
+  if (!cfg.monitor) {
+    state.bestEpoch = epoch;
+    return true;
+  }
+  const v = val[cfg.monitor];
+  if (v === undefined) throw new Error(`monitor "${cfg.monitor}" is not among the validation metrics (${Object.keys(val).join(", ") || "none"})`);
+  const better = state.best === null || (cfg.mode === "min" ? v < state.best : v > state.best);
+  if (Number.isFinite(v) && better) {
+    state.best = v;
+    state.bestEpoch = epoch;
+    state.sinceBest = 0;
+    return true;
+  }
+  state.sinceBest++;
+  return false;
+}
+
+/** After an epoch: a copy of the best weights (and `best/`) at an improvement by `monitor`, then `last/` with the optimiser. */
+async function saveEpoch(loop: Loop, epoch: number, improved: boolean): Promise<void> {
+  const { model, cfg, optimizer, lastDir, bestDir } = loop;
+  const meta = () => ({ kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...loop.state } as unknown as Record<string, unknown> });
+  if (improved && cfg.monitor) {
+    if (loop.bestSnapshot) tf.dispose([...loop.bestSnapshot.values()]);
+    loop.bestSnapshot = model.params.snapshot();
+    if (bestDir) await saveCheckpoint(bestDir, model.params, [], meta());
+  }
+  if (lastDir) {
+    const optimizerWeights = await optimizer.getWeights();
+    await saveCheckpoint(lastDir, model.params, optimizerWeights, meta());
+    // getWeights makes a new tensor for the iteration count (the moments are the optimiser's own variables)
+    tf.dispose(optimizerWeights.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
+  }
+}
+
+/** Trains `model` in place; returns the history and how training ended. */
+export async function fit(model: Trainable, data: FitData, config: Partial<FitConfig> = {}): Promise<FitResult> {
+  const cfg: FitConfig = { ...FIT_DEFAULTS, ...config };
+  const started = Date.now();
+  const names = model.trainableNames();
+  const vars = names.map((n) => model.params.get(n));
+  const optimizer = tf.train.adam(cfg.learningRate);
+  const lastDir = cfg.checkpointDir ? join(cfg.checkpointDir, "last") : null;
+  const bestDir = cfg.checkpointDir ? join(cfg.checkpointDir, "best") : null;
+  const state = await startState(model, optimizer, cfg, lastDir);
+  const lastGood = model.params.snapshot();
   const engine = gradientEngine(model, cfg.workers);
-  const firstEpoch = state.history.length;
   const progress = cfg.label ? new Progress(cfg.label, cfg.epochs) : undefined;
+  const loop: Loop = { model, cfg, names, vars, optimizer, engine, state, lastDir, bestDir, lastGood, progress };
+  const firstEpoch = state.history.length;
   let status: FitResult["status"] = "completed";
   let message = `trained ${cfg.epochs} epochs`;
+  const finish = (): FitResult => {
+    if (status !== "diverged" && cfg.restoreBest && cfg.monitor && loop.bestSnapshot) model.params.assign(loop.bestSnapshot);
+    const epochsRun = state.history.length - firstEpoch;
+    return { status, message, history: state.history, bestEpoch: state.bestEpoch, best: state.best, epochsRun, seconds: (Date.now() - started) / 1000 };
+  };
   try {
     for (let epoch = firstEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = Date.now();
       if (cfg.lrDecay && epoch > 0 && epoch % cfg.lrDecay.every === 0) {
         state.learningRate *= cfg.lrDecay.gamma;
-        setLr(state.learningRate);
+        setLearningRate(optimizer, state.learningRate);
       }
       const rng = epochRng(cfg.seed, epoch);
       const batches = data.batches(epoch, rng);
       if (batches.length === 0) throw new Error(`epoch ${epoch}: no training batches`);
-      const sums: Record<string, number> = {};
-      for (let b = 0; b < batches.length; b++) {
-        const { grads, terms } = await engine.compute(batches[b], rng.nextUint32());
-        const gradNorm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]);
-        const bad = !Number.isFinite(gradNorm) || Object.values(terms).some((v) => !Number.isFinite(v));
-        if (bad) {
-          tf.dispose([...grads.values()]);
-          model.params.assign(lastGood);
-          status = "diverged";
-          const shown = Object.entries(terms).map(([k, v]) => `${k} ${v}`).join(", ");
-          message = `training diverged at epoch ${epoch}, batch ${b} (${shown}, gradient norm ${gradNorm}); ` +
-            `weights restored to ${epoch === 0 ? "their initial values" : `the end of epoch ${epoch - 1}`}${lastDir && hasCheckpoint(lastDir) ? `, kept in ${lastDir}` : ""}`;
-          return finish();
-        }
-        const named: tf.NamedTensorMap = {};
-        names.forEach((n, i) => (named[vars[i].name] = grads.get(n) as tf.Tensor));
-        optimizer.applyGradients(named as unknown as Parameters<typeof optimizer.applyGradients>[0]);
-        tf.dispose([...grads.values()]);
-        for (const [k, v] of Object.entries({ ...terms, gradNorm })) sums[k] = (sums[k] ?? 0) + v;
-        progress?.update(epoch + (b + 1) / batches.length, { loss: terms.total });
-        await yieldToEventLoop();
+      const trained = await trainEpoch(loop, epoch, batches, rng);
+      if ("diverged" in trained) {
+        status = "diverged";
+        message = trained.diverged;
+        return finish();
       }
-      const train: Record<string, number> = {};
-      for (const [k, v] of Object.entries(sums)) train[k] = v / batches.length;
+      const { train } = trained;
       const val = data.validate ? await data.validate(epoch) : {};
-      const record: EpochRecord = { epoch, seconds: (Date.now() - t0) / 1000, learningRate: state.learningRate, train, val };
-      state.history.push(record);
-      tf.dispose([...lastGood.values()]);
-      lastGood = model.params.snapshot();
-      let improved = false;
-      if (cfg.monitor) {
-        const v = val[cfg.monitor];
-        if (v === undefined) throw new Error(`monitor "${cfg.monitor}" is not among the validation metrics (${Object.keys(val).join(", ") || "none"})`);
-        if (Number.isFinite(v) && better(v, state.best)) {
-          state.best = v;
-          state.bestEpoch = epoch;
-          state.sinceBest = 0;
-          improved = true;
-        } else state.sinceBest++;
-      } else {
-        state.bestEpoch = epoch;
-        improved = true;
-      }
-      if (improved && cfg.monitor) {
-        if (bestSnapshot) tf.dispose([...bestSnapshot.values()]);
-        bestSnapshot = model.params.snapshot();
-        if (bestDir) await saveCheckpoint(bestDir, model.params, [], { kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...state } as unknown as Record<string, unknown> });
-      }
-      if (lastDir) {
-        const optimizerWeights = await optimizer.getWeights();
-        await saveCheckpoint(lastDir, model.params, optimizerWeights, { kind: model.kind, spec: model.spec, epoch: epoch + 1, state: { ...state } as unknown as Record<string, unknown> });
-        // getWeights makes a new tensor for the iteration count (the moments are the optimiser's own variables)
-        tf.dispose(optimizerWeights.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
-      }
+      state.history.push({ epoch, seconds: (Date.now() - t0) / 1000, learningRate: state.learningRate, train, val });
+      tf.dispose([...loop.lastGood.values()]);
+      loop.lastGood = model.params.snapshot();
+      const improved = trackBest(loop, epoch, val);
+      await saveEpoch(loop, epoch, improved);
       progress?.update(epoch + 1, { loss: train.total, ...Object.fromEntries(Object.entries(val).map(([k, v]) => [`val ${k}`, v])) });
       await yieldToEventLoop();
       if (cfg.monitor && cfg.patience > 0 && state.sinceBest >= cfg.patience) {
         status = "early-stopped";
-        message = `stopped early after epoch ${epoch}: ${cfg.monitor} did not improve for ${cfg.patience} epochs (best ${state.best} at epoch ${state.bestEpoch})`;
+        message = `stopped early after epoch ${epoch}: ${cfg.monitor} did not improve for ${cfg.patience} epochs ` +
+          `(best ${state.best} at epoch ${state.bestEpoch})`;
         break;
       }
     }
@@ -227,20 +294,7 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
   } finally {
     await engine.close();
     optimizer.dispose();
-    tf.dispose([...lastGood.values()]);
-    if (bestSnapshot) tf.dispose([...bestSnapshot.values()]);
-  }
-
-  function finish(): FitResult {
-    if (status !== "diverged" && cfg.restoreBest && cfg.monitor && bestSnapshot) model.params.assign(bestSnapshot);
-    return {
-      status,
-      message,
-      history: state.history,
-      bestEpoch: state.bestEpoch,
-      best: state.best,
-      epochsRun: state.history.length - firstEpoch,
-      seconds: (Date.now() - started) / 1000,
-    };
+    tf.dispose([...loop.lastGood.values()]);
+    if (loop.bestSnapshot) tf.dispose([...loop.bestSnapshot.values()]);
   }
 }

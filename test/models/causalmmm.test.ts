@@ -259,7 +259,10 @@ describe("CausalMMM decoder", () => {
     const mse2 = sq2.mean().dataSync()[0];
     assert.ok(Math.abs(terms2.mse.dataSync()[0] - mse2) <= 1e-5 * mse2, `mse ${terms2.mse.dataSync()[0]} vs ${mse2}`);
     // Not vacuous: teacher forcing through every step would have given another MSE.
-    const forced = tf.tidy(() => model.decode(changed, model.edgeProbs(enc), T - 1, { context }).sub(changed.slice([0, 1, 0], [B, T - 1, N])).square().mean().dataSync()[0]);
+    const forced = tf.tidy(() => {
+      const decoded = model.decode(changed, model.edgeProbs(enc), T - 1, { context });
+      return decoded.sub(changed.slice([0, 1, 0], [B, T - 1, N])).square().mean().dataSync()[0];
+    });
     assert.ok(Math.abs(forced - mse2) > 1e-3 * mse2, `teacher forcing gives the same MSE (${forced} vs ${mse2})`);
     tf.dispose([terms.total, terms.nll, terms.kl, terms.mse, terms2.total, terms2.nll, terms2.kl, terms2.mse, preds, sq, changed, sq2]);
   });
@@ -287,7 +290,8 @@ describe("CausalMMM training on a tiny VAR-DAG panel", () => {
     const auroc1 = run.evidence.scores.auroc;
     const h = run.fit.history;
     t.diagnostic(`AUROC ${auroc0.toFixed(3)} -> ${auroc1.toFixed(3)} (per epoch ${h.map((r) => r.val.auroc.toFixed(3)).join(" ")}); ` +
-      `objective ${loss0.total.toExponential(3)} -> ${loss1.total.toExponential(3)}, MSE ${loss0.mse.toFixed(3)} -> ${loss1.mse.toFixed(3)}; ${run.fit.seconds.toFixed(1)} s`);
+      `objective ${loss0.total.toExponential(3)} -> ${loss1.total.toExponential(3)}, ` +
+      `MSE ${loss0.mse.toFixed(3)} -> ${loss1.mse.toFixed(3)}; ${run.fit.seconds.toFixed(1)} s`);
     assert.equal(run.fit.status, "completed");
     assert.equal(h.length, 4);
     // The bounds come from this setting run with seeds 1-20 (data, split, model and fit all seeded
@@ -323,7 +327,7 @@ describe("CausalMMM checkpoints", () => {
     const units = Array.from({ length: panel.units }, (_, u) => u);
     const a = modelFor(panel, { hidden: 8, encoderHidden: 8, horizon: 5, seed: 1 });
     // a few Adam steps so that every parameter moved away from its initial value
-    await fit(a, { batches: (_e, rng) => shuffledUnitBatches(panel, units, 4, rng) }, { epochs: 1, learningRate: 1e-2, label: null });
+    await fit(a, { batches: (_e, rng) => shuffledUnitBatches(panel, { units, batchSize: 4, rng }) }, { epochs: 1, learningRate: 1e-2, label: null });
     const parent = tempDir("graph-mmm-causalmmm-");
     dirs.push(parent);
     const dir = join(parent, "ckpt");

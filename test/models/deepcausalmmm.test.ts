@@ -92,7 +92,8 @@ describe("DeepCausalMMM: the upper-triangular DAG", () => {
             if (i <= j) assert.ok(Object.is(A[j][i], 0), `T ${T}, draw ${d}: A[${j}][${i}] = ${A[j][i]} on or below the diagonal`);
             else if (Number.isFinite(raw[j * C + i])) {
               assert.ok(A[j][i] >= 0 && A[j][i] <= 1, `A[${j}][${i}] = ${A[j][i]} outside [0, 1]`);
-              assert.ok(Math.abs(A[j][i] - sigmoid(raw[j * C + i] / T)) < 1e-6, `A[${j}][${i}] = ${A[j][i]}, sigmoid(${raw[j * C + i]} / ${T}) = ${sigmoid(raw[j * C + i] / T)}`);
+              const expected = sigmoid(raw[j * C + i] / T);
+              assert.ok(Math.abs(A[j][i] - expected) < 1e-6, `A[${j}][${i}] = ${A[j][i]}, sigmoid(${raw[j * C + i]} / ${T}) = ${expected}`);
             }
           }
         }
@@ -212,7 +213,10 @@ describe("DeepCausalMMM: adstock, Hill and coefficients", () => {
   it("the target's response to a unit step in one channel's spend is the analytic adstock + Hill response through beta and the DAG", () => {
     const model = new DeepCausalMMM({ ...BASE, baselineShrinkage: null });
     try {
-      const p = { adstock: [0.3, 0.7, 0.5], slope: [1, 2, 3], half: [0.8, 1.2, 2], beta: [0.5, 1.1, 0.7], logits: [[0, 0.4, -0.6], [0, 0, 1.3], [0, 0, 0]], b0: -0.2 };
+      const p = {
+        adstock: [0.3, 0.7, 0.5], slope: [1, 2, 3], half: [0.8, 1.2, 2], beta: [0.5, 1.1, 0.7],
+        logits: [[0, 0.4, -0.6], [0, 0, 1.3], [0, 0, 0]], b0: -0.2,
+      };
       handSet(model, p);
       const A = [[0, sigmoid(0.4), sigmoid(-0.6)], [0, 0, sigmoid(1.3)], [0, 0, 0]];
       const T = 25, t0 = 5;
@@ -249,7 +253,10 @@ describe("DeepCausalMMM: baseline and loss", () => {
     const kappa = 3;
     const model = new DeepCausalMMM({ ...BASE, regions: 4, baselineShrinkage: kappa });
     try {
-      const p = { adstock: [0.3, 0.7, 0.5], slope: [1, 2, 3], half: [0.8, 1.2, 2], beta: [0.5, 1.1, 0.7], logits: [[0, 0.4, -0.6], [0, 0, 1.3], [0, 0, 0]], b0: 0.25 };
+      const p = {
+        adstock: [0.3, 0.7, 0.5], slope: [1, 2, 3], half: [0.8, 1.2, 2], beta: [0.5, 1.1, 0.7],
+        logits: [[0, 0.4, -0.6], [0, 0, 1.3], [0, 0, 0]], b0: 0.25,
+      };
       handSet(model, p);
       model.params.get("base.region").assign(tf.tensor1d([0.1, -0.4, 0.9, 0]));
       const A = [[0, sigmoid(0.4), sigmoid(-0.6)], [0, 0, sigmoid(1.3)], [0, 0, 0]];
@@ -348,7 +355,8 @@ describe("DeepCausalMMM: baseline and loss", () => {
     const model = new DeepCausalMMM({ ...base, zeroSpend, hidden: 8, horizon: 4, burnIn: 3, seed: 7 });
     try {
       const units = [0, 1, 2, 3, 4, 5];
-      const batches = shuffledWindowBatches(panel, units, { from: 0, to: 45 }, 16, 3, 9, new Rng(8), regionExtras());
+      const windows = { units, range: { from: 0, to: 45 }, length: 16, perUnit: 3, batchSize: 9 };
+      const batches = shuffledWindowBatches(panel, { ...windows, rng: new Rng(8), extras: regionExtras() });
       assert.equal(batches.length, 2);
       assert.deepEqual(batches[0].region.shape, [9]);
       const lossOf = () => tf.tidy(() => batches.reduce((s, b) => s + model.loss(b).huber.dataSync()[0], 0) / batches.length);
@@ -474,7 +482,9 @@ describe("DeepCausalMMM as a Forecaster", () => {
   });
 
   it("is rebuilt by the registry from its spec (JSON round trip) with the same predictions", () => {
-    const fresh = new DeepCausalMMM({ nodes: N, target: 4, channels: [3, 0, 2], contextDim: 2, hidden: 7, seed: 9, temperature: 0.7, zeroSpend: [0.1, -0.2, 0] });
+    const fresh = new DeepCausalMMM({
+      nodes: N, target: 4, channels: [3, 0, 2], contextDim: 2, hidden: 7, seed: 9, temperature: 0.7, zeroSpend: [0.1, -0.2, 0],
+    });
     const rebuilt = buildModel("deepcausalmmm", JSON.parse(JSON.stringify(fresh.spec))) as DeepCausalMMM;
     try {
       assert.equal(rebuilt.kind, "deepcausalmmm");
@@ -495,7 +505,10 @@ describe("DeepCausalMMM as a Forecaster", () => {
     model.graph();
     tf.dispose(Object.values(model.media()));
     model.dag().dispose();
-    const batch: ArrayBatch = { x: { data: x.dataSync() as Float32Array, shape: [B, T0, N] }, context: { data: context.dataSync() as Float32Array, shape: [B, 2] } };
+    const batch: ArrayBatch = {
+      x: { data: x.dataSync() as Float32Array, shape: [B, T0, N] },
+      context: { data: context.dataSync() as Float32Array, shape: [B, 2] },
+    };
     tf.dispose(Object.values(model.loss(batch)));
     const vars = model.trainableNames().map((n) => model.params.get(n));
     const { value, grads } = tf.variableGrads(() => model.loss(batch).total, vars);

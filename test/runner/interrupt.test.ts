@@ -1,7 +1,7 @@
 /**
- * The acceptance test of the runner (issue 7): a run interrupted mid-way (a worker killed, or
- * the whole run killed) resumes: the re-run completes with the same results as an uninterrupted
- * run, finished jobs are not run again, and no partial or temporary file is left in the cache.
+ * The runner survives interruption: a run interrupted mid-way (a worker killed, or the whole
+ * run killed) resumes: the re-run completes with the same results as an uninterrupted run,
+ * finished jobs are not run again, and no partial or temporary file is left in the cache.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -69,7 +69,8 @@ describe("runner: an interrupted run resumes", () => {
     });
     const err = await first.then(() => assert.fail("the interrupted run should reject"), (e: unknown) => e);
     assert.ok(err instanceof JobError, String(err));
-    assert.match(err.message, new RegExp(`test-sleep \\{"id":3,"ms":${MS}\\} in process ${victim}:\\n {4}the worker process was killed by SIGKILL before the job finished`));
+    const killed = `test-sleep \\{"id":3,"ms":${MS}\\} in process ${victim}:\\n {4}the worker process was killed by SIGKILL before the job finished`;
+    assert.match(err.message, new RegExp(killed));
     assert.deepEqual([...runCounts(marks).entries()].sort(), [[0, 1], [1, 1], [2, 1], [3, 1]], "jobs 4 and 5 never started");
     assert.equal(cacheFiles(cacheDir).length, 3, "the three finished jobs are cached, the killed one is not");
 
@@ -92,7 +93,8 @@ describe("runner: an interrupted run resumes", () => {
     const cacheDir = join(root, "kill-run");
     const marks = join(root, "marks-kill-run");
     process.env[MARKS_ENV] = marks;
-    const child = spawn(process.execPath, [join(__dirname, "fixture-run.js"), cacheDir, String(JOBS), String(MS)], { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    const args = [join(__dirname, "fixture-run.js"), cacheDir, String(JOBS), String(MS)];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
     const events: { status: string; index: number; pid: number | null }[] = [];
     let buffer = "";
     child.stdout.setEncoding("utf8");
@@ -104,7 +106,8 @@ describe("runner: an interrupted run resumes", () => {
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
     // kill the runner once two jobs are done and two more are running
-    await waitUntil("two jobs are done and two more started", () => events.filter((e) => e.status === "done").length >= 2 && events.filter((e) => e.status === "started").length >= 4);
+    const count = (status: string) => events.filter((e) => e.status === status).length;
+    await waitUntil("two jobs are done and two more started", () => count("done") >= 2 && count("started") >= 4);
     child.kill("SIGKILL");
     assert.equal(await exited, "SIGKILL");
     const workers = events.filter((e) => e.status === "started").map((e) => e.pid!);

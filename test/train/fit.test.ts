@@ -23,10 +23,11 @@ const TRAIN = [0, 1, 2, 3, 4, 5, 6, 7];
 const VAL = [8, 9, 10, 11];
 
 function newModel(seed: number): CausalMMM {
-  return new CausalMMM({ nodes: panel.nodes, target: targetIndex(panel), contextDim: 0, encoderSteps: panel.steps, hidden: 8, encoderHidden: 8, horizon: 5, seed });
+  const shape = { nodes: panel.nodes, target: targetIndex(panel), contextDim: 0, encoderSteps: panel.steps };
+  return new CausalMMM({ ...shape, hidden: 8, encoderHidden: 8, horizon: 5, seed });
 }
 
-const batches = (_epoch: number, rng: Rng): ArrayBatch[] => shuffledUnitBatches(panel, TRAIN, 2, rng);
+const batches = (_epoch: number, rng: Rng): ArrayBatch[] => shuffledUnitBatches(panel, { units: TRAIN, batchSize: 2, rng });
 const QUIET: Partial<FitConfig> = { label: null, learningRate: 5e-3, seed: 4, workers: 1 };
 
 function weightsOf(model: CausalMMM): Map<string, Float32Array> {
@@ -63,7 +64,10 @@ after(() => {
 
 describe("fit: tensor memory", () => {
   /** Runs `epochs` epochs, counting the live tensors in every validation call. */
-  async function countTensors(config: Partial<FitConfig>, epochs: number): Promise<{ counts: number[]; before: number; after: number; disposed: number; start: number }> {
+  async function countTensors(
+    config: Partial<FitConfig>,
+    epochs: number,
+  ): Promise<{ counts: number[]; before: number; after: number; disposed: number; start: number }> {
     const truth = unitGraphs(panel);
     const start = tf.memory().numTensors;
     const model = newModel(1);
@@ -151,7 +155,7 @@ describe("fit: resuming from a checkpoint", () => {
     // uninterrupted run's step-by-step products, which fit.ts replays.
     const config = { ...QUIET, learningRate: 1e-2, monitor: "mse", mode: "min" as const, restoreBest: false };
     const truthless = (model: CausalMMM): FitData => ({
-      batches: (_epoch, rng) => shuffledUnitBatches(panel, TRAIN, 4, rng),
+      batches: (_epoch, rng) => shuffledUnitBatches(panel, { units: TRAIN, batchSize: 4, rng }),
       validate: () => ({ mse: validationMse(model, panel, VAL) }),
     });
 
