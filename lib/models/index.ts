@@ -10,6 +10,7 @@ export * from "./graph-safe";
 export * from "./deepcausalmmm";
 export * from "./support";
 export * from "./granger";
+export * from "./pcmci";
 export * from "./edges";
 export { ParamStore } from "../core/params";
 export { dense, matMul2d } from "./params";
