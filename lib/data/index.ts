@@ -12,3 +12,4 @@ export * from "./csv";
 export * from "./public";
 export * from "./simulate";
 export * from "./ols";
+export * from "./family";
