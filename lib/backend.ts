@@ -33,9 +33,7 @@ export function parseBackendRequest(value: string | undefined): BackendName | "a
   if (v === "" || v === "auto") return "auto";
   if (v === "node" || v === "tfjs-node") return "tensorflow";
   if ((ORDER as readonly string[]).includes(v)) return v as BackendName;
-  throw new Error(
-    `${BACKEND_ENV}="${value}" is not a backend: use one of auto, ${ORDER.join(", ")}`,
-  );
+  throw new Error(`${BACKEND_ENV}="${value}" is not a backend: use one of auto, ${ORDER.join(", ")}`);
 }
 
 /**
@@ -78,9 +76,7 @@ function register(name: BackendName): string | undefined {
     return tf.findBackendFactory(name) ? undefined : `${name} did not register`;
   } catch (err) {
     const msg = (err as Error).message.split("\n")[0];
-    return name === "tensorflow" && /Cannot find module/.test(msg)
-      ? "@tensorflow/tfjs-node is not installed"
-      : msg;
+    return name === "tensorflow" && /Cannot find module/.test(msg) ? "@tensorflow/tfjs-node is not installed" : msg;
   }
 }
 
@@ -117,9 +113,7 @@ export async function initBackend(
     log?.(describeBackend(current));
     return current;
   }
-  throw new Error(
-    `no tensor backend could start (${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")})`,
-  );
+  throw new Error(`no tensor backend could start (${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")})`);
 }
 
 /** One line for logs and notebooks, e.g. `tensor backend: wasm (tensorflow skipped: ...)`. */

@@ -10,10 +10,7 @@ import { randomBytes } from "node:crypto";
 /** A Jupyter MIME bundle, e.g. `{ "text/html": "...", "image/png": base64 }`. */
 export type MimeBundle = Record<string, string>;
 
-type WriteDisplay = (
-  data: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } },
-  update: boolean,
-) => void;
+type WriteDisplay = (data: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } }, update: boolean) => void;
 
 function writer(): WriteDisplay | undefined {
   const key = Object.keys(require.cache).find((k) => /tslab[\\/]dist[\\/]jupyter\.js$/.test(k));

@@ -31,7 +31,11 @@ export class Progress {
   private lastWrite = 0;
   private readonly opts: ProgressOptions;
 
-  constructor(readonly label: string, readonly total: number, opts: Partial<ProgressOptions> = {}) {
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    opts: Partial<ProgressOptions> = {},
+  ) {
     this.opts = { ...DEFAULT_PROGRESS, ...opts };
   }
 
@@ -56,8 +60,7 @@ export class Progress {
       this.display.update({
         "text/plain": text,
         "text/html":
-          `<div style="font-family:monospace"><progress value="${pct.toFixed(1)}" max="100" style="width:12em"></progress> ` +
-          `${escapeHtml(text)}</div>`,
+          `<div style="font-family:monospace"><progress value="${pct.toFixed(1)}" max="100" style="width:12em"></progress> ` + `${escapeHtml(text)}</div>`,
       });
       return;
     }

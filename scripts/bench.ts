@@ -92,13 +92,26 @@ async function runCase(c: BenchCase): Promise<BenchRow> {
   const panel = applyScaler(raw, fitScaler(raw, { units: split.train }));
   const units = split.train.slice(0, c.units);
   const preset = c.preset === "official" ? CAUSALMMM_OFFICIAL : CAUSALMMM_DEFAULTS;
-  const model = new CausalMMM({ ...preset, nodes: panel.nodes, target: 7, contextDim: 2, encoderSteps: panel.steps, hidden: c.hidden, encoderHidden: c.hidden, seed: 1 });
-  const result = await fit(model, { batches: (_e, rng) => shuffledUnitBatches(panel, { units, batchSize: c.batchSize, rng }) }, {
-    epochs: c.epochs + 1,
-    workers: c.workers,
-    label: null,
+  const model = new CausalMMM({
+    ...preset,
+    nodes: panel.nodes,
+    target: 7,
+    contextDim: 2,
+    encoderSteps: panel.steps,
+    hidden: c.hidden,
+    encoderHidden: c.hidden,
     seed: 1,
   });
+  const result = await fit(
+    model,
+    { batches: (_e, rng) => shuffledUnitBatches(panel, { units, batchSize: c.batchSize, rng }) },
+    {
+      epochs: c.epochs + 1,
+      workers: c.workers,
+      label: null,
+      seed: 1,
+    },
+  );
   const secs = result.history.map((h) => h.seconds);
   const timed = secs.slice(1);
   const med = median(timed);
@@ -144,8 +157,14 @@ async function main(): Promise<number> {
   for (const backend of backends) {
     // The plain-JavaScript backend is about 4x slower: it times fewer units, scaled to 240 in the table.
     const units = quick ? 32 : backend === "cpu" ? 48 : 240;
-    for (const [preset, hidden] of ([["official", 256], ["default", 64]] as const).filter(([p]) => presets.includes(p))) {
-      for (const workers of workerCounts) cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+    for (const [preset, hidden] of (
+      [
+        ["official", 256],
+        ["default", 64],
+      ] as const
+    ).filter(([p]) => presets.includes(p))) {
+      for (const workers of workerCounts)
+        cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
     }
   }
   const rows: BenchRow[] = [];
@@ -159,9 +178,20 @@ async function main(): Promise<number> {
   const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  vs official  peak RSS MB  load";
   const lines = rows.map((r) => {
     const ratio = `${(OFFICIAL_EPOCH_SECONDS.min / r.per240Units).toFixed(2)}-${(OFFICIAL_EPOCH_SECONDS.max / r.per240Units).toFixed(2)}x`;
-    return `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(12)} ${r.peakRssMb.toFixed(0).padStart(12)}  ${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`;
+    return (
+      `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ` +
+      `${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ` +
+      `${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(12)} ${r.peakRssMb.toFixed(0).padStart(12)}  ` +
+      `${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`
+    );
   });
-  process.stdout.write([`CausalMMM epoch on the external data (official: ${OFFICIAL_EPOCH_SECONDS.min}-${OFFICIAL_EPOCH_SECONDS.max} s per epoch, PyTorch, batch 1, hidden 256)`, header, ...lines].join("\n") + "\n");
+  process.stdout.write(
+    [
+      `CausalMMM epoch on the external data (official: ${OFFICIAL_EPOCH_SECONDS.min}-${OFFICIAL_EPOCH_SECONDS.max} s per epoch, PyTorch, batch 1, hidden 256)`,
+      header,
+      ...lines,
+    ].join("\n") + "\n",
+  );
   const dir = join(REPO_ROOT, "build", "bench");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "causalmmm-epoch.json");

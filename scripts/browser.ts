@@ -46,10 +46,14 @@ export async function runNotebookInBrowser(browser: Browser, url: string, opts: 
   const page: Page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   try {
     await page.goto(url, { waitUntil: "load", timeout: 60_000 });
-    await page.waitForFunction(() => {
-      const nb = (window as unknown as JupyterWindow).Jupyter?.notebook;
-      return !!nb?.kernel && nb.kernel.is_connected();
-    }, undefined, { timeout: 120_000, polling: 250 });
+    await page.waitForFunction(
+      () => {
+        const nb = (window as unknown as JupyterWindow).Jupyter?.notebook;
+        return !!nb?.kernel && nb.kernel.is_connected();
+      },
+      undefined,
+      { timeout: 120_000, polling: 250 },
+    );
     await page.evaluate(() => {
       const w = window as unknown as JupyterWindow;
       // never save the executed notebook over its source
@@ -60,13 +64,17 @@ export async function runNotebookInBrowser(browser: Browser, url: string, opts: 
       w.Jupyter!.notebook!.execute_all_cells();
     });
     // done: every code cell has its number (not "*" and not empty) and the kernel shows idle
-    await page.waitForFunction(() => {
-      const w = window as unknown as JupyterWindow;
-      if (w.__graphMmmKernelDied) return true;
-      const cells = w.Jupyter!.notebook!.get_cells().filter((c) => c.cell_type === "code");
-      const idle = document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-      return idle && cells.every((c) => typeof c.input_prompt_number === "number");
-    }, undefined, { timeout, polling: 500 });
+    await page.waitForFunction(
+      () => {
+        const w = window as unknown as JupyterWindow;
+        if (w.__graphMmmKernelDied) return true;
+        const cells = w.Jupyter!.notebook!.get_cells().filter((c) => c.cell_type === "code");
+        const idle = document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+        return idle && cells.every((c) => typeof c.input_prompt_number === "number");
+      },
+      undefined,
+      { timeout, polling: 500 },
+    );
     // let Plotly finish drawing the last figure
     await page.waitForTimeout(500);
     const seen = await page.evaluate(() => {
@@ -83,7 +91,10 @@ export async function runNotebookInBrowser(browser: Browser, url: string, opts: 
         drawnFigures: figs.filter((f) => f.querySelector("svg.main-svg") !== null).length,
         tables: document.querySelectorAll(".output_html table").length,
         resultTables: document.querySelectorAll(".output_html .graph-mmm-table table").length,
-        stdoutLines: text(".output_area .output_stdout").join("\n").split("\n").filter((l) => l !== "").length,
+        stdoutLines: text(".output_area .output_stdout")
+          .join("\n")
+          .split("\n")
+          .filter((l) => l !== "").length,
       };
     });
     if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: false });

@@ -46,14 +46,20 @@ const optionLike = (v: string) => v.length > 1 && v.startsWith("-");
  */
 export function parseCommandLine<O extends Record<string, OptionSpec>>(spec: CommandSpec<O>, argv: string[] = process.argv.slice(2)): OptionValues<O> | null {
   const all: Record<string, OptionSpec> = { ...spec.options, ...HELP };
-  const options: ParseArgsConfig["options"] = Object.fromEntries(Object.entries(all).map(([n, o]) => [n, o.short ? { type: o.type, short: o.short } : { type: o.type }]));
+  const options: ParseArgsConfig["options"] = Object.fromEntries(
+    Object.entries(all).map(([n, o]) => [n, o.short ? { type: o.type, short: o.short } : { type: o.type }]),
+  );
   // a lenient pass first, for exact names in the messages and for --help beside a mistake
   const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   if (tokens.some((t) => t.kind === "option" && t.name === "help")) {
     process.stdout.write(spec.usage.endsWith("\n") ? spec.usage : `${spec.usage}\n`);
     return null;
   }
-  const known = () => Object.entries(spec.options).filter(([, o]) => !o.internal).map(([n]) => `--${n}`).join(", ");
+  const known = () =>
+    Object.entries(spec.options)
+      .filter(([, o]) => !o.internal)
+      .map(([n]) => `--${n}`)
+      .join(", ");
   for (const t of tokens) {
     if (t.kind === "positional") throw new UsageError(`unexpected argument "${t.value}" (options start with --; see --help)`);
     if (t.kind !== "option") continue;
@@ -61,7 +67,10 @@ export function parseCommandLine<O extends Record<string, OptionSpec>>(spec: Com
     if (!o) throw new UsageError(`unknown option ${t.rawName} (known: ${known()}; see --help)`);
     if (o.type === "boolean" && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value, got "${t.value}"`);
     if (o.type === "string" && (t.value === undefined || (!t.inlineValue && optionLike(t.value)))) {
-      throw new UsageError(`${t.rawName} needs a value${t.value === undefined ? "" : `, got the option-like "${t.value}" (for a value starting with "-", write ${t.rawName}=${t.value})`}`);
+      throw new UsageError(
+        `${t.rawName} needs a value` +
+          (t.value === undefined ? "" : `, got the option-like "${t.value}" (for a value starting with "-", write ${t.rawName}=${t.value})`),
+      );
     }
   }
   try {
@@ -79,7 +88,12 @@ export function reportUsageError(command: string, err: UsageError): number {
 
 /** A comma-separated list (blank items dropped); undefined when the option was not given. */
 export function listOption(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter(Boolean);
+  return value === undefined
+    ? undefined
+    : value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 /** A positive integer option, or `fallback` when it was not given. */

@@ -59,7 +59,10 @@ const isDir = (p) => existsSync(p) && statSync(p).isDirectory();
 export function mirrorFolder(mirror) {
   if (mirror === undefined || mirror === "" || mirror === "none") return undefined;
   const dir = resolve(mirror);
-  if (!isDir(dir)) throw new DataFetchError(`data: mirror ${dir} is not a folder (set GRAPH_MMM_DATA_MIRROR to a folder holding ${Object.keys(CAUSALMMM_FILES).join(", ")}, or to "none")`);
+  if (!isDir(dir))
+    throw new DataFetchError(
+      `data: mirror ${dir} is not a folder (set GRAPH_MMM_DATA_MIRROR to a folder holding ${Object.keys(CAUSALMMM_FILES).join(", ")}, or to "none")`,
+    );
   const sub = join(dir, "causalmmm-sim");
   return isDir(sub) ? sub : dir;
 }
@@ -67,9 +70,11 @@ export function mirrorFolder(mirror) {
 /** The options `main` derives from the environment. */
 export function optionsFromEnv(env = process.env) {
   const dataDir = env.GRAPH_MMM_DATA_DIR ? resolve(env.GRAPH_MMM_DATA_DIR) : join(ROOT, "data");
-  const mirror = env.GRAPH_MMM_DATA_MIRROR !== undefined && env.GRAPH_MMM_DATA_MIRROR !== "" ? env.GRAPH_MMM_DATA_MIRROR : isDir(DEFAULT_MIRROR) ? DEFAULT_MIRROR : "none";
+  const mirror =
+    env.GRAPH_MMM_DATA_MIRROR !== undefined && env.GRAPH_MMM_DATA_MIRROR !== "" ? env.GRAPH_MMM_DATA_MIRROR : isDir(DEFAULT_MIRROR) ? DEFAULT_MIRROR : "none";
   const timeoutMs = env.GRAPH_MMM_DATA_TIMEOUT_MS ? Number(env.GRAPH_MMM_DATA_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) throw new DataFetchError(`data: GRAPH_MMM_DATA_TIMEOUT_MS must be a positive number of milliseconds, got "${env.GRAPH_MMM_DATA_TIMEOUT_MS}"`);
+  if (!(timeoutMs > 0))
+    throw new DataFetchError(`data: GRAPH_MMM_DATA_TIMEOUT_MS must be a positive number of milliseconds, got "${env.GRAPH_MMM_DATA_TIMEOUT_MS}"`);
   return { dir: join(dataDir, "causalmmm-sim"), mirror, baseUrl: env.GRAPH_MMM_DATA_URL || DEFAULT_BASE_URL, timeoutMs };
 }
 
@@ -128,7 +133,8 @@ export async function ensureCausalMMMData({ dir, mirror = "none", baseUrl = DEFA
       bytes = r.bytes;
     }
     const sum = sha256(bytes);
-    if (sum !== CAUSALMMM_FILES[f]) throw new DataFetchError(`data: ${source} has SHA-256 ${sum}, expected ${CAUSALMMM_FILES[f]}; rejected, nothing written to ${target}`);
+    if (sum !== CAUSALMMM_FILES[f])
+      throw new DataFetchError(`data: ${source} has SHA-256 ${sum}, expected ${CAUSALMMM_FILES[f]}; rejected, nothing written to ${target}`);
     got.push({ file: f, from: source, bytes });
   }
   if (missing.length > 0) {

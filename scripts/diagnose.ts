@@ -104,8 +104,11 @@ async function main(): Promise<number> {
   const ownChannels = args.channels !== undefined;
   const channels = listOption(args.channels) ?? side?.channels;
   if (!channels) throw new UsageError(`give --channels (no roles sidecar ${sidecarPath(data)})`);
-  if (side && side.target !== target && !ownChannels) throw new UsageError(`--target ${target} differs from the sidecar's target "${side.target}" (${sidecarPath(data)}); pass --channels to set the roles yourself`);
-  const roles: RolesSpec = { target, channels, intermediates: listOption(args.intermediates) ?? (ownChannels ? [] : side?.intermediates ?? []) };
+  if (side && side.target !== target && !ownChannels)
+    throw new UsageError(
+      `--target ${target} differs from the sidecar's target "${side.target}" (${sidecarPath(data)}); pass --channels to set the roles yourself`,
+    );
+  const roles: RolesSpec = { target, channels, intermediates: listOption(args.intermediates) ?? (ownChannels ? [] : (side?.intermediates ?? [])) };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   await initBackend(undefined, log);
   // with a sidecar (and no --channels) its roles and its unit -> graph map are used; its own

@@ -70,9 +70,14 @@ export function freePort(): Promise<number> {
 function serverArgs(env: Environment & { ui: NonNullable<Environment["ui"]> }, port: number, token: string, root: string): string[] {
   const app = env.ui.kind === "lab" ? "ServerApp" : "NotebookApp";
   const args = [
-    "-m", env.ui.kind === "lab" ? "jupyterlab" : "notebook",
-    "--no-browser", "--ip=127.0.0.1", `--port=${port}`, `--${app}.port_retries=0`,
-    `--${app}.token=${token}`, `--${app}.${env.ui.kind === "lab" ? "root_dir" : "notebook_dir"}=${root}`,
+    "-m",
+    env.ui.kind === "lab" ? "jupyterlab" : "notebook",
+    "--no-browser",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    `--${app}.port_retries=0`,
+    `--${app}.token=${token}`,
+    `--${app}.${env.ui.kind === "lab" ? "root_dir" : "notebook_dir"}=${root}`,
   ];
   if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
   return args;
@@ -97,7 +102,11 @@ async function waitForServer(base: string, token: string, child: ChildProcess, s
 export async function startNotebookServer(opts: NotebookServerOptions = {}): Promise<NotebookServer> {
   const env = environment();
   const ui = env.ui;
-  if (!ui) throw new Error("no notebook UI is installed: install JupyterLab (pip install jupyterlab) or the classic Notebook (Debian: apt-get install jupyter-notebook), then run `node scripts/setup.mjs`");
+  if (!ui)
+    throw new Error(
+      "no notebook UI is installed: install JupyterLab (pip install jupyterlab) or the classic Notebook " +
+        "(Debian: apt-get install jupyter-notebook), then run `node scripts/setup.mjs`",
+    );
   const port = opts.port === undefined || opts.port === 0 ? await freePort() : opts.port;
   const token = randomBytes(16).toString("hex");
   const root = opts.root ?? join(REPO_ROOT, "notebooks");
@@ -169,7 +178,12 @@ async function main(): Promise<number> {
     process.stderr.write(`lab: --scale must be smoke or paper, got "${values.scale}"\n`);
     return 2;
   }
-  const server = await startNotebookServer({ port, scale: (values.scale as Scale | undefined) ?? "smoke", root: values.root, log: (c) => process.stderr.write(c) });
+  const server = await startNotebookServer({
+    port,
+    scale: (values.scale as Scale | undefined) ?? "smoke",
+    root: values.root,
+    log: (c) => process.stderr.write(c),
+  });
   const name = server.kind === "lab" ? "JupyterLab" : "the classic Notebook";
   process.stdout.write(`\n${name} with the TypeScript kernel of this checkout is running. Open:\n\n    ${server.url}\n\nCtrl-C stops it.\n`);
   await new Promise<void>((r) => {

@@ -78,19 +78,23 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
   const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 3600 : 900);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(env.python, [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout), ...(env.jupyterData ? [env.jupyterData] : [])], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        JUPYTER_PATH: env.jupyterPath,
-        PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-        STUDY_SCALE: opts.scale,
-        STUDY_NOTEBOOK: basename(path),
-        STUDY_FIGURES_DIR: opts.figuresDir ?? figuresDir(opts.scale),
-        PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    const child = spawn(
+      env.python,
+      [join(REPO_ROOT, "scripts", "execute_notebook.py"), path, output, String(timeout), ...(env.jupyterData ? [env.jupyterData] : [])],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          JUPYTER_PATH: env.jupyterPath,
+          PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+          STUDY_SCALE: opts.scale,
+          STUDY_NOTEBOOK: basename(path),
+          STUDY_FIGURES_DIR: opts.figuresDir ?? figuresDir(opts.scale),
+          PYDEVD_DISABLE_FILE_VALIDATION: "1",
+        },
+        stdio: ["ignore", "inherit", "pipe"],
       },
-      stdio: ["ignore", "inherit", "pipe"],
-    });
+    );
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -99,7 +103,11 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
     child.on("close", (code) => {
       const seconds = (Date.now() - started) / 1000;
       if (code === 0) return resolvePromise({ notebook: basename(path), output, seconds });
-      const line = stderr.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+      const line = stderr
+        .trim()
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith("{"));
       if (line) {
         const e = JSON.parse(line) as { cell: number; ename: string; evalue: string };
         return reject(new NotebookError(basename(path), e.cell, e.ename, e.evalue, output));

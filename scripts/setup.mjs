@@ -73,7 +73,8 @@ python ??= findPython();
 if (!python) throw new Error("setup: Jupyter (nbclient, nbconvert) could not be installed for any Python 3");
 if (installUiWithPip) {
   const r = spawnSync(python, ["-m", "pip", "install", "--user", "jupyterlab"], { stdio: "inherit", cwd: root });
-  if (r.status !== 0) log("no notebook UI: `pip install --user jupyterlab` failed (no package index?). `npm run lab` needs JupyterLab or the classic Notebook.");
+  if (r.status !== 0)
+    log("no notebook UI: `pip install --user jupyterlab` failed (no package index?). `npm run lab` needs JupyterLab or the classic Notebook.");
 }
 const ui = uiPython();
 

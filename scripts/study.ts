@@ -41,7 +41,11 @@ async function main(): Promise<number> {
   if (args.only !== undefined && only.length === 0) throw new UsageError(`--only needs at least one word, got "${args.only}"`);
   const missing = only.filter((w) => listNotebooks([w]).length === 0);
   if (missing.length > 0) {
-    throw new UsageError(`--only ${missing.join(",")}: no notebook's name contains ${missing.length > 1 ? "these words" : "it"} (notebooks: ${listNotebooks().map((f) => basename(f, ".ipynb")).join(", ")})`);
+    throw new UsageError(
+      `--only ${missing.join(",")}: no notebook's name contains ${missing.length > 1 ? "these words" : "it"} (notebooks: ${listNotebooks()
+        .map((f) => basename(f, ".ipynb"))
+        .join(", ")})`,
+    );
   }
   const started = Date.now();
   const runs = await runNotebooks({ scale, only });

@@ -7,12 +7,15 @@ import { spawnSync } from "node:child_process";
 
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const dir = join(root, "build", "test");
-const walk = (d) => readdirSync(d).flatMap((f) => {
-  const p = join(d, f);
-  return statSync(p).isDirectory() ? walk(p) : p.endsWith(".test.js") ? [p] : [];
-});
+const walk = (d) =>
+  readdirSync(d).flatMap((f) => {
+    const p = join(d, f);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith(".test.js") ? [p] : [];
+  });
 const filters = process.argv.slice(2);
-const files = walk(dir).filter((f) => filters.length === 0 || filters.some((w) => relative(dir, f).includes(w))).sort();
+const files = walk(dir)
+  .filter((f) => filters.length === 0 || filters.some((w) => relative(dir, f).includes(w)))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ") || "build/test/**/*.test.js"}`);
   process.exit(1);

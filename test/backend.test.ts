@@ -50,7 +50,18 @@ describe("backend", () => {
   });
 
   it("the same computation gives the same numbers on wasm and cpu", async () => {
-    const compute = () => tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[0.5], [-1]])).arraySync());
+    const compute = () =>
+      tf.tidy(() =>
+        tf
+          .matMul(
+            tf.tensor2d([
+              [1, 2],
+              [3, 4],
+            ]),
+            tf.tensor2d([[0.5], [-1]]),
+          )
+          .arraySync(),
+      );
     await initBackend("wasm", null);
     const a = compute();
     await initBackend("cpu", null);

@@ -53,7 +53,10 @@ describe("library layers", () => {
   });
 
   it("every import runs down the layers (or to a top-level helper)", () => {
-    assert.deepEqual(files.flatMap((f) => violations(f, imports(f))), []);
+    assert.deepEqual(
+      files.flatMap((f) => violations(f, imports(f))),
+      [],
+    );
   });
 
   it("the check reports an upward import and accepts downward and sibling ones", () => {

@@ -25,13 +25,10 @@ interface Cell {
 }
 
 const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join("") : (v ?? ""));
-const outputsOf = (file: string): Output[] =>
-  (JSON.parse(readFileSync(file, "utf8")) as { cells: Cell[] }).cells.flatMap((c) => c.outputs ?? []);
+const outputsOf = (file: string): Output[] => (JSON.parse(readFileSync(file, "utf8")) as { cells: Cell[] }).cells.flatMap((c) => c.outputs ?? []);
 /** What a cell printed, with each HTML table's Markdown form (its text/plain) in its place. */
 const streamText = (outs: Output[]) =>
-  outs
-    .map((o) => (o.output_type === "stream" ? joined(o.text) : isTable(o) ? `${joined(o.data?.["text/plain"])}\n` : ""))
-    .join("");
+  outs.map((o) => (o.output_type === "stream" ? joined(o.text) : isTable(o) ? `${joined(o.data?.["text/plain"])}\n` : "")).join("");
 const isTable = (o: Output) => o.output_type === "display_data" && joined(o.data?.["text/html"]).includes("graph-mmm-table");
 const figures = (outs: Output[]) => outs.filter((o) => o.output_type === "display_data" && o.data?.["image/png"] && o.data?.["text/html"]);
 
@@ -47,11 +44,17 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "01-simulate.ipynb": (outs) => {
     const text = streamText(outs);
-    assert.match(text, /CausalMMM shipped data: 300 units, 4 distinct series \(units per series: 99, 100, 100, 1\), 3 distinct graphs \(units per graph: 100, 100, 100\)/);
+    assert.match(
+      text,
+      /CausalMMM shipped data: 300 units, 4 distinct series \(units per series: 99, 100, 100, 1\), 3 distinct graphs \(units per graph: 100, 100, 100\)/,
+    );
     assert.match(text, /ours, sparse target: (\d+) units, \1 distinct series/);
     assert.match(text, /distinct contexts in the CausalMMM data: 300 of 300 units/);
     assert.match(text, /sparse target at paper size \(R = 100, d = 8, T = 200\): generated in \d+ ms/);
-    assert.deepEqual(figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]), ["01-series", "01-flights", "01-saturation", "01-graphs", "01-external", "01-external-graphs"]);
+    assert.deepEqual(
+      figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]),
+      ["01-series", "01-flights", "01-saturation", "01-graphs", "01-external", "01-external-graphs"],
+    );
   },
   "03-dice.ipynb": (outs) => {
     const text = streamText(outs);
@@ -63,7 +66,8 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "04-bypass.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const d of ["no-graph", "full-graph", "high-capacity", "oracle", "DICE-hard", "DICE-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d\\.\\d{3} \\+/- `), `the table has a ${d} row`);
+    for (const d of ["no-graph", "full-graph", "high-capacity", "oracle", "DICE-hard", "DICE-soft"])
+      assert.match(text, new RegExp(`\\|${d}\\|\\d\\.\\d{3} \\+/- `), `the table has a ${d} row`);
     // the no-graph decoder has no cross-node path: its influence nAUPRC is exactly 0 in every column
     assert.match(text, /\|no-graph\|[^|]+\|[^|]+\|0\.000 \+\/- 0\.000\|0\.000 \+\/- 0\.000\|0\.000 \+\/- 0\.000\|/);
     assert.match(markdownText(outs), /\*\*Claim 1 (holds|holds in part|does not hold)\*\*/);
@@ -72,13 +76,15 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "05-graph-swap.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const g of ["learned", "oracle", "empty", "full", "top-k", "stability", "roles", "rewired \\(null\\)"]) assert.match(text, new RegExp(`\\|${g}\\|`), `the swap table has ${g}`);
+    for (const g of ["learned", "oracle", "empty", "full", "top-k", "stability", "roles", "rewired \\(null\\)"])
+      assert.match(text, new RegExp(`\\|${g}\\|`), `the swap table has ${g}`);
     assert.match(markdownText(outs), /\*\*Claim 5 (holds|does not hold)\*\*/);
     assert.deepEqual(names(outs), ["05-swap-null", "05-selections"]);
   },
   "06-stress.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const m of ["DICE Stage 1", "CausalMMM", "Granger \\(per unit\\)"]) assert.match(text, new RegExp(`\\|base / ${m}\\|0\\.\\d{3}`), `the stress table has the base setting for ${m}`);
+    for (const m of ["DICE Stage 1", "CausalMMM", "Granger \\(per unit\\)"])
+      assert.match(text, new RegExp(`\\|base / ${m}\\|0\\.\\d{3}`), `the stress table has the base setting for ${m}`);
     assert.match(text, /\|rawlog \/ DICE Stage 1\|/);
     // Granger is one deterministic fit: no spread over epochs
     assert.match(text, /\|base \/ Granger \(per unit\)\|[^|]+\|[^|]+\|[^|]+\|0\.000 \+\/- nan\|nan \+\/- nan\|/);
@@ -87,7 +93,8 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "07-budget.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const a of ["true optimum", "observed mix", "equal split", "oracle", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"]) assert.match(text, new RegExp(`\\|${a}\\|`), `the budget table has ${a}`);
+    for (const a of ["true optimum", "observed mix", "equal split", "oracle", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"])
+      assert.match(text, new RegExp(`\\|${a}\\|`), `the budget table has ${a}`);
     // anchors of the gain share: the optimum captures all of it, the equal split none
     assert.match(text, /\|true optimum\|nan \+\/- nan\|[^|]+\|1\.000 \+\/- /);
     assert.match(text, /\|equal split\|nan \+\/- nan\|[^|]+\|0\.000 \+\/- /);
@@ -97,7 +104,8 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
   "08-your-data.ipynb": (outs) => {
     const text = streamText(outs);
-    for (const p of ["meridian", "deepcausalmmm"]) assert.match(text, new RegExp(`${p}: \\d+ units x \\d+ steps x \\d+ nodes diagnosed in [\\d.]+ s; wrote 5 files`));
+    for (const p of ["meridian", "deepcausalmmm"])
+      assert.match(text, new RegExp(`${p}: \\d+ units x \\d+ steps x \\d+ nodes diagnosed in [\\d.]+ s; wrote 5 files`));
     for (const d of ["no-graph", "full-graph", "high-capacity", "DICE-hard", "DICE-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d+\\.\\d{4}\\|`));
     const md = markdownText(outs);
     assert.match(md, /\*\*Meridian\.\*\* Best target MSE@7/);
@@ -124,14 +132,20 @@ describe("notebooks at smoke scale", () => {
     it(`${name} executes and shows its outputs`, { timeout: 30 * 60_000 }, async () => {
       const run = await runNotebook(nb, { scale: "smoke", outDir, figuresDir: figDir });
       const outs = outputsOf(run.output);
-      assert.deepEqual(outs.filter((o) => o.output_type === "error").map((o) => o.ename), []);
+      assert.deepEqual(
+        outs.filter((o) => o.output_type === "error").map((o) => o.ename),
+        [],
+      );
       assert.ok(figures(outs).length >= 1, `${name} shows at least one figure`);
       for (const f of figures(outs)) {
         const stem = joined(f.data?.["text/plain"]).split(":")[0];
         assert.ok(existsSync(join(figDir, `${stem}.png`)), `${stem}.png exported`);
       }
       // result tables are HTML tables, never Markdown printed to stdout
-      const printed = outs.filter((o) => o.output_type === "stream").map((o) => joined(o.text)).join("");
+      const printed = outs
+        .filter((o) => o.output_type === "stream")
+        .map((o) => joined(o.text))
+        .join("");
       assert.doesNotMatch(printed, /^\|:?-+/m, `${name} prints no Markdown table`);
       if (WITH_TABLES.has(name)) assert.ok(outs.some(isTable), `${name} shows its results as an HTML table`);
       EXPECTED[name]?.(outs);
@@ -141,11 +155,20 @@ describe("notebooks at smoke scale", () => {
   it("a failing cell stops the run with the notebook's name, the cell's number and the error", { timeout: 5 * 60_000 }, async () => {
     const bad = join(outDir, "99-broken.ipynb");
     const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
-    writeFileSync(bad, JSON.stringify({
-      nbformat: 4, nbformat_minor: 5,
-      metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-      cells: [cell("const ok = 1 + 1;"), { cell_type: "markdown", metadata: {}, source: "text" }, cell("throw new Error(`boom ${ok}`);"), cell("console.log('never');")],
-    }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+        cells: [
+          cell("const ok = 1 + 1;"),
+          { cell_type: "markdown", metadata: {}, source: "text" },
+          cell("throw new Error(`boom ${ok}`);"),
+          cell("console.log('never');"),
+        ],
+      }),
+    );
     await assert.rejects(runNotebook(bad, { scale: "smoke", outDir: join(outDir, "broken") }), (err: unknown) => {
       assert.ok(err instanceof NotebookError);
       assert.equal(err.notebook, "99-broken.ipynb");

@@ -231,9 +231,16 @@ function resolveIntervention(
   const plan = planWindows(data, c, { minHistory: forecaster.minHistory, lastOriginOffset: future ? c.horizon + c.carryover : 0, what });
   const isChannel = Array.from({ length: data.nodes }, (_, i) => channels.includes(i));
   const info: InterventionPlan = {
-    target, channels, channelNames: channels.map((i) => nodeName(data, i)),
-    units: plan.units, origins: plan.origins, history: plan.history,
-    horizon: c.horizon, carryover: c.carryover, others: c.others, measure: c.measure,
+    target,
+    channels,
+    channelNames: channels.map((i) => nodeName(data, i)),
+    units: plan.units,
+    origins: plan.origins,
+    history: plan.history,
+    horizon: c.horizon,
+    carryover: c.carryover,
+    others: c.others,
+    measure: c.measure,
   };
   return { forecaster, data, what, c, plan, info, scale: c.scale ?? IDENTITY_SCALE, isChannel };
 }
@@ -314,23 +321,25 @@ function runScenarios(r: Resolved, scenarios: Scenario[]): Float64Array {
         if (h < H) for (const s of sc) fv[base + s.channel] = settingValue(r, s, u, o + h);
       }
     }
-    const pred = readAndDispose(tf.tidy(() => {
-      const x = tf.tensor3d(xv, [B, history, N]);
-      const inputs: ForecastInputs & { feed?: RolloutFeed } = batchInputs(data, r.c.graph, rowUnits, forecaster.acceptsGraph);
-      inputs.feed = { values: tf.tensor3d(fv, [B, L, N]), mask: tf.tensor3d(mv, [B, L, N]) };
-      const y = forecaster.rollout(x, L, inputs);
-      if (y.shape[0] !== B || y.shape[1] !== L || y.shape[2] !== N) {
-        throw new Error(`${what}: rollout returned shape [${y.shape}], expected [${B}, ${L}, ${N}]`);
-      }
-      return y.slice([0, 0, target], [B, L, 1]); // [B, L, 1]
-    }));
+    const pred = readAndDispose(
+      tf.tidy(() => {
+        const x = tf.tensor3d(xv, [B, history, N]);
+        const inputs: ForecastInputs & { feed?: RolloutFeed } = batchInputs(data, r.c.graph, rowUnits, forecaster.acceptsGraph);
+        inputs.feed = { values: tf.tensor3d(fv, [B, L, N]), mask: tf.tensor3d(mv, [B, L, N]) };
+        const y = forecaster.rollout(x, L, inputs);
+        if (y.shape[0] !== B || y.shape[1] !== L || y.shape[2] !== N) {
+          throw new Error(`${what}: rollout returned shape [${y.shape}], expected [${B}, ${L}, ${N}]`);
+        }
+        return y.slice([0, 0, target], [B, L, 1]); // [B, L, 1]
+      }),
+    );
     for (let b = 0; b < B; b++) {
       const u = rowUnits[b];
       let s = 0;
       for (let h = 0; h < L; h++) s += r.scale.toRaw(target, u, pred[b * L + h]);
       const v = r.c.measure === "sum" ? s : s / L;
       if (!Number.isFinite(v)) {
-        const where = `unit ${u}, origin ${origins[(start + b) % W % O]}`;
+        const where = `unit ${u}, origin ${origins[((start + b) % W) % O]}`;
         throw new Error(`${what}: the measured target of ${where} is ${v} (the model's rollout or the scale's inverse is not finite)`);
       }
       out[start + b] = v;
@@ -348,7 +357,8 @@ function aggregate(perWindow: Float64Array, S: number, plan: WindowPlan): { mean
       let a = 0;
       for (let k = 0; k < O; k++) a += perWindow[s * R * O + ui * O + k];
       return a / O;
-    }));
+    }),
+  );
   return { mean: perUnit.map((p) => p.reduce((a, v) => a + v, 0) / R), perUnit };
 }
 

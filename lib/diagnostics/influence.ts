@@ -96,7 +96,10 @@ function resolveDelta(delta: number[] | undefined, N: number, what: string): num
 /** Accumulates |change| / delta per (unit, j, i) and turns it into matrices. */
 class Accumulator {
   readonly sums: Float64Array;
-  constructor(readonly nUnits: number, readonly N: number) {
+  constructor(
+    readonly nUnits: number,
+    readonly N: number,
+  ) {
     this.sums = new Float64Array(nUnits * N * N);
   }
   add(ui: number, j: number, i: number, v: number): void {
@@ -107,7 +110,8 @@ class Accumulator {
     const N = this.N;
     const perWindowCount = plan.origins.length;
     const perUnit = Array.from({ length: this.nUnits }, (_, ui) =>
-      Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => this.sums[(ui * N + j) * N + i] / perWindowCount)));
+      Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => this.sums[(ui * N + j) * N + i] / perWindowCount)),
+    );
     const values = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => perUnit.reduce((s, m) => s + m[j][i], 0) / this.nUnits));
     return { kind, values, perUnit, units: plan.units, origins: plan.origins, history: plan.history, horizon, delta };
   }
@@ -164,14 +168,16 @@ export function cig(forecaster: Forecaster, data: SeriesData, config: Partial<In
       fill(w, g - 1, xv, r - start);
       rowUnits[r - start] = rowUnitOf(plan, w);
     }
-    const pred = readAndDispose(tf.tidy(() => {
-      const x = tf.tensor3d(xv, [B, hist, N]);
-      const out = forecaster.predictOneStep(x, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
-      if (out.shape[0] !== B || out.shape[1] !== hist || out.shape[2] !== N) {
-        throw new Error(`${what}: predictOneStep returned shape [${out.shape}], expected [${B}, ${hist}, ${N}]`);
-      }
-      return out.slice([0, hist - 1, 0], [B, 1, N]);
-    }));
+    const pred = readAndDispose(
+      tf.tidy(() => {
+        const x = tf.tensor3d(xv, [B, hist, N]);
+        const out = forecaster.predictOneStep(x, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
+        if (out.shape[0] !== B || out.shape[1] !== hist || out.shape[2] !== N) {
+          throw new Error(`${what}: predictOneStep returned shape [${out.shape}], expected [${B}, ${hist}, ${N}]`);
+        }
+        return out.slice([0, hist - 1, 0], [B, 1, N]);
+      }),
+    );
     for (let r = start; r < end; r++) {
       const g = Math.floor(r / W);
       const w = r % W;
@@ -224,16 +230,18 @@ function rolloutRows(
     mv = new Float32Array(B * H * N);
     feed(fv, mv);
   }
-  return readAndDispose(tf.tidy(() => {
-    const x = tf.tensor3d(xv, [B, hist, N]);
-    const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
-    if (fv && mv) inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]) };
-    const out = forecaster.rollout(x, H, inputs);
-    if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
-      throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
-    }
-    return out;
-  }));
+  return readAndDispose(
+    tf.tidy(() => {
+      const x = tf.tensor3d(xv, [B, hist, N]);
+      const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
+      if (fv && mv) inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]) };
+      const out = forecaster.rollout(x, H, inputs);
+      if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
+        throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
+      }
+      return out;
+    }),
+  );
 }
 
 /** The unperturbed rollout of every window: `base[(w * H + h) * N + i]`. */

@@ -91,14 +91,16 @@ export function mseAtHorizons(forecaster: Forecaster, data: SeriesData, config: 
       rowUnits[r - start] = u;
       copyHistory(data, { unit: u, origin: origins[r % O], history }, xv, (r - start) * history * N);
     }
-    const pred = readAndDispose(tf.tidy(() => {
-      const x = tf.tensor3d(xv, [B, history, N]);
-      const out = forecaster.rollout(x, H, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
-      if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
-        throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
-      }
-      return out;
-    }));
+    const pred = readAndDispose(
+      tf.tidy(() => {
+        const x = tf.tensor3d(xv, [B, history, N]);
+        const out = forecaster.rollout(x, H, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
+        if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
+          throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
+        }
+        return out;
+      }),
+    );
     for (let r = start; r < end; r++) {
       const u = units[Math.floor(r / O)];
       const o = origins[r % O];

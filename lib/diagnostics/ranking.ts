@@ -227,7 +227,10 @@ export function unitGraphs(panel: Pick<Panel, "truth" | "units">): Graph[] {
 export function snapTies(values: readonly number[], tolerance: number): number[] {
   const out = [...values];
   if (!(tolerance > 0)) return out;
-  const order = out.map((_, k) => k).filter((k) => Number.isFinite(out[k])).sort((a, b) => out[a] - out[b]);
+  const order = out
+    .map((_, k) => k)
+    .filter((k) => Number.isFinite(out[k]))
+    .sort((a, b) => out[a] - out[b]);
   let anchor = NaN;
   let prev = NaN;
   for (const k of order) {
@@ -268,14 +271,19 @@ export function scoreSupport(support: Graph | readonly Graph[], truth: Graph | r
     const s = sup[sup.length === 1 ? 0 : u];
     const t = tru[tru.length === 1 ? 0 : u];
     if (s.length !== t.length) throw new Error(`scoreSupport: unit ${u}: a ${s.length}-node support against a ${t.length}-node truth`);
-    let tp = 0, fp = 0, fn = 0;
-    s.forEach((row, j) => row.forEach((v, i) => {
-      if (i === j) return;
-      const pred = v > 0.5, real = t[j][i] > 0.5;
-      if (pred && real) tp++;
-      else if (pred) fp++;
-      else if (real) fn++;
-    }));
+    let tp = 0,
+      fp = 0,
+      fn = 0;
+    s.forEach((row, j) =>
+      row.forEach((v, i) => {
+        if (i === j) return;
+        const pred = v > 0.5,
+          real = t[j][i] > 0.5;
+        if (pred && real) tp++;
+        else if (pred) fp++;
+        else if (real) fn++;
+      }),
+    );
     const precision = tp + fp > 0 ? tp / (tp + fp) : NaN;
     const recall = tp + fn > 0 ? tp / (tp + fn) : NaN;
     const f1 = tp > 0 ? (2 * precision * recall) / (precision + recall) : 0;
@@ -295,7 +303,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
   const rank = (v: readonly number[]) => {
     const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
     const r = new Array<number>(v.length);
-    for (let k = 0; k < idx.length; ) {
+    for (let k = 0; k < idx.length;) {
       let e = k;
       while (e + 1 < idx.length && v[idx[e + 1]] === v[idx[k]]) e++;
       for (let q = k; q <= e; q++) r[idx[q]] = (k + e) / 2;

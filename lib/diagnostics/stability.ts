@@ -82,7 +82,10 @@ export function finalAcrossSeeds(histories: readonly (readonly number[])[], conf
   const within = perSeed.map((p) => p.sd).filter(Number.isFinite);
   return {
     perSeed,
-    acrossSeeds: meanSd(perSeed.map((p) => p.mean), c.ddof),
+    acrossSeeds: meanSd(
+      perSeed.map((p) => p.mean),
+      c.ddof,
+    ),
     meanWithinSd: within.length ? within.reduce((s, v) => s + v, 0) / within.length : NaN,
   };
 }

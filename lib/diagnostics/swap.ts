@@ -68,9 +68,11 @@ export function rewireDegreePreserving(g: Graph, rng: Rng, config: Partial<Rewir
   const c = { ...DEFAULT_REWIRE, ...config };
   const n = g.length;
   const adj = g.map((row, j) => row.map((v, i) => (i !== j && v !== 0 ? 1 : 0)));
-  g.forEach((row, j) => row.forEach((v, i) => {
-    if (i !== j && v !== 0 && v !== 1) throw new Error(`rewireDegreePreserving: entry [${j}][${i}] is ${v}; the graph must be 0/1`);
-  }));
+  g.forEach((row, j) =>
+    row.forEach((v, i) => {
+      if (i !== j && v !== 0 && v !== 1) throw new Error(`rewireDegreePreserving: entry [${j}][${i}] is ${v}; the graph must be 0/1`);
+    }),
+  );
   const edges: [number, number][] = [];
   for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) if (adj[j][i]) edges.push([j, i]);
   const E = edges.length;
@@ -115,11 +117,13 @@ export function rewireDegreePreserving(g: Graph, rng: Rng, config: Partial<Rewir
 export function rewireDensityPreserving(g: Graph, rng: Rng, config: Partial<Pick<RewireConfig, "keepDag">> = {}): Rewiring {
   const n = g.length;
   let E = 0;
-  g.forEach((row, j) => row.forEach((v, i) => {
-    if (i === j) return;
-    if (v !== 0 && v !== 1) throw new Error(`rewireDensityPreserving: entry [${j}][${i}] is ${v}; the graph must be 0/1`);
-    E += v;
-  }));
+  g.forEach((row, j) =>
+    row.forEach((v, i) => {
+      if (i === j) return;
+      if (v !== 0 && v !== 1) throw new Error(`rewireDensityPreserving: entry [${j}][${i}] is ${v}; the graph must be 0/1`);
+      E += v;
+    }),
+  );
   const order = rng.shuffle(Array.from({ length: n }, (_, k) => k));
   const rank = new Array<number>(n);
   order.forEach((node, k) => (rank[node] = k));

@@ -166,17 +166,31 @@ export async function budgetSeed(tp: TimePanel, seed: number, config: Partial<Bu
   const outcomes: AllocationOutcome[] = [outcome("true optimum", best.allocation), outcome("observed mix", mix), outcome("equal split", equal)];
   const levels = Array.from({ length: c.curveLevels }, (_, k) => (k * upper) / (c.curveLevels - 1));
   const curveAllocations = channels.flatMap((_, ch) => levels.map((l) => equal.map((v, k) => (k === ch ? l : v))));
-  const toCurves = (name: string, values: readonly number[]): ResponseCurves => ({ name, levels, byChannel: channels.map((_, ch) => values.slice(ch * levels.length, (ch + 1) * levels.length)) });
+  const toCurves = (name: string, values: readonly number[]): ResponseCurves => ({
+    name,
+    levels,
+    byChannel: channels.map((_, ch) => values.slice(ch * levels.length, (ch + 1) * levels.length)),
+  });
   const curves: ResponseCurves[] = [toCurves("true process", truth(curveAllocations))];
 
   const ev = { ...EVALUATION_DEFAULTS, ...c.evaluation };
   const window = { from: tp.split.test.from, to: tp.split.test.to };
   const scale = scalerScale(tp.scaler, tp.panel);
   const plan = (name: string, forecaster: Forecaster, graphs: readonly Graph[] | null) => {
-    const mse = mseAt(mseAtHorizons(forecaster, tp.panel, { window, history: ev.history, stride: ev.stride, horizons: [ev.horizon], ...(graphs ? { graph: graphs } : {}) }), ev.horizon).target;
+    const mse = mseAt(
+      mseAtHorizons(forecaster, tp.panel, { window, history: ev.history, stride: ev.stride, horizons: [ev.horizon], ...(graphs ? { graph: graphs } : {}) }),
+      ev.horizon,
+    ).target;
     const intervention = {
-      units, origins, window: { from: window.from, to: tp.panel.steps }, history: ev.history,
-      horizon: c.horizon, carryover: c.carryover, channels, target: targetIndex(tp.panel), scale,
+      units,
+      origins,
+      window: { from: window.from, to: tp.panel.steps },
+      history: ev.history,
+      horizon: c.horizon,
+      carryover: c.carryover,
+      channels,
+      target: targetIndex(tp.panel),
+      scale,
       ...(graphs ? { graph: graphs } : {}),
     };
     const b = budgetFromForecaster(forecaster, tp.panel, { ...intervention, total, lower: 0, upper, maxIter: c.maxIter });
@@ -204,12 +218,17 @@ export type BudgetMeasure = "mse7Target" | "trueRevenue" | "gainCaptured" | "pre
 
 /** Per allocation (the true optimum, the allocations without a model, each model's own): its measures over seeds. */
 export function budgetSummary(results: readonly BudgetSeedResult[]): Summary<string, BudgetMeasure> {
-  return summarise("allocation", results.flatMap((r) => r.outcomes), (o) => o.name, {
-    mse7Target: (o) => o.mse7,
-    trueRevenue: (o) => o.trueRevenue,
-    gainCaptured: (o) => o.gainCaptured,
-    predictedRevenue: (o) => o.predictedRevenue,
-  });
+  return summarise(
+    "allocation",
+    results.flatMap((r) => r.outcomes),
+    (o) => o.name,
+    {
+      mse7Target: (o) => o.mse7,
+      trueRevenue: (o) => o.trueRevenue,
+      gainCaptured: (o) => o.gainCaptured,
+      predictedRevenue: (o) => o.predictedRevenue,
+    },
+  );
 }
 
 /** The allocations recommended by a model (those with a forecast error), in table order. */
@@ -224,10 +243,14 @@ export function budgetConclusion(results: readonly BudgetSeedResult[]): string {
   const rows = modelAllocations(v).map((name) => ({ name, mse: avg(v.values(name, "mse7Target")), gain: avg(v.values(name, "gainCaptured")) }));
   const byMse = [...rows].sort((a, b) => a.mse - b.mse);
   const byGain = [...rows].sort((a, b) => b.gain - a.gain);
-  const rho = spearman(rows.map((r) => -r.mse), rows.map((r) => r.gain));
+  const rho = spearman(
+    rows.map((r) => -r.mse),
+    rows.map((r) => r.gain),
+  );
   const ranks = rows.length >= 3 && !(rho > 0.8);
   return [
-    `**Forecast accuracy ${ranks ? "does not rank" : "roughly ranks"} these allocations** on this run: the Spearman correlation between a model's forecast accuracy (−MSE@7) and the share of the true optimum's gain its allocation captures is ${f(rho)} over ${rows.length} models.`,
+    `**Forecast accuracy ${ranks ? "does not rank" : "roughly ranks"} these allocations** on this run: the Spearman correlation between a model's ` +
+      `forecast accuracy (−MSE@7) and the share of the true optimum's gain its allocation captures is ${f(rho)} over ${rows.length} models.`,
     "",
     `- best forecaster: ${byMse[0]?.name} (MSE@7 ${f(byMse[0]?.mse)}), whose allocation captures ${f(byMse[0]?.gain)} of the attainable gain;`,
     `- best allocation among the models: ${byGain[0]?.name} (captures ${f(byGain[0]?.gain)}; MSE@7 ${f(byGain[0]?.mse)});`,

@@ -46,7 +46,11 @@ export interface BypassSeedResult {
   swap: { learned: DecoderEvaluation; oracle: DecoderEvaluation } | null;
 }
 
-const NO_SELECTION: SupportSelection<ValidationEvidence> = { method: "validation", graphs: [], evidence: { candidates: [], chosen: { threshold: NaN, edges: NaN, score: NaN }, tolerance: 0 } };
+const NO_SELECTION: SupportSelection<ValidationEvidence> = {
+  method: "validation",
+  graphs: [],
+  evidence: { candidates: [], chosen: { threshold: NaN, edges: NaN, score: NaN }, tolerance: 0 },
+};
 
 /**
  * One seed of the bypass benchmark: DICE Stage 1 (when a DICE decoder is asked for), support
@@ -69,7 +73,8 @@ export async function bypassSeed(tp: TimePanel, seed: number, config: Partial<By
   for (const d of decoders) {
     const run = await createDecoder(tp, d, config.decoder ?? {}, { seed, stage1: s1, selection: stage1.selection });
     const ev = evaluateDecoder(run, tp, config.evaluation);
-    if (d === "dice-hard") swap = { learned: ev, oracle: evaluateDecoder({ ...run, name: "dice-hard with the oracle graph", graphs: tp.truth }, tp, config.evaluation) };
+    if (d === "dice-hard")
+      swap = { learned: ev, oracle: evaluateDecoder({ ...run, name: "dice-hard with the oracle graph", graphs: tp.truth }, tp, config.evaluation) };
     run.dispose();
     evaluations.push(ev);
     rows.push({
@@ -93,13 +98,19 @@ export type BypassMeasure = "mse7Target" | "mse7All" | "directNauprc" | "totalNa
 
 /** The bypass table's numbers over seeds, one row per decoder (rows are decoder names). */
 export function bypassSummary(results: readonly BypassSeedResult[]): Summary<BypassDecoder, BypassMeasure> {
-  return summarise("decoder", results.flatMap((r) => r.rows), (row) => row.decoder, {
-    mse7Target: (row) => row.mse7Target,
-    mse7All: (row) => row.mse7All,
-    directNauprc: (row) => row.nauprcDirect,
-    totalNauprc: (row) => row.nauprcTotal,
-    cigNauprc: (row) => row.nauprcCig,
-  }, (d) => VARIANT_LABELS[d]);
+  return summarise(
+    "decoder",
+    results.flatMap((r) => r.rows),
+    (row) => row.decoder,
+    {
+      mse7Target: (row) => row.mse7Target,
+      mse7All: (row) => row.mse7All,
+      directNauprc: (row) => row.nauprcDirect,
+      totalNauprc: (row) => row.nauprcTotal,
+      cigNauprc: (row) => row.nauprcCig,
+    },
+    (d) => VARIANT_LABELS[d],
+  );
 }
 
 /** One measured check of a claim: the value, the bound it is held to, and whether it holds. */
@@ -141,10 +152,17 @@ export function bypassClaims(results: readonly BypassSeedResult[]): { claim1: Cl
   if (swaps.length > 0) {
     const withOracle = avg(swaps.map((x) => x.oracle.nauprc.direct));
     const withLearned = avg(swaps.map((x) => x.learned.nauprc.direct));
-    claim3.push({ what: "DICE-hard decoder with the oracle graph: direct AR-CIG nAUPRC", value: withOracle, bound: `>= ${f2(B.alignedNauprc)}`, holds: withOracle >= B.alignedNauprc });
     claim3.push({
-      what: "DICE-hard decoder with its learned support: direct AR-CIG nAUPRC", value: withLearned,
-      bound: `well below the oracle's (gap >= ${f2(B.swapGap)})`, holds: withOracle - withLearned >= B.swapGap,
+      what: "DICE-hard decoder with the oracle graph: direct AR-CIG nAUPRC",
+      value: withOracle,
+      bound: `>= ${f2(B.alignedNauprc)}`,
+      holds: withOracle >= B.alignedNauprc,
+    });
+    claim3.push({
+      what: "DICE-hard decoder with its learned support: direct AR-CIG nAUPRC",
+      value: withLearned,
+      bound: `well below the oracle's (gap >= ${f2(B.swapGap)})`,
+      holds: withOracle - withLearned >= B.swapGap,
     });
   }
   return { claim1, claim3 };
@@ -159,7 +177,8 @@ export function bypassConclusion(results: readonly BypassSeedResult[]): string {
   const s = bypassSummary(results);
   const m = (d: BypassDecoder, k: BypassMeasure) => (s.has(d) ? avg(s.values(d, k)) : NaN);
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-  const verdict = (cs: ClaimCheck[]) => (cs.length === 0 ? "was not measured" : cs.every((c) => c.holds) ? "holds" : cs.some((c) => c.holds) ? "holds in part" : "does not hold");
+  const verdict = (cs: ClaimCheck[]) =>
+    cs.length === 0 ? "was not measured" : cs.every((c) => c.holds) ? "holds" : cs.some((c) => c.holds) ? "holds in part" : "does not hold";
   const list = (cs: ClaimCheck[]) => cs.map((c) => `- ${c.what}: ${f(c.value)} (${c.bound}): **${c.holds ? "holds" : "does not hold"}**`).join("\n");
   const L = VARIANT_LABELS;
   const lines = [
@@ -169,8 +188,10 @@ export function bypassConclusion(results: readonly BypassSeedResult[]): string {
     `**Claim 3 ${verdict(claim3)}** (the DICE-hard decoder frozen, only its supplied graph swapped):`,
     list(claim3),
     "",
-    `The unconstrained ${L["high-capacity"]} decoder reached target MSE@7 ${f(m("high-capacity", "mse7Target"))} against the oracle's ${f(m("oracle", "mse7Target"))}, ` +
-      `with direct AR-CIG nAUPRC ${f(m("high-capacity", "directNauprc"))}; ${L["dice-hard"]} and ${L["dice-soft"]} reached ${f(m("dice-hard", "directNauprc"))} and ${f(m("dice-soft", "directNauprc"))}, ` +
+    `The unconstrained ${L["high-capacity"]} decoder reached target MSE@7 ${f(m("high-capacity", "mse7Target"))} against the oracle's ` +
+      `${f(m("oracle", "mse7Target"))}, ` +
+      `with direct AR-CIG nAUPRC ${f(m("high-capacity", "directNauprc"))}; ${L["dice-hard"]} and ${L["dice-soft"]} reached ` +
+      `${f(m("dice-hard", "directNauprc"))} and ${f(m("dice-soft", "directNauprc"))}, ` +
       `at MSE@7 ${f(m("dice-hard", "mse7Target"))} and ${f(m("dice-soft", "mse7Target"))}.`,
   ];
   return lines.join("\n");

@@ -85,18 +85,29 @@ export async function trainCausalMMM(panel: Panel, split: UnitSplit, config: Par
     encoderSteps: panel.steps,
     ...cfg.model,
   });
-  const result = await fit(model, {
-    batches: (_epoch, rng) => shuffledUnitBatches(panel, { units: split.train, batchSize: cfg.batchSize, rng }),
-    validate: () => {
-      const scores = scoreGraphs(learnedGraphs(model, panel, valUnits, cfg.evalRows), valTruth).mean;
-      return { auroc: scores.auroc, nauprc: scores.nauprc, mse: validationMse(model, panel, valUnits, cfg.evalRows) };
+  const result = await fit(
+    model,
+    {
+      batches: (_epoch, rng) => shuffledUnitBatches(panel, { units: split.train, batchSize: cfg.batchSize, rng }),
+      validate: () => {
+        const scores = scoreGraphs(learnedGraphs(model, panel, valUnits, cfg.evalRows), valTruth).mean;
+        return { auroc: scores.auroc, nauprc: scores.nauprc, mse: validationMse(model, panel, valUnits, cfg.evalRows) };
+      },
     },
-  }, cfg.fit);
+    cfg.fit,
+  );
   const probs = learnedGraphs(model, panel, valUnits, cfg.evalRows);
   const evidence = { units: [...valUnits], probs, scores: scoreGraphs(probs, valTruth).mean };
   return {
-    name: "causalmmm", label: VARIANT_LABELS.causalmmm, model, forecaster: model.forecaster(), graphs: null,
-    fit: result, evidence, split, dispose: () => model.dispose(),
+    name: "causalmmm",
+    label: VARIANT_LABELS.causalmmm,
+    model,
+    forecaster: model.forecaster(),
+    graphs: null,
+    fit: result,
+    evidence,
+    split,
+    dispose: () => model.dispose(),
   };
 }
 
@@ -133,5 +144,11 @@ export function grangerPerUnit(panel: Panel, units: readonly number[], config: P
     return f.scores;
   });
   const truth = unitGraphs(panel);
-  return { graphs, scores: scoreGraphs(graphs, units.map((u) => truth[u])) };
+  return {
+    graphs,
+    scores: scoreGraphs(
+      graphs,
+      units.map((u) => truth[u]),
+    ),
+  };
 }

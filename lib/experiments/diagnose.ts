@@ -19,7 +19,16 @@ import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
 import { type Stage1Config, selectSupportByValidation } from "./dice";
-import { type DecoderEvaluation, type DecoderName, type DecoderTrainConfig, type EvaluationConfig, evaluateDecoder, evaluationUnits, prepareTimePanel, scaleToMaxOffDiagonal } from "./protocol";
+import {
+  type DecoderEvaluation,
+  type DecoderName,
+  type DecoderTrainConfig,
+  type EvaluationConfig,
+  evaluateDecoder,
+  evaluationUnits,
+  prepareTimePanel,
+  scaleToMaxOffDiagonal,
+} from "./protocol";
 import { createDecoder, createStage1 } from "./variants";
 
 export type DiagnoseDecoder = Exclude<DecoderName, "oracle">;
@@ -99,12 +108,18 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   const tp = prepareTimePanel(raw, c.split, c.scaler);
   const N = tp.panel.nodes;
   const evalUnits = evaluationUnits(raw.units, c.evalUnits);
-  log(`diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation [${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`);
+  log(
+    `diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation ` +
+      `[${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`,
+  );
   const stage1Model = { ...c.stage1.model, ...(c.roles ? { roles: tp.panel.roles } : {}) };
   const s1 = (await createStage1(tp, { ...c.stage1, model: stage1Model }, { seed: c.seed, label: c.log ? "DICE Stage 1" : null })).stage1;
   const selection = selectSupportByValidation(s1, tp);
-  log(`diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} (${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
-    (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""));
+  log(
+    `diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} ` +
+      `(${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
+      (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""),
+  );
   const decoders: DecoderDiagnosis[] = [];
   for (const name of c.decoders) {
     const run = await createDecoder(tp, name, c.decoder, { seed: c.seed, stage1: s1, selection, label: c.log ? name : null });
@@ -124,7 +139,14 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
     log(`diagnose: ${name}: MSE@7 target ${ev.mse7.target.toFixed(4)}${tp.truth ? `, direct AR-CIG nAUPRC ${ev.nauprc.direct.toFixed(3)}` : ""}`);
   }
   const result: DiagnosisResult = {
-    panel: { units: raw.units, unitIds: [...raw.unitIds], steps: raw.steps, nodes: [...raw.nodeNames], roles: [...raw.roles], split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length } },
+    panel: {
+      units: raw.units,
+      unitIds: [...raw.unitIds],
+      steps: raw.steps,
+      nodes: [...raw.nodeNames],
+      roles: [...raw.roles],
+      split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length },
+    },
     stage1: {
       probs: s1.probs,
       meanProbs: meanGraph(s1.probs),
@@ -137,7 +159,17 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
     evalUnits: evalUnits ?? Array.from({ length: raw.units }, (_, u) => u),
     hasTruth: tp.truth !== null,
     seconds: (Date.now() - t0) / 1000,
-    config: { split: c.split, scaler: c.scaler, stage1: c.stage1, decoder: c.decoder, evaluation: c.evaluation, decoders: c.decoders, evalUnits: c.evalUnits, roles: c.roles, seed: c.seed },
+    config: {
+      split: c.split,
+      scaler: c.scaler,
+      stage1: c.stage1,
+      decoder: c.decoder,
+      evaluation: c.evaluation,
+      decoders: c.decoders,
+      evalUnits: c.evalUnits,
+      roles: c.roles,
+      seed: c.seed,
+    },
   };
   s1.model.dispose();
   return result;
@@ -153,16 +185,25 @@ export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = "
   const t = title ? `${title}: ` : "";
   return [
     heatmap({
-      name: `${prefix}learned-graph`, caption: `${t}DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.`,
-      z: result.stage1.meanProbs, rowLabels: names, colLabels: names, zmin: 0, zmax: 1,
+      name: `${prefix}learned-graph`,
+      caption: `${t}DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.`,
+      z: result.stage1.meanProbs,
+      rowLabels: names,
+      colLabels: names,
+      zmin: 0,
+      zmax: 1,
     }),
     heatmapGrid({
-      name: `${prefix}influence`, caption: `${t}Direct AR-CIG of each decoder, mean over the evaluated units, scaled to its largest off-diagonal value; rows senders, columns receivers.`,
-      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMaxOffDiagonal(d.arCigDirect) })), labels: names, columns: Math.min(3, result.decoders.length), zmin: 0, zmax: 1,
+      name: `${prefix}influence`,
+      caption: `${t}Direct AR-CIG of each decoder, mean over the evaluated units, scaled to its largest off-diagonal value; rows senders, columns receivers.`,
+      panels: result.decoders.map((d) => ({ title: d.name, z: scaleToMaxOffDiagonal(d.arCigDirect) })),
+      labels: names,
+      columns: Math.min(3, result.decoders.length),
+      zmin: 0,
+      zmax: 1,
     }),
   ];
 }
-
 
 /** One CSV record of fields, without its line break. */
 export { csvField };
@@ -207,11 +248,13 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     if (ids.length !== result.stage1.probs.length) throw new Error(`writeDiagnosis: ${ids.length} unit ids for ${result.stage1.probs.length} units`);
     const rows = [csvRecord(["source", "target", "probability", "selected_share"])];
     const unitRows = [csvRecord(["unit", "source", "target", "probability", "selected"])];
-    names.forEach((sj, j) => names.forEach((si, i) => {
-      if (i === j) return;
-      rows.push(csvRecord([sj, si, result.stage1.meanProbs[j][i].toFixed(6), result.stage1.supportShare[j][i].toFixed(6)]));
-      result.stage1.probs.forEach((g, u) => unitRows.push(csvRecord([ids[u], sj, si, g[j][i].toFixed(6), result.stage1.support[u][j][i]])));
-    }));
+    names.forEach((sj, j) =>
+      names.forEach((si, i) => {
+        if (i === j) return;
+        rows.push(csvRecord([sj, si, result.stage1.meanProbs[j][i].toFixed(6), result.stage1.supportShare[j][i].toFixed(6)]));
+        result.stage1.probs.forEach((g, u) => unitRows.push(csvRecord([ids[u], sj, si, g[j][i].toFixed(6), result.stage1.support[u][j][i]])));
+      }),
+    );
     writeFileSync(join(tmp, "graph.csv"), rows.join("\n") + "\n");
     writeFileSync(join(tmp, "graph-units.csv"), unitRows.join("\n") + "\n");
     // NaN (e.g. a score without a truth) is kept as {"$float": "NaN"}, see lib/runner/json.ts
@@ -264,21 +307,35 @@ export function summariseDiagnosis(result: DiagnosisResult, topK = 5): Diagnosis
   let implausible = 0;
   let implausibleCount = 0;
   const pairs: { j: number; i: number }[] = [];
-  for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) {
-    if (i === j) continue;
-    pairs.push({ j, i });
-    mass += P[j][i];
-    if (roles[i] === "channel" || roles[j] === "target") {
-      implausible += P[j][i];
-      implausibleCount++;
+  for (let j = 0; j < N; j++)
+    for (let i = 0; i < N; i++) {
+      if (i === j) continue;
+      pairs.push({ j, i });
+      mass += P[j][i];
+      if (roles[i] === "channel" || roles[j] === "target") {
+        implausible += P[j][i];
+        implausibleCount++;
+      }
     }
-  }
   const agreement: DiagnosisSummary["agreement"] = {};
-  for (const d of result.decoders) agreement[d.name] = spearman(pairs.map(({ j, i }) => d.arCigDirect[j][i]), pairs.map(({ j, i }) => P[j][i]));
-  const topEdges = [...pairs].sort((a, b) => P[b.j][b.i] - P[a.j][a.i]).slice(0, topK)
+  for (const d of result.decoders)
+    agreement[d.name] = spearman(
+      pairs.map(({ j, i }) => d.arCigDirect[j][i]),
+      pairs.map(({ j, i }) => P[j][i]),
+    );
+  const topEdges = [...pairs]
+    .sort((a, b) => P[b.j][b.i] - P[a.j][a.i])
+    .slice(0, topK)
     .map(({ j, i }) => ({ source: names[j], target: names[i], probability: P[j][i], selectedShare: result.stage1.supportShare[j][i] }));
   const ng = mse7["no-graph"] ?? NaN;
-  return { mse7, graphGain: (ng - (mse7["dice-hard"] ?? NaN)) / ng, implausibleMass: mass > 0 ? implausible / mass : NaN, implausiblePairs: implausibleCount / pairs.length, agreement, topEdges };
+  return {
+    mse7,
+    graphGain: (ng - (mse7["dice-hard"] ?? NaN)) / ng,
+    implausibleMass: mass > 0 ? implausible / mass : NaN,
+    implausiblePairs: implausibleCount / pairs.length,
+    agreement,
+    topEdges,
+  };
 }
 
 /** What can and cannot be concluded from a diagnosis without a true graph (Markdown, from its numbers). */
@@ -287,10 +344,20 @@ export function diagnosisConclusion(name: string, result: DiagnosisResult): stri
   const f = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : "n/a");
   const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
   const best = Object.entries(s.mse7).sort((a, b) => (a[1] ?? Infinity) - (b[1] ?? Infinity))[0];
-  const needs = s.graphGain > 0.02 ? "the selected paths improve the forecast" : s.graphGain < -0.02 ? "the selected paths make the forecast worse" : "the selected paths leave the forecast about where the no-graph decoder has it";
+  const needs =
+    s.graphGain > 0.02
+      ? "the selected paths improve the forecast"
+      : s.graphGain < -0.02
+        ? "the selected paths make the forecast worse"
+        : "the selected paths leave the forecast about where the no-graph decoder has it";
   return [
-    `**${name}.** Best target MSE@7: ${best?.[0]} (${f(best?.[1])}); no-graph ${f(s.mse7["no-graph"])}, DICE-hard ${f(s.mse7["dice-hard"])}: ${needs} (relative gain ${pct(s.graphGain)}).`,
-    `Stage 1 puts ${pct(s.implausibleMass)} of its edge mass on edges the roles rule out (into a channel or out of the target), which are ${pct(s.implausiblePairs)} of the pairs${result.config.roles ? " (Stage 1 was constrained by the roles)" : ""}; strongest edges: ${s.topEdges.map((e) => `${e.source} → ${e.target} (${f(e.probability)})`).join(", ")}.`,
-    `Agreement of each decoder's direct AR-CIG with Stage 1's graph (Spearman over edges): ${Object.entries(s.agreement).map(([d, r]) => `${d} ${f(r)}`).join(", ")}.`,
+    `**${name}.** Best target MSE@7: ${best?.[0]} (${f(best?.[1])}); no-graph ${f(s.mse7["no-graph"])}, DICE-hard ${f(s.mse7["dice-hard"])}: ${needs} ` +
+      `(relative gain ${pct(s.graphGain)}).`,
+    `Stage 1 puts ${pct(s.implausibleMass)} of its edge mass on edges the roles rule out (into a channel or out of the target), ` +
+      `which are ${pct(s.implausiblePairs)} of the pairs${result.config.roles ? " (Stage 1 was constrained by the roles)" : ""}; ` +
+      `strongest edges: ${s.topEdges.map((e) => `${e.source} → ${e.target} (${f(e.probability)})`).join(", ")}.`,
+    `Agreement of each decoder's direct AR-CIG with Stage 1's graph (Spearman over edges): ${Object.entries(s.agreement)
+      .map(([d, r]) => `${d} ${f(r)}`)
+      .join(", ")}.`,
   ].join("\n\n");
 }

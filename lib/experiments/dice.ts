@@ -76,7 +76,11 @@ export function stage1ValidationMse(model: DiceStage1, tp: TimePanel, graphs: re
       const z = model.withoutDiagonal(tf.tensor3d(g.data, g.shape as [number, number, number]));
       const B = part.length;
       const pred = model.predictWindows(xt.slice([0, 0, 0], [B, to - from + L - 1, N]), z);
-      return pred.sub(xt.slice([0, L, 0], [B, to - from, N])).square().sum().dataSync()[0];
+      return pred
+        .sub(xt.slice([0, L, 0], [B, to - from, N]))
+        .square()
+        .sum()
+        .dataSync()[0];
     });
     count += part.length * (to - from) * N;
   }
@@ -89,25 +93,33 @@ export async function trainStage1(tp: TimePanel, config: Partial<Stage1Config> =
   const { panel, split, truth } = tp;
   const model = new DiceStage1({ nodes: panel.nodes, encoderSteps: split.train.length, ...cfg.model });
   const units = allUnits(panel);
-  const result = await fit(model, {
-    batches: (_epoch, rng) => shuffledUnitBatches(panel, { units, batchSize: cfg.batchSize, rng, steps: split.train }),
-    validate: () => {
-      const probs = stage1Graphs(model, tp);
-      const metrics: Record<string, number> = { mse: stage1ValidationMse(model, tp, probs) };
-      if (truth) {
-        const s = scoreGraphs(probs, truth).mean;
-        metrics.auroc = s.auroc;
-        metrics.nauprc = s.nauprc;
-      }
-      return metrics;
+  const result = await fit(
+    model,
+    {
+      batches: (_epoch, rng) => shuffledUnitBatches(panel, { units, batchSize: cfg.batchSize, rng, steps: split.train }),
+      validate: () => {
+        const probs = stage1Graphs(model, tp);
+        const metrics: Record<string, number> = { mse: stage1ValidationMse(model, tp, probs) };
+        if (truth) {
+          const s = scoreGraphs(probs, truth).mean;
+          metrics.auroc = s.auroc;
+          metrics.nauprc = s.nauprc;
+        }
+        return metrics;
+      },
     },
-  }, cfg.fit);
+    cfg.fit,
+  );
   const probs = stage1Graphs(model, tp);
   return { model, fit: result, probs, scores: truth ? scoreGraphs(probs, truth).mean : null };
 }
 
 /** Support selection (a): the threshold whose 0/1 support gives the lowest validation MSE of the restricted decoder. */
-export function selectSupportByValidation(run: Stage1Run, tp: TimePanel, config: { thresholds?: readonly number[]; tolerance?: number } = {}): SupportSelection<ValidationEvidence> {
+export function selectSupportByValidation(
+  run: Stage1Run,
+  tp: TimePanel,
+  config: { thresholds?: readonly number[]; tolerance?: number } = {},
+): SupportSelection<ValidationEvidence> {
   return selectByValidation(run.probs, (graphs) => stage1ValidationMse(run.model, tp, graphs), config);
 }
 
@@ -127,7 +139,11 @@ export interface SupportComparison {
  * threshold and top-k (k = the prior density x N(N-1)) of each run, scored and averaged over
  * runs; stability selection across the runs (one support).
  */
-export function compareSupportSelections(runs: readonly Stage1Run[], tp: TimePanel, config: { frequencyCut?: number } = {}): { perRun: SupportComparison[][]; stability: SupportComparison } {
+export function compareSupportSelections(
+  runs: readonly Stage1Run[],
+  tp: TimePanel,
+  config: { frequencyCut?: number } = {},
+): { perRun: SupportComparison[][]; stability: SupportComparison } {
   if (!tp.truth) throw new Error("compareSupportSelections: needs true graphs");
   const truth = tp.truth;
   const perRun = runs.map((r) => {
@@ -138,10 +154,12 @@ export function compareSupportSelections(runs: readonly Stage1Run[], tp: TimePan
       { name: `top-k (k = ${topK.evidence.k})`, selection: topK as SupportSelection, score: scoreSupport(topK.graphs, truth) },
     ];
   });
-  const stable = selectByStability(runs.map((r) => r.probs), { frequencyCut: config.frequencyCut ?? 0.6 });
+  const stable = selectByStability(
+    runs.map((r) => r.probs),
+    { frequencyCut: config.frequencyCut ?? 0.6 },
+  );
   return { perRun, stability: { name: `stability (${runs.length} seeds)`, selection: stable, score: scoreSupport(stable.graphs, truth) } };
 }
-
 
 /** The measures of the support-selection table. */
 export type SupportMeasure = "precision" | "recall" | "f1" | "shd" | "edges";

@@ -64,11 +64,16 @@ const panels = new Map<string, TimePanel>();
 function rawPanel(spec: PanelSpec): Panel {
   const input = spec.input ?? {};
   switch (spec.generator) {
-    case "sparse-target": return generateSparseTarget(input as SparseTargetInput).panel;
-    case "var-dag": return generateVarDag(input).panel;
-    case "rawlog": return generateRawlog(input as RawlogInput).panel;
-    case "causalmmm-sim": return loadCausalMMMSim();
-    default: throw new Error(`panel spec: unknown generator "${(spec as { generator: string }).generator}"`);
+    case "sparse-target":
+      return generateSparseTarget(input as SparseTargetInput).panel;
+    case "var-dag":
+      return generateVarDag(input).panel;
+    case "rawlog":
+      return generateRawlog(input as RawlogInput).panel;
+    case "causalmmm-sim":
+      return loadCausalMMMSim();
+    default:
+      throw new Error(`panel spec: unknown generator "${(spec as { generator: string }).generator}"`);
   }
 }
 
@@ -119,7 +124,10 @@ export function runBypass(
   config: Partial<BypassConfig> = {},
   options: RunOptions = {},
 ): Promise<BypassSeedResult[]> {
-  return runJobs(seeds.map((seed) => bypassSeedJob({ panel, seed, config })), { label: "bypass benchmark", ...options });
+  return runJobs(
+    seeds.map((seed) => bypassSeedJob({ panel, seed, config })),
+    { label: "bypass benchmark", ...options },
+  );
 }
 
 /** The graph-swap study over seeds, one cached job per seed, in worker processes. */
@@ -129,7 +137,10 @@ export function runSwap(
   config: Partial<SwapStudyConfig> = {},
   options: RunOptions = {},
 ): Promise<SwapSeedResult[]> {
-  return runJobs(seeds.map((seed) => swapSeedJob({ panel, seed, config })), { label: "graph swap", ...options });
+  return runJobs(
+    seeds.map((seed) => swapSeedJob({ panel, seed, config })),
+    { label: "graph swap", ...options },
+  );
 }
 
 /** The budget study over seeds, one cached job per seed, in worker processes. */
@@ -139,7 +150,10 @@ export function runBudget(
   config: Partial<BudgetStudyConfig> = {},
   options: RunOptions = {},
 ): Promise<BudgetSeedResult[]> {
-  return runJobs(seeds.map((seed) => budgetSeedJob({ panel, seed, config })), { label: "budget study", ...options });
+  return runJobs(
+    seeds.map((seed) => budgetSeedJob({ panel, seed, config })),
+    { label: "budget study", ...options },
+  );
 }
 
 export interface StressCellJob {
@@ -233,6 +247,9 @@ export async function runStress(settings: readonly StressSetting[], run: StressR
   const cellsOf = (s: StressSetting) =>
     methods.flatMap((method) => (seeds[method] ?? [1]).map((seed) => ({ s, job: stressCellJob({ panel: s.panel, method, seed, config }) })));
   const cells = settings.flatMap(cellsOf);
-  const results = await runJobs(cells.map((c) => c.job), { label: "stress study", ...options });
+  const results = await runJobs(
+    cells.map((c) => c.job),
+    { label: "stress study", ...options },
+  );
   return results.map((r, k) => ({ ...r, setting: cells[k].s.name, factor: cells[k].s.factor }));
 }

@@ -124,7 +124,11 @@ export function summarise<T, R extends string, M extends MeasureId>(
 }
 
 /** A summary built from rows of values already grouped (row -> measure -> values over seeds). */
-export function summaryOf<R extends string, M extends MeasureId>(label: string, measures: readonly M[], values: Record<R, Partial<Record<M, number[]>>>): Summary<R, M> {
+export function summaryOf<R extends string, M extends MeasureId>(
+  label: string,
+  measures: readonly M[],
+  values: Record<R, Partial<Record<M, number[]>>>,
+): Summary<R, M> {
   const full: Record<string, Record<M, number[]>> = {};
   for (const [r, v] of Object.entries(values) as [R, Partial<Record<M, number[]>>][]) {
     full[r] = Object.fromEntries(measures.map((m) => [m, v[m] ?? []])) as Record<M, number[]>;

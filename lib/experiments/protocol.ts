@@ -171,10 +171,14 @@ export async function trainOnWindows(tp: TimePanel, model: Trainable, training: 
   const valRows = units.map((unit) => ({ unit, start: split.validation.to - valLength }));
   const val = split.validation.length > 0 ? windowBatch(panel, valRows, valLength, extras) : undefined;
   const batchOptions = { units, range: split.train, length: W, perUnit: cfg.windowsPerUnit, batchSize: cfg.batchSize, extras };
-  return fit(model, {
-    batches: (_e, rng) => shuffledWindowBatches(panel, { ...batchOptions, rng }),
-    validate: val ? () => tf.tidy(() => ({ mse: model.loss(val, 0).mse.dataSync()[0] })) : undefined,
-  }, { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? cfg.fit.monitor ?? "mse" : null });
+  return fit(
+    model,
+    {
+      batches: (_e, rng) => shuffledWindowBatches(panel, { ...batchOptions, rng }),
+      validate: val ? () => tf.tidy(() => ({ mse: model.loss(val, 0).mse.dataSync()[0] })) : undefined,
+    },
+    { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? (cfg.fit.monitor ?? "mse") : null },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,11 +262,13 @@ export function evaluateDecoder(run: Evaluable, tp: TimePanel, config: Partial<E
 export function normalisedInfluence(ev: DecoderEvaluation, kind: "cig" | "direct" | "total", units?: readonly number[]): Graph {
   const m = kind === "cig" ? ev.influence.cig : ev.influence[kind];
   if (!m) throw new Error(`normalisedInfluence: ${ev.name} has no ${kind} influence`);
-  const rows = units ? units.map((u) => {
-    const k = m.units.indexOf(u);
-    if (k < 0) throw new Error(`normalisedInfluence: unit ${u} was not evaluated`);
-    return m.perUnit[k];
-  }) : m.perUnit;
+  const rows = units
+    ? units.map((u) => {
+        const k = m.units.indexOf(u);
+        if (k < 0) throw new Error(`normalisedInfluence: unit ${u} was not evaluated`);
+        return m.perUnit[k];
+      })
+    : m.perUnit;
   const N = rows[0].length;
   const mean = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => rows.reduce((s, r) => s + r[j][i], 0) / rows.length));
   return scaleToMaxOffDiagonal(mean);
@@ -271,6 +277,10 @@ export function normalisedInfluence(ev: DecoderEvaluation, kind: "cig" | "direct
 /** A matrix divided by its largest off-diagonal value, diagonal 0 (all zeros stay zeros), for heatmaps. */
 export function scaleToMaxOffDiagonal(m: number[][]): number[][] {
   let max = 0;
-  m.forEach((row, j) => row.forEach((v, i) => { if (i !== j) max = Math.max(max, v); }));
+  m.forEach((row, j) =>
+    row.forEach((v, i) => {
+      if (i !== j) max = Math.max(max, v);
+    }),
+  );
   return m.map((row, j) => row.map((v, i) => (i === j ? 0 : max > 0 ? v / max : 0)));
 }

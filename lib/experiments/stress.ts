@@ -70,14 +70,31 @@ export async function stressCell(tp: TimePanel, method: StressMethod, seed: numb
     const f = finalWindow(aurocHistory, { lastEpochs: 20 });
     // a single fit (Granger) has no spread over epochs
     const sd = aurocHistory.length === 1 ? 0 : f.sd;
-    return { method, seed, aurocHistory, mseHistory, auroc: scores.auroc, nauprc: scores.nauprc, final20: { mean: f.mean, sd }, mse7, seconds: (Date.now() - t0) / 1000 };
+    return {
+      method,
+      seed,
+      aurocHistory,
+      mseHistory,
+      auroc: scores.auroc,
+      nauprc: scores.nauprc,
+      final20: { mean: f.mean, sd },
+      mse7,
+      seconds: (Date.now() - t0) / 1000,
+    };
   };
   const run = await createRun(tp, stressVariant(method, c), { seed, label: null });
   try {
     const scores = run.evidence!.scores!;
     const mse = run.forecaster ? mseAt(mseAtHorizons(run.forecaster, tp.panel, { ...mseConfig, graph: run.evidence!.probs }), ev.horizon).target : NaN;
     const history = run.fit?.history ?? [];
-    return history.length > 0 ? finish(history.map((h) => h.val.auroc), history.map((h) => h.val.mse), scores, mse) : finish([scores.auroc], [], scores, mse);
+    return history.length > 0
+      ? finish(
+          history.map((h) => h.val.auroc),
+          history.map((h) => h.val.mse),
+          scores,
+          mse,
+        )
+      : finish([scores.auroc], [], scores, mse);
   } finally {
     run.dispose();
   }
@@ -125,7 +142,10 @@ export interface StressPanel {
  * The stress figure's data: one panel per swapped factor (its values with the base setting at its
  * own value) and one for the rawlog / external settings.
  */
-export function stressPanels(rows: readonly (StressCellResult & { setting: string; factor: string })[], base?: { R: number; d: number; T: number }): StressPanel[] {
+export function stressPanels(
+  rows: readonly (StressCellResult & { setting: string; factor: string })[],
+  base?: { R: number; d: number; T: number },
+): StressPanel[] {
   const bySetting = new Map<string, Map<StressMethod, number[]>>();
   for (const r of rows) {
     const m = bySetting.get(r.setting) ?? new Map<StressMethod, number[]>();
@@ -145,7 +165,8 @@ export function stressPanels(rows: readonly (StressCellResult & { setting: strin
     panels.push({ factor, xTitle: titles[factor], points: points.sort((a, b) => a.x - b.x) });
   }
   const other = [...factorOf.entries()].filter(([, f]) => f === "rawlog" || f === "external").map(([s]) => s);
-  if (other.length) panels.push({ factor: other.join(" / "), xTitle: other.map((s, k) => `${k + 1}: ${s}`).join(", "), points: other.flatMap((s, k) => point(s, k + 1)) });
+  if (other.length)
+    panels.push({ factor: other.join(" / "), xTitle: other.map((s, k) => `${k + 1}: ${s}`).join(", "), points: other.flatMap((s, k) => point(s, k + 1)) });
   return panels;
 }
 
@@ -175,7 +196,8 @@ export function stressConclusion(rows: readonly (StressCellResult & { setting: s
   const holds = compared > 0 && higher === compared && steadier === compared;
   const part = compared > 0 && (higher > compared / 2 || steadier > compared / 2);
   return [
-    `**Claim 4 ${holds ? "holds" : part ? "holds in part" : "does not hold"}** on this run: DICE Stage 1's Final-20 AUROC is higher than CausalMMM's in ${higher} of ${compared} settings, and its within-run SD lower in ${steadier} of ${compared}.`,
+    `**Claim 4 ${holds ? "holds" : part ? "holds in part" : "does not hold"}** on this run: DICE Stage 1's Final-20 AUROC is higher than CausalMMM's ` +
+      `in ${higher} of ${compared} settings, and its within-run SD lower in ${steadier} of ${compared}.`,
     "",
     ...lines,
   ].join("\n");

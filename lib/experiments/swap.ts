@@ -137,7 +137,10 @@ export function selectionOutcomes(swap: GraphSwapResult, supports: Record<string
     const m = k.mse.horizons.find((h) => h.horizon === horizon);
     return {
       name,
-      support: scoreSupport(units.map((u) => graphs[u]), units.map((u) => truth[u])),
+      support: scoreSupport(
+        units.map((u) => graphs[u]),
+        units.map((u) => truth[u]),
+      ),
       nauprc: k.nauprc,
       mse7: m ? m.target : NaN,
       gapClosed: oracle - learned > 1e-9 ? (k.nauprc - learned) / (oracle - learned) : NaN,
@@ -172,15 +175,20 @@ export type SelectionMeasure = "precision" | "recall" | "f1" | "edges" | "direct
 
 /** Per selection: its support's scores and what the frozen decoder made of it, over seeds. */
 export function selectionSummary(results: readonly SwapSeedResult[]): Summary<string, SelectionMeasure> {
-  return summarise("selection", results.flatMap((r) => r.selections), (s) => s.name, {
-    precision: (s) => s.support.precision,
-    recall: (s) => s.support.recall,
-    f1: (s) => s.support.f1,
-    edges: (s) => s.support.edges,
-    directNauprc: (s) => s.nauprc,
-    gapClosed: (s) => s.gapClosed,
-    mse7Target: (s) => s.mse7,
-  });
+  return summarise(
+    "selection",
+    results.flatMap((r) => r.selections),
+    (s) => s.name,
+    {
+      precision: (s) => s.support.precision,
+      recall: (s) => s.support.recall,
+      f1: (s) => s.support.f1,
+      edges: (s) => s.support.edges,
+      directNauprc: (s) => s.nauprc,
+      gapClosed: (s) => s.gapClosed,
+      mse7Target: (s) => s.mse7,
+    },
+  );
 }
 
 /** The conclusion of the swap study in words, from its own numbers (Markdown): claims 3 and 5. */
@@ -211,7 +219,9 @@ export function swapConclusion(results: readonly SwapSeedResult[]): string {
     "",
     `**Claim 5 ${claim5 ? "holds" : "does not hold"}** by its operational bound ` +
       `(a selection whose support gives the frozen decoder nAUPRC >= ${B.selectionNauprc})` +
-      (best ? `; the best selection, ${best.name}, closes ${f(best.gap)} of the learned-to-oracle gap` : "") + ": " +
-      ranked.map((r) => `${r.name} ${f(r.nauprc)} (gap closed ${f(r.gap)})`).join("; ") + ".",
+      (best ? `; the best selection, ${best.name}, closes ${f(best.gap)} of the learned-to-oracle gap` : "") +
+      ": " +
+      ranked.map((r) => `${r.name} ${f(r.nauprc)} (gap closed ${f(r.gap)})`).join("; ") +
+      ".",
   ].join("\n");
 }

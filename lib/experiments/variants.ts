@@ -56,8 +56,7 @@ export interface RunContext {
 }
 
 const disposeOf = (m: { dispose(): void }) => () => m.dispose();
-const fitLabel = (ctx: RunContext, base: string | null | undefined, fallback: string) =>
-  base === null || ctx.label === null ? null : ctx.label ?? fallback;
+const fitLabel = (ctx: RunContext, base: string | null | undefined, fallback: string) => (base === null || ctx.label === null ? null : (ctx.label ?? fallback));
 
 /** A trained decoder variant: the graph-safe decoder, or the joint GRU (high-capacity). */
 type DecoderRun = ForecastingRun<GraphSafeDecoder | JointGruDecoder>;

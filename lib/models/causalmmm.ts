@@ -224,7 +224,10 @@ export class CausalMMM implements Trainable {
     const sendPart = dense(hidden, this.msg.ws).reshape([N, B * H]) as tf.Tensor2D;
     const recvPart = dense(hidden, this.msg.wr, this.msg.b1).reshape([N, B * H]) as tf.Tensor2D;
     const m = tf.tanh(matMul2d(this.selectSend, sendPart).add(matMul2d(this.selectRecv, recvPart))); // [E, B*H]
-    const msg = tf.tanh(dense(m.reshape([E * B, H]), this.msg.w2, this.msg.b2)).reshape([E, B, H]).mul(z);
+    const msg = tf
+      .tanh(dense(m.reshape([E * B, H]), this.msg.w2, this.msg.b2))
+      .reshape([E, B, H])
+      .mul(z);
     // sum of incoming messages / N, as a product (its gradient is a product too)
     const agg = matMul2d(this.aggregate, msg.reshape([E, B * H]) as tf.Tensor2D).reshape([N, B, H]);
     const gx = input.reshape([N, B, 1]).mul(this.gru.wx.reshape([1, 1, 3 * H])); // [N, B, 3H]

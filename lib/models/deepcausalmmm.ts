@@ -133,7 +133,10 @@ export function upperTriangularDag(logits: tf.Tensor2D, temperature: number): tf
   const [C, C2] = logits.shape;
   if (C !== C2) throw new Error(`DAG logits must be square, got [${logits.shape}]`);
   return tf.tidy(() => {
-    const upper = tf.linalg.bandPart(tf.ones([C, C]), 0, -1).sub(tf.eye(C)).cast("bool");
+    const upper = tf.linalg
+      .bandPart(tf.ones([C, C]), 0, -1)
+      .sub(tf.eye(C))
+      .cast("bool");
     return tf.where(upper, tf.sigmoid(logits.div(temperature)), tf.zeros([C, C])) as tf.Tensor2D;
   });
 }
@@ -241,7 +244,13 @@ export class DeepCausalMMM implements Trainable {
     c.channels.forEach((j, k) => (sel[j * C + k] = 1));
     this.channelSelect = tf.tensor2d(sel, [c.nodes, C]);
     this.zero = tf.tensor1d(c.zeroSpend ?? new Array<number>(C).fill(0));
-    this.targetMask = tf.tidy(() => tf.oneHot(tf.tensor1d([c.target], "int32"), c.nodes).reshape([c.nodes]).toFloat() as tf.Tensor1D);
+    this.targetMask = tf.tidy(
+      () =>
+        tf
+          .oneHot(tf.tensor1d([c.target], "int32"), c.nodes)
+          .reshape([c.nodes])
+          .toFloat() as tf.Tensor1D,
+    );
     this.otherMask = tf.tidy(() => tf.sub(1, this.targetMask) as tf.Tensor1D);
     const cm = new Float32Array(c.nodes);
     for (const j of c.channels) cm[j] = 1;
@@ -339,7 +348,10 @@ export class DeepCausalMMM implements Trainable {
         let b = prior;
         if (kappa !== null && s > 0) {
           nextSum = sum.add(y.sub(prevCore));
-          b = prior.mul(kappa).add(nextSum).div(kappa + s);
+          b = prior
+            .mul(kappa)
+            .add(nextSum)
+            .div(kappa + s);
         }
         s++;
         const yhat = core.add(b); // [B, 1]
@@ -388,7 +400,13 @@ export class DeepCausalMMM implements Trainable {
       const err = preds.slice([0, c.burnIn, c.target], [B, P, 1]).sub(x.slice([0, c.burnIn + 1, c.target], [B, P, 1]));
       const hub = huber(err, c.huberDelta).mean() as tf.Scalar;
       const C = c.channels.length;
-      const dag = (C > 1 ? this.dag().sum().div((C * (C - 1)) / 2) : tf.scalar(0)) as tf.Scalar;
+      const dag = (
+        C > 1
+          ? this.dag()
+              .sum()
+              .div((C * (C - 1)) / 2)
+          : tf.scalar(0)
+      ) as tf.Scalar;
       return { total: hub.add(dag.mul(c.dagPenalty)) as tf.Scalar, huber: hub, mse: err.square().mean() as tf.Scalar, dag };
     });
   }

@@ -107,7 +107,13 @@ export class DiceStage1 implements Trainable {
     this.placement = edgePlacement(this.edges);
     const N = c.nodes;
     const L = c.lags;
-    this.ar = P.add("dec.ar", tf.tensor2d(Array.from({ length: N * L }, (_, k) => (k % L === 0 ? 0.5 : 0)), [N, L]));
+    this.ar = P.add(
+      "dec.ar",
+      tf.tensor2d(
+        Array.from({ length: N * L }, (_, k) => (k % L === 0 ? 0.5 : 0)),
+        [N, L],
+      ),
+    );
     this.bias = P.constant("dec.bias", [N], 0);
     this.gain = P.constant("dec.gain", [N], 1);
     this.g = {
@@ -151,7 +157,10 @@ export class DiceStage1 implements Trainable {
       if (S < L) throw new Error(`DICE Stage 1 needs at least ${L} steps of history, got ${S}`);
       const W = S - L + 1;
       // lag s (1 = most recent) of the window ending at t + L - 1
-      const lagged = tf.stack(Array.from({ length: L }, (_, s) => x.slice([0, L - 1 - s, 0], [B, W, N])), 3); // [B, W, N, L]
+      const lagged = tf.stack(
+        Array.from({ length: L }, (_, s) => x.slice([0, L - 1 - s, 0], [B, W, N])),
+        3,
+      ); // [B, W, N, L]
       const own = lagged.mul(this.ar).sum(3).add(this.bias); // [B, W, N]
       const gOut = dense(tf.tanh(dense(lagged, this.g.w1, this.g.b1)), this.g.w2, this.g.b2).reshape([B, W, N]) as tf.Tensor3D;
       const cross = matMulBatched(gOut, z); // [B, W, N]: sum_j g_j z_ji

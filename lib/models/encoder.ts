@@ -41,7 +41,11 @@ export class RelationalEncoder {
   private readonly norms: RowNorm[];
   private readonly placement: tf.Tensor2D;
 
-  constructor(store: ParamStore, readonly prefix: string, readonly config: RelationalEncoderConfig) {
+  constructor(
+    store: ParamStore,
+    readonly prefix: string,
+    readonly config: RelationalEncoderConfig,
+  ) {
     const He = config.hidden;
     const p = prefix;
     this.edges = edgeIndex(config.nodes);
@@ -81,7 +85,10 @@ export class RelationalEncoder {
       const skip = normRows(tf.elu(dense(e1, this.m2.w2, this.m2.b2)), n2); // [B, E, He]
       const B = enc.shape[0];
       const N = c.nodes;
-      const nodeIn = skip.reshape([B, N, N - 1, c.hidden]).sum(2).div(N); // receiver-major
+      const nodeIn = skip
+        .reshape([B, N, N - 1, c.hidden])
+        .sum(2)
+        .div(N); // receiver-major
       const x3 = normRows(applyMlp(this.m3, nodeIn), n3); // [B, N, He]
       const e4 = tf.elu(edgePairs(dense(x3, this.m4.wr, this.m4.b1), dense(x3, this.m4.ws)).add(dense(skip, this.m4.wk)));
       const h4 = normRows(tf.elu(dense(e4, this.m4.w2, this.m4.b2)), n4);
@@ -124,7 +131,13 @@ export function gumbelEdges(logits: tf.Tensor3D, tau: number, seed: number): tf.
  * probs: [B, E, 2], logPrior: [2] (log(1 - p), log p) -> scalar.
  */
 export function edgeKl(probs: tf.Tensor3D, logPrior: tf.Tensor1D, perRow = 1): tf.Scalar {
-  return tf.tidy(() => probs.mul(probs.add(1e-16).log().sub(logPrior)).sum().div(probs.shape[0] * perRow) as tf.Scalar);
+  return tf.tidy(
+    () =>
+      probs
+        .mul(probs.add(1e-16).log().sub(logPrior))
+        .sum()
+        .div(probs.shape[0] * perRow) as tf.Scalar,
+  );
 }
 
 /** The log prior [log(1 - p), log p] of a Bernoulli edge prior with edge probability p in (0, 1). */

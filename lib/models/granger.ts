@@ -842,7 +842,7 @@ export class GrangerVar implements Forecaster {
   static fromResult(result: GrangerResult, unit?: number): GrangerVar {
     let fit: GrangerVarFit = result;
     if (unit !== undefined) {
-      if (!result.unitFits) throw new Error("GrangerVar.fromResult: the result has no per-unit fits (scope is not \"unit\")");
+      if (!result.unitFits) throw new Error('GrangerVar.fromResult: the result has no per-unit fits (scope is not "unit")');
       const f = result.unitFits[unit];
       if (!f) throw new Error(`GrangerVar.fromResult: unit ${unit} is not in 0..${result.unitFits.length - 1}`);
       fit = f;

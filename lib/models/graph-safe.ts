@@ -109,7 +109,10 @@ function windowLoss(x: tf.Tensor3D, horizon: number, decode: (history: tf.Tensor
     if (W < 2) throw new Error(`training windows need at least 2 steps, got ${W}`);
     const t0 = Math.max(1, W - horizon);
     const preds = decode(x.slice([0, 0, 0], [B, t0, N]), W - 1);
-    const mse = preds.sub(x.slice([0, 1, 0], [B, W - 1, N])).square().mean() as tf.Scalar;
+    const mse = preds
+      .sub(x.slice([0, 1, 0], [B, W - 1, N]))
+      .square()
+      .mean() as tf.Scalar;
     return { total: mse, mse };
   });
 }
@@ -163,7 +166,13 @@ export class GraphSafeDecoder implements Trainable {
     };
     const K = Math.max(c.contextDim, 1);
     this.sat = { wa: P.xavier("sat.wa", K, 1), ba: P.constant("sat.ba", [1], 0.5), wg: P.xavier("sat.wg", K, 1), bg: P.constant("sat.bg", [1], 0.5) };
-    this.targetMask = tf.tidy(() => tf.oneHot(tf.tensor1d([c.target], "int32"), N).reshape([N]).toFloat() as tf.Tensor1D);
+    this.targetMask = tf.tidy(
+      () =>
+        tf
+          .oneHot(tf.tensor1d([c.target], "int32"), N)
+          .reshape([N])
+          .toFloat() as tf.Tensor1D,
+    );
   }
 
   get spec(): Record<string, unknown> {
@@ -205,7 +214,11 @@ export class GraphSafeDecoder implements Trainable {
       const g = dense(ctx, this.sat.wg, this.sat.bg).maximum(0.1);
       const step = (input: tf.Tensor2D, h: tf.Tensor3D) => {
         const xin = input.reshape([B, N, 1]);
-        const msg = tf.tanh(dense(h, this.msg.wh).add(xin.mul(this.msg.wx.reshape([Hm]))).add(msgNode)); // [B, N, Hm]
+        const msg = tf.tanh(
+          dense(h, this.msg.wh)
+            .add(xin.mul(this.msg.wx.reshape([Hm])))
+            .add(msgNode),
+        ); // [B, N, Hm]
         const m = matMulBatched(gT, msg as tf.Tensor3D); // [B, N, Hm]: sum over parents j
         const gx = xin.mul(wxIn).add(dense(m, wxMsg)).add(gateNode); // [B, N, 3H]
         const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
@@ -265,7 +278,10 @@ export class JointGruDecoder implements Trainable {
       b1: P.constant("out.b1", [H], 0),
       w2: P.xavier("out.w2", H, N),
       b2: P.constant("out.b2", [N], 0),
-      skip: P.add("out.skip", tf.tidy(() => tf.eye(N).mul(0.5))),
+      skip: P.add(
+        "out.skip",
+        tf.tidy(() => tf.eye(N).mul(0.5)),
+      ),
     };
   }
 

@@ -158,8 +158,8 @@ export interface PcmciResult {
 // ---------------------------------------------------------------------------------------------
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+  9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 
 /** ln Gamma(x) for x >= 0.5 (Lanczos, g = 7). */
@@ -197,8 +197,8 @@ function regularizedBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
-  if (x < (a + 1) / (a + b + 2)) return (front / a) / betaContinuedFraction(x, a, b);
-  return 1 - (front / b) / betaContinuedFraction(1 - x, b, a);
+  if (x < (a + 1) / (a + b + 2)) return front / a / betaContinuedFraction(x, a, b);
+  return 1 - front / b / betaContinuedFraction(1 - x, b, a);
 }
 
 /** Two-sided p-value P(|T| >= |t|) of Student's t with `df` degrees of freedom (df > 0). */
@@ -280,7 +280,15 @@ export function partialCorrelation(x: ArrayLike<number>, y: ArrayLike<number>, z
     if (c.length !== n) throw new Error(`partialCorrelation: z[${k}] has ${c.length} entries, expected ${n}`);
   });
   const cov = crossProducts([x, y, ...z], n);
-  return parCorrFromCov(cov, 2 + z.length, 0, 1, z.map((_, k) => 2 + k), n, "partialCorrelation");
+  return parCorrFromCov(
+    cov,
+    2 + z.length,
+    0,
+    1,
+    z.map((_, k) => 2 + k),
+    n,
+    "partialCorrelation",
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,10 +374,12 @@ function resolveConfig(panel: Panel, input: PcmciInput): { config: PcmciConfig; 
     if (v !== null && (!Number.isInteger(v) || v < 0)) fail(`${key} must be null or an integer >= 0, got ${v}`);
   }
   if (config.correction !== "none" && config.correction !== "fdr-bh") fail(`correction must be "none" or "fdr-bh", got ${config.correction}`);
-  if (panel.values.length !== panel.units * panel.steps * N) fail(`panel values have ${panel.values.length} entries, expected ${panel.units} x ${panel.steps} x ${N}`);
+  if (panel.values.length !== panel.units * panel.steps * N)
+    fail(`panel values have ${panel.values.length} entries, expected ${panel.units} x ${panel.steps} x ${N}`);
   const from = config.steps?.from ?? 0;
   const to = config.steps?.to ?? panel.steps;
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > panel.steps || from >= to) fail(`steps [${from}, ${to}) is not a step range within 0..${panel.steps}`);
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > panel.steps || from >= to)
+    fail(`steps [${from}, ${to}) is not a step range within 0..${panel.steps}`);
   if (to - from <= config.maxLag) fail(`the window has ${to - from} steps, not more than maxLag = ${config.maxLag}`);
   const units = config.units ? [...config.units] : Array.from({ length: panel.units }, (_, u) => u);
   if (units.length === 0) fail("no units selected");
@@ -396,7 +406,13 @@ function allowedPairs(N: number, roles: readonly NodeRole[] | null): Graph {
 }
 
 /** PC1 for receiver i on the stage's cross products (variable index lag * N + node). */
-function pc1(i: number, N: number, allowed: Graph, stage: { cov: Float64Array; K: number; n: number }, config: PcmciConfig): { parents: PcmciParent[]; iterations: number; tests: number } {
+function pc1(
+  i: number,
+  N: number,
+  allowed: Graph,
+  stage: { cov: Float64Array; K: number; n: number },
+  config: PcmciConfig,
+): { parents: PcmciParent[]; iterations: number; tests: number } {
   const L = config.maxLag;
   const cands: LaggedVariable[] = [];
   for (let k = 0; k < N; k++) if (k === i || allowed[k][i]) for (let s = 1; s <= L; s++) cands.push({ node: k, lag: s });
@@ -489,10 +505,13 @@ export function fitPcmci(panel: Panel, input: PcmciInput = {}): PcmciResult {
   if (config.correction === "fdr-bh") {
     const flat: number[] = [];
     const idx: [number, number, number][] = [];
-    for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) if (allowed[j][i]) for (let a = 0; a < L; a++) {
-      flat.push(pValue[j][i][a]);
-      idx.push([j, i, a]);
-    }
+    for (let j = 0; j < N; j++)
+      for (let i = 0; i < N; i++)
+        if (allowed[j][i])
+          for (let a = 0; a < L; a++) {
+            flat.push(pValue[j][i][a]);
+            idx.push([j, i, a]);
+          }
     const q = benjaminiHochberg(flat);
     adjustedPValue = pValue.map((row) => row.map((lags) => lags.map(() => 1)));
     idx.forEach(([j, i, a], k) => (adjustedPValue[j][i][a] = q[k]));

@@ -47,4 +47,3 @@ export function runRecurrent<S extends tf.Tensor>(x: tf.Tensor3D, steps: number,
     return tf.stack(preds, 1) as tf.Tensor3D;
   });
 }
-

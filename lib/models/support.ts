@@ -54,9 +54,11 @@ function checkProbs(probs: readonly Graph[], what: string): number {
   const N = probs[0].length;
   probs.forEach((g, u) => {
     if (g.length !== N || g.some((row) => row.length !== N)) throw new Error(`${what}: graph ${u} is not ${N} x ${N}`);
-    g.forEach((row, j) => row.forEach((v, i) => {
-      if (!Number.isFinite(v)) throw new Error(`${what}: graph ${u} has a non-finite value at [${j}][${i}]`);
-    }));
+    g.forEach((row, j) =>
+      row.forEach((v, i) => {
+        if (!Number.isFinite(v)) throw new Error(`${what}: graph ${u} has a non-finite value at [${j}][${i}]`);
+      }),
+    );
   });
   return N;
 }
@@ -116,9 +118,12 @@ export function selectByStability(
   });
   const frequency = Array.from({ length: units }, (_, u) => {
     const f = emptyGraph(N);
-    for (const r of runs) r[u].forEach((row, j) => row.forEach((v, i) => {
-      if (i !== j && v >= edgeCut) f[j][i] += 1 / runs.length;
-    }));
+    for (const r of runs)
+      r[u].forEach((row, j) =>
+        row.forEach((v, i) => {
+          if (i !== j && v >= edgeCut) f[j][i] += 1 / runs.length;
+        }),
+      );
     return f;
   });
   // a frequency within rounding of the cut counts as reaching it
@@ -139,9 +144,11 @@ export function selectTopK(probs: readonly Graph[], config: { k?: number; densit
   const cutoff: number[] = [];
   const graphs = probs.map((g) => {
     const entries: { j: number; i: number; v: number }[] = [];
-    g.forEach((row, j) => row.forEach((v, i) => {
-      if (i !== j) entries.push({ j, i, v });
-    }));
+    g.forEach((row, j) =>
+      row.forEach((v, i) => {
+        if (i !== j) entries.push({ j, i, v });
+      }),
+    );
     entries.sort((a, b) => b.v - a.v || a.j * N + a.i - (b.j * N + b.i));
     const out = emptyGraph(N);
     entries.slice(0, k).forEach((e) => (out[e.j][e.i] = 1));

@@ -37,14 +37,7 @@ export const FIGURE_DEFAULTS = {
 const NAME = /^[A-Za-z0-9._-]+$/;
 
 /** Makes a figure with the study's defaults; validates the name. */
-export function figure(spec: {
-  name: string;
-  caption: string;
-  data: PlotlyObject[];
-  layout?: PlotlyObject;
-  width?: number;
-  height?: number;
-}): Figure {
+export function figure(spec: { name: string; caption: string; data: PlotlyObject[]; layout?: PlotlyObject; width?: number; height?: number }): Figure {
   if (!NAME.test(spec.name)) throw new Error(`figure name "${spec.name}" must match ${NAME}`);
   const width = spec.width ?? FIGURE_DEFAULTS.width;
   const height = spec.height ?? FIGURE_DEFAULTS.height;
@@ -338,7 +331,11 @@ export function scatterChart(spec: {
   height?: number;
 }): Figure {
   if (spec.groups.length === 0) fail(spec.name, "a scatter chart needs at least one group");
-  checkUnique(spec.name, "group", spec.groups.map((g) => g.name));
+  checkUnique(
+    spec.name,
+    "group",
+    spec.groups.map((g) => g.name),
+  );
   const data = spec.groups.map((g) => {
     const n = g.x.length;
     checkLength(spec.name, `group "${g.name}" y`, g.y, n);
@@ -378,7 +375,12 @@ export function scatterChart(spec: {
   if (lines.length) layout.shapes = referenceLineShapes(lines);
   for (const a of ["x", "y"] as const) {
     const ends = spec.groups.flatMap((g) => g[a].flatMap((v, k) => [v - (g[`${a}Error`]?.[k] ?? 0), v + (g[`${a}Error`]?.[k] ?? 0)]));
-    padForLines(layout[`${a}axis`] as PlotlyObject, ends, lines.filter((l) => l.axis === a).map((l) => l.value), a === "x" ? spec.xLog : spec.yLog);
+    padForLines(
+      layout[`${a}axis`] as PlotlyObject,
+      ends,
+      lines.filter((l) => l.axis === a).map((l) => l.value),
+      a === "x" ? spec.xLog : spec.yLog,
+    );
   }
   return figure({ ...spec, data, layout });
 }
@@ -416,7 +418,11 @@ export function barChart(spec: {
   if (spec.groups.length === 0) fail(spec.name, "a bar chart needs at least one group");
   if (spec.categories.length === 0) fail(spec.name, "a bar chart needs at least one category");
   checkUnique(spec.name, "category", spec.categories);
-  checkUnique(spec.name, "group", spec.groups.map((g) => g.name));
+  checkUnique(
+    spec.name,
+    "group",
+    spec.groups.map((g) => g.name),
+  );
   const h = !!spec.horizontal;
   const data = spec.groups.map((g) => {
     checkLength(spec.name, `group "${g.name}" values`, g.values, spec.categories.length);
@@ -443,7 +449,12 @@ export function barChart(spec: {
   if (spec.valueLog) for (const l of lines) if (!(l.value > 0)) fail(spec.name, `reference line at ${l.value} cannot be drawn on a log axis`);
   if (lines.length) layout.shapes = referenceLineShapes(lines);
   const tops = spec.groups.flatMap((g) => g.values.map((v, k) => (v === null ? null : v + (g.errors?.[k] ?? 0))));
-  padForLines(valueAxis, [0, ...tops], lines.map((l) => l.value), spec.valueLog);
+  padForLines(
+    valueAxis,
+    [0, ...tops],
+    lines.map((l) => l.value),
+    spec.valueLog,
+  );
   return figure({ ...spec, data, layout });
 }
 
@@ -477,7 +488,11 @@ export function histogram(spec: {
   height?: number;
 }): Figure {
   if (spec.groups.length === 0) fail(spec.name, "a histogram needs at least one group");
-  checkUnique(spec.name, "group", spec.groups.map((g) => g.name));
+  checkUnique(
+    spec.name,
+    "group",
+    spec.groups.map((g) => g.name),
+  );
   if (spec.binWidth !== undefined && !(spec.binWidth > 0 && Number.isFinite(spec.binWidth))) {
     fail(spec.name, `binWidth must be a positive number, not ${spec.binWidth}`);
   }
@@ -510,7 +525,11 @@ export function histogram(spec: {
   const lines = spec.lines ?? [];
   if (lines.length) layout.shapes = referenceLineShapes(lines);
   const all = spec.groups.flatMap((g) => g.values);
-  padForLines(layout.xaxis as PlotlyObject, all, lines.filter((l) => l.axis === "x").map((l) => l.value));
+  padForLines(
+    layout.xaxis as PlotlyObject,
+    all,
+    lines.filter((l) => l.axis === "x").map((l) => l.value),
+  );
   return figure({ ...spec, data, layout });
 }
 
@@ -545,7 +564,11 @@ export function nullDistribution(spec: {
   width?: number;
   height?: number;
 }): Figure {
-  checkUnique(spec.name, "marker", spec.markers.map((m) => m.name));
+  checkUnique(
+    spec.name,
+    "marker",
+    spec.markers.map((m) => m.name),
+  );
   const lines = spec.markers.map((m, k): ReferenceLine => ({
     axis: "x",
     value: m.x,
@@ -637,7 +660,7 @@ function facetGrid(spec: FacetsSpec): FacetGrid {
   if (!Number.isInteger(cols) || cols < 1) fail(spec.name, `columns must be a positive integer, not ${spec.columns}`);
   const rows = Math.ceil(panels.length / cols);
   const gapX = spec.gap?.x ?? (spec.shareY ? 0.04 : 0.08);
-  const gapY = rows > 1 ? spec.gap?.y ?? (spec.shareX ? 0.12 : 0.2) : 0;
+  const gapY = rows > 1 ? (spec.gap?.y ?? (spec.shareX ? 0.12 : 0.2)) : 0;
   const w = (1 - gapX * (cols - 1)) / cols;
   const h = (1 - gapY * (rows - 1)) / rows;
   if (!(w > 0 && h > 0)) fail(spec.name, "the gaps leave no room for the panels");
@@ -722,8 +745,8 @@ function addFacetAxes(spec: FacetsSpec, state: FacetState, k: number, grid: Face
   const fy = (fl.yaxis as PlotlyObject | undefined) ?? {};
   const innerX = !!spec.shareX && !bottom;
   const innerY = !!spec.shareY && col > 0;
-  const xt = innerX ? "" : p.xTitle ?? (titleText(fx) || (bottom ? spec.xTitle ?? "" : ""));
-  const yt = innerY ? "" : p.yTitle ?? (titleText(fy) || (col === 0 ? spec.yTitle ?? "" : ""));
+  const xt = innerX ? "" : (p.xTitle ?? (titleText(fx) || (bottom ? (spec.xTitle ?? "") : "")));
+  const yt = innerY ? "" : (p.yTitle ?? (titleText(fy) || (col === 0 ? (spec.yTitle ?? "") : "")));
   const xaxis: PlotlyObject = { ...fx, title: { text: xt }, domain: [x0, x0 + w], anchor: `y${n}` };
   const yaxis: PlotlyObject = { ...fy, title: { text: yt }, domain: [y1 - h, y1], anchor: `x${n}` };
   if (spec.shareX && k > 0) xaxis.matches = "x";

@@ -105,18 +105,23 @@ export function listOutputs(dir: string): OutputListing {
     const sorted = fs.sort((a, b) => (a.toLowerCase().endsWith(".png") ? -1 : b.toLowerCase().endsWith(".png") ? 1 : a.localeCompare(b)));
     return { name, files: sorted, caption: meta.caption ?? null, notebook: meta.notebook ?? null };
   });
-  const tables = files.filter((f) => /\.csv$/i.test(f)).map((file): TableEntry => {
-    const name = file.slice(0, -4);
-    const meta = readMeta(dir, "table", name);
-    return { name, file, ...csvShape(readFileSync(join(dir, file), "utf8")), caption: meta.caption ?? null, notebook: meta.notebook ?? null };
-  });
+  const tables = files
+    .filter((f) => /\.csv$/i.test(f))
+    .map((file): TableEntry => {
+      const name = file.slice(0, -4);
+      const meta = readMeta(dir, "table", name);
+      return { name, file, ...csvShape(readFileSync(join(dir, file), "utf8")), caption: meta.caption ?? null, notebook: meta.notebook ?? null };
+    });
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return { figures: figures.sort(byName), tables: tables.sort(byName) };
 }
 
 /** Text for a Markdown table cell: one line, pipes escaped. */
 function cell(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").replace(/\|/g, "\\|").trim();
+  return text
+    .replace(/\s*[\r\n]+\s*/g, " ")
+    .replace(/\|/g, "\\|")
+    .trim();
 }
 
 /** A Markdown link target (names are file-name safe, but spaces would break the link). */

@@ -59,10 +59,12 @@ function encode(value: unknown, path: string, sortKeys: boolean, seen: Set<objec
       return `[${Array.from(obj as unknown as ArrayLike<number>, encodeNumber).join(",")}]`;
     }
     if (Array.isArray(obj)) {
-      return `[${obj.map((v, i) => {
-        if (v === undefined) throw new TypeError(`${path}[${i}]: undefined in an array cannot be stored as JSON`);
-        return encode(v, `${path}[${i}]`, sortKeys, seen);
-      }).join(",")}]`;
+      return `[${obj
+        .map((v, i) => {
+          if (v === undefined) throw new TypeError(`${path}[${i}]: undefined in an array cannot be stored as JSON`);
+          return encode(v, `${path}[${i}]`, sortKeys, seen);
+        })
+        .join(",")}]`;
     }
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: ${describe(obj)} is not plain data and cannot be stored as JSON`);

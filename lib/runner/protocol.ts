@@ -16,6 +16,4 @@ export interface RunMessage {
 }
 
 /** Child -> parent. */
-export type ChildMessage =
-  | { type: "done"; seconds: number; file: string }
-  | { type: "error"; error: { name: string; message: string; stack: string } };
+export type ChildMessage = { type: "done"; seconds: number; file: string } | { type: "error"; error: { name: string; message: string; stack: string } };

@@ -94,7 +94,10 @@ export class JobError extends Error {
 }
 
 function indent(text: string): string {
-  return text.split("\n").map((l) => `    ${l}`).join("\n");
+  return text
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
 }
 
 /** `kind {config}` with the configuration shortened to a readable length. */

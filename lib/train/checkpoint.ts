@@ -77,7 +77,10 @@ export function loadCheckpoint(dir: string, params: ParamStore): LoadedCheckpoin
   if (json.format !== "graph-mmm-checkpoint") throw new Error(`${file} is not a graph-mmm checkpoint`);
   const bin = readFileSync(join(dir, "weights.bin"));
   const buffer = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-  const tensors = tf.io.decodeWeights(buffer, json.weightsManifest.flatMap((g) => g.weights));
+  const tensors = tf.io.decodeWeights(
+    buffer,
+    json.weightsManifest.flatMap((g) => g.weights),
+  );
   try {
     const values = new Map<string, tf.Tensor>();
     for (const [k, t] of Object.entries(tensors)) if (k.startsWith("param/")) values.set(k.slice(6), t);

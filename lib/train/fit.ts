@@ -178,7 +178,9 @@ async function trainEpoch(loop: Loop, epoch: number, batches: ArrayBatch[], rng:
     if (bad) {
       tf.dispose([...grads.values()]);
       model.params.assign(loop.lastGood);
-      const shown = Object.entries(terms).map(([k, v]) => `${k} ${v}`).join(", ");
+      const shown = Object.entries(terms)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
       const restored = epoch === 0 ? "their initial values" : `the end of epoch ${epoch - 1}`;
       const kept = lastDir && hasCheckpoint(lastDir) ? `, kept in ${lastDir}` : "";
       return { diverged: `training diverged at epoch ${epoch}, batch ${b} (${shown}, gradient norm ${gradNorm}); weights restored to ${restored}${kept}` };
@@ -285,8 +287,8 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
       await yieldToEventLoop();
       if (cfg.monitor && cfg.patience > 0 && state.sinceBest >= cfg.patience) {
         status = "early-stopped";
-        message = `stopped early after epoch ${epoch}: ${cfg.monitor} did not improve for ${cfg.patience} epochs ` +
-          `(best ${state.best} at epoch ${state.bestEpoch})`;
+        message =
+          `stopped early after epoch ${epoch}: ${cfg.monitor} did not improve for ${cfg.patience} epochs ` + `(best ${state.best} at epoch ${state.bestEpoch})`;
         break;
       }
     }

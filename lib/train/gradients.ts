@@ -77,15 +77,27 @@ class ParallelEngine implements GradientEngine {
   private readonly workers: Worker[];
   private ready: Promise<void>[];
 
-  constructor(private readonly model: Trainable, threads: number) {
+  constructor(
+    private readonly model: Trainable,
+    threads: number,
+  ) {
     const backend = currentBackend()?.name ?? "wasm";
-    this.workers = Array.from({ length: threads }, () => new Worker(join(__dirname, "worker.js"), {
-      workerData: { kind: model.kind, spec: model.spec, backend, modules: modelModules(model.kind) },
-    }));
-    this.ready = this.workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once("message", (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(`gradient worker failed to start: ${m.error}`))));
-      w.once("error", reject);
-    }));
+    this.workers = Array.from(
+      { length: threads },
+      () =>
+        new Worker(join(__dirname, "worker.js"), {
+          workerData: { kind: model.kind, spec: model.spec, backend, modules: modelModules(model.kind) },
+        }),
+    );
+    this.ready = this.workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.once("message", (m: { ready?: boolean; error?: string }) =>
+            m.ready ? resolve() : reject(new Error(`gradient worker failed to start: ${m.error}`)),
+          );
+          w.once("error", reject);
+        }),
+    );
   }
 
   private ask(w: Worker, msg: unknown, transfer: ArrayBuffer[]): Promise<WorkerReply> {

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
         out[n] = (g.dataSync() as Float32Array).slice(); // a copy we may transfer
         g.dispose();
       }
-      parentPort!.postMessage({ grads: out, terms }, Object.values(out).map((a) => a.buffer as ArrayBuffer));
+      parentPort!.postMessage(
+        { grads: out, terms },
+        Object.values(out).map((a) => a.buffer as ArrayBuffer),
+      );
     } catch (err) {
       parentPort!.postMessage({ error: (err as Error).stack ?? String(err) });
     }

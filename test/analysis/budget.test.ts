@@ -76,7 +76,12 @@ describe("projectCappedSimplex", () => {
       x.forEach((v, k) => assert.ok(v >= lo[k] && v <= hi[k], `trial ${trial}: x[${k}] = ${v} outside [${lo[k]}, ${hi[k]}]`));
       // Projection property: (y - x) . (w - x) <= 0 for every feasible w.
       for (let s = 0; s < 5; s++) {
-        const w = projectCappedSimplex(Array.from({ length: n }, () => rng.range(-10, 10)), total, lo, hi);
+        const w = projectCappedSimplex(
+          Array.from({ length: n }, () => rng.range(-10, 10)),
+          total,
+          lo,
+          hi,
+        );
         const dot = sum(y.map((v, k) => (v - x[k]) * (w[k] - x[k])));
         assert.ok(dot <= 1e-9, `trial ${trial}: (y - x).(w - x) = ${dot} > 0`);
       }
@@ -129,7 +134,10 @@ describe("optimiseBudget", () => {
     const expected = [1 / 6, 4 / 3, 1.5];
     const fd = optimiseBudget(logUtility(w), 3, { total: 3, upper, start: [3, 0, 0] });
     const an = optimiseBudget(logUtility(w), 3, { total: 3, upper, start: [3, 0, 0], gradient: logGradient(w) });
-    for (const [name, r] of [["finite differences", fd], ["analytic", an]] as const) {
+    for (const [name, r] of [
+      ["finite differences", fd],
+      ["analytic", an],
+    ] as const) {
       assert.equal(r.converged, true, `${name}: ${r.stopReason}`);
       closeAll(r.allocation, expected, 1e-5, name);
       assertFeasible(r.allocation, 3, [0, 0, 0], upper, name);
@@ -207,11 +215,13 @@ const WIN = { window: { from: 30, to: 40 }, history: 6, origins: [30, 31, 33] };
  */
 const a = 0.6;
 const b = 0.5;
-const WA = [[
-  [0.3, 0, b],
-  [0, 0.5, 0],
-  [0, 0, a],
-]];
+const WA = [
+  [
+    [0.3, 0, b],
+    [0, 0.5, 0],
+    [0, 0, a],
+  ],
+];
 
 /**
  * Closed-form response of model A in one window: the target predictions of steps o .. o + L - 1,
@@ -340,11 +350,18 @@ describe("responseCurve (linear VARs, analytic answers)", () => {
       [0, 0, 0, -0.2],
     ],
   ];
-  const dataB: SeriesData = { ...simulateVar(WB, 3, 40, 8), roles: ["channel", "channel", "intermediate", "target"], nodeNames: ["tv", "radio", "visits", "sales"] };
+  const dataB: SeriesData = {
+    ...simulateVar(WB, 3, 40, 8),
+    roles: ["channel", "channel", "intermediate", "target"],
+    nodeNames: ["tv", "radio", "visits", "sales"],
+  };
   const fB = new LinearVarForecaster({ weights: WB });
 
   it("model B (two lags, a mediated path): slopes equal the summed impulse response; the channel whose only edge goes into another channel is flat", () => {
-    for (const [H, C] of [[3, 0], [5, 3]]) {
+    for (const [H, C] of [
+      [3, 0],
+      [5, 3],
+    ]) {
       const tv = responseCurve(fB, dataB, { ...WIN, channel: "tv", levels: [0, 1, 3], horizon: H, carryover: C });
       const slope = analyticSlope(WB, 0, [0, 1], 3, H, C);
       assert.ok(slope > 0.5, `the analytic slope is substantial (${slope})`);
@@ -355,7 +372,12 @@ describe("responseCurve (linear VARs, analytic answers)", () => {
       closeAll(chunked.response, tv.response, 1e-9, "chunked");
       chunked.perUnit.forEach((row, u) => closeAll(row, tv.perUnit[u], 1e-9, `chunked unit ${u}`));
       const mean = responseCurve(fB, dataB, { ...WIN, channel: "tv", levels: [0, 1, 3], horizon: H, carryover: C, measure: "mean" });
-      closeAll(mean.response, tv.response.map((v) => v / (H + C)), 1e-6, "mean");
+      closeAll(
+        mean.response,
+        tv.response.map((v) => v / (H + C)),
+        1e-6,
+        "mean",
+      );
       tv.perUnit.forEach((row, u) => close(row[2] - row[0], 3 * slope, 1e-4, `unit ${u}`));
       const radio = responseCurve(fB, dataB, { ...WIN, channel: "radio", levels: [-2, 0, 4], horizon: H, carryover: C });
       assert.equal(analyticSlope(WB, 1, [0, 1], 3, H, C), 0);
@@ -372,7 +394,16 @@ describe("responseCurve (linear VARs, analytic answers)", () => {
     const H = 4;
     const cfg = { ...WIN, horizon: H, carryover: 1 };
     const sTv = analyticSlope(WB, 0, [0, 1], 3, H, 1);
-    const all = allocationResponses(fB, dataB, [[0, 0], [1, 0], [1, 2]], cfg);
+    const all = allocationResponses(
+      fB,
+      dataB,
+      [
+        [0, 0],
+        [1, 0],
+        [1, 2],
+      ],
+      cfg,
+    );
     assert.deepEqual(all.channels, [0, 1]);
     assert.deepEqual(all.channelNames, ["tv", "radio"]);
     close(all.values[1] - all.values[0], sTv, 1e-4, "tv slope");
@@ -391,8 +422,14 @@ describe("responseCurve (linear VARs, analytic answers)", () => {
     const rawValues = new Float32Array(base.values.length);
     for (let k = 0; k < rawValues.length; k++) rawValues[k] = k % 3 === 2 ? 100 + 5 * base.values[k] : Math.max(0.5, 10 + 2 * base.values[k]);
     const raw: Panel = {
-      values: rawValues, units: 2, steps: 40, nodes: 3, nodeNames: ["tv", "radio", "sales"], roles: ["channel", "channel", "target"],
-      unitIds: ["u0", "u1"], provenance: { generator: "test", params: {} },
+      values: rawValues,
+      units: 2,
+      steps: 40,
+      nodes: 3,
+      nodeNames: ["tv", "radio", "sales"],
+      roles: ["channel", "channel", "target"],
+      unitIds: ["u0", "u1"],
+      provenance: { generator: "test", params: {} },
     };
     const scaler = fitScaler(raw, { steps: { from: 0, to: 30 }, log1p: "channels" });
     const scaled = applyScaler(raw, scaler);
@@ -423,7 +460,10 @@ describe("responseCurve (linear VARs, analytic answers)", () => {
 
   it("errors: unknown channel, a non-channel node, levels and multipliers, bad config, windows without room", () => {
     const cfg = { ...WIN, horizon: 3 };
-    assert.throws(() => responseCurve(fB, dataB, { ...cfg, channel: "print", levels: [1] }), /responseCurve: unknown channel "print" \(nodes: tv, radio, visits, sales\)/);
+    assert.throws(
+      () => responseCurve(fB, dataB, { ...cfg, channel: "print", levels: [1] }),
+      /responseCurve: unknown channel "print" \(nodes: tv, radio, visits, sales\)/,
+    );
     assert.throws(() => responseCurve(fB, dataB, { ...cfg, channel: "visits", levels: [1] }), /"visits" is not one of the channels \[tv, radio\]/);
     assert.throws(() => responseCurve(fB, dataB, { ...cfg, channel: 9, levels: [1] }), /channel 9 is not a node index in 0..3/);
     assert.throws(() => responseCurve(fB, dataB, { ...cfg, channel: "tv" }), /exactly one of levels or multipliers/);
@@ -436,7 +476,10 @@ describe("responseCurve (linear VARs, analytic answers)", () => {
     assert.throws(() => responseCurve(fB, dataB, { ...WIN, origins: [33], horizon: 8, channel: "tv", levels: [1] }), /no origin/);
     assert.throws(() => allocationResponse(fB, dataB, [1], cfg), /allocation has 1 entries, expected one per channel \(2: tv, radio\)/);
     assert.throws(() => budgetFromForecaster(fB, dataB, { ...cfg, total: -2 }), /budgetFromForecaster: total must be a finite number >= 0, got -2/);
-    assert.throws(() => budgetFromForecaster(fB, dataB, { ...cfg, total: 1, lower: [1, 1] }), /infeasible bounds: the lower bounds sum to 2, more than the total 1/);
+    assert.throws(
+      () => budgetFromForecaster(fB, dataB, { ...cfg, total: 1, lower: [1, 1] }),
+      /infeasible bounds: the lower bounds sum to 2, more than the total 1/,
+    );
     const raw = { ...dataB, nodeNames: ["a", "b", "c", "d"] };
     const scaler = fitScaler({ ...raw, unitIds: ["x", "y", "z"], provenance: { generator: "t", params: {} } } as Panel, { scope: "unit-node" });
     assert.throws(() => scalerScale(scaler, { units: 3, nodeNames: ["a", "b", "c", "d"] }), /needs the data's unitIds/);
@@ -498,7 +541,14 @@ describe("budgetFromForecaster", () => {
   const steps = 30;
   const values = new Float32Array(2 * steps * 4);
   for (let k = 0; k < values.length; k++) values[k] = k % 4 === 3 ? rng.normal() : rng.range(0, 2);
-  const data: SeriesData = { values, units: 2, steps, nodes: 4, roles: ["channel", "channel", "channel", "target"], nodeNames: ["tv", "radio", "search", "sales"] };
+  const data: SeriesData = {
+    values,
+    units: 2,
+    steps,
+    nodes: 4,
+    roles: ["channel", "channel", "channel", "target"],
+    nodeNames: ["tv", "radio", "search", "sales"],
+  };
   const w = [1, 2, 4];
   const f = new LogResponse(w);
   const cfg = { window: { from: 20, to: 30 }, history: 3, origins: [20, 23], horizon: 5 };
@@ -516,7 +566,10 @@ describe("budgetFromForecaster", () => {
     const at = allocationResponses(f, data, [opt, [1, 1, 1]], cfg).values;
     close(r.value, at[0], 1e-4 * Math.abs(at[0]), "value at the optimum");
     close(at[0] - at[1], 4 * (logUtility(w)(opt) - logUtility(w)([1, 1, 1])), 1e-4, "objective differences are (H - 1) x the toy's");
-    assert.ok(r.observed.allocation.every((v) => v > 0.5 && v < 1.5), `observed mean spend ${r.observed.allocation}`);
+    assert.ok(
+      r.observed.allocation.every((v) => v > 0.5 && v < 1.5),
+      `observed mean spend ${r.observed.allocation}`,
+    );
     close(r.observed.total, sum(r.observed.allocation), 1e-12, "observed total");
   });
 

@@ -2,9 +2,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { trueAllocationResponses } from "../../lib/analysis/truth";
 import type { Panel } from "../../lib/data/panel";
-import { type SimulationResult, contextHalfPoint, generateRawlog, generateSparseTarget, generateVarDag, geometricAdstock, hillSaturation } from "../../lib/data/simulate";
+import {
+  type SimulationResult,
+  contextHalfPoint,
+  generateRawlog,
+  generateSparseTarget,
+  generateVarDag,
+  geometricAdstock,
+  hillSaturation,
+} from "../../lib/data/simulate";
 
-const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b} (tol ${tol})`);
+const close = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b} (tol ${tol})`);
 
 /**
  * An independent re-simulation: the noise of every non-root node is recovered from the panel
@@ -27,7 +36,12 @@ function resimulate(sim: SimulationResult, unit: number, origin: number, horizon
   };
   const spend = Array.from({ length: C }, (_, j) => Array.from({ length: T }, (_, t) => x(t, j)));
   const f = spend.map((s, j) => sat(s, j));
-  const changed = spend.map((s, j) => sat(s.map((v, t) => (t >= origin && t < origin + horizon ? allocation[j] : v)), j));
+  const changed = spend.map((s, j) =>
+    sat(
+      s.map((v, t) => (t >= origin && t < origin + horizon ? allocation[j] : v)),
+      j,
+    ),
+  );
   // series (observed), and the counterfactual from the origin on
   const obs = Array.from({ length: N }, (_, i) => Array.from({ length: T }, (_, t) => x(t, i)));
   const cf = obs.map((s) => [...s]);
@@ -61,7 +75,11 @@ describe("trueAllocationResponses", () => {
   for (const [name, sim] of cases) {
     it(`equals an independent forward re-simulation with the recovered noise (${name})`, () => {
       const C = sim.config.channels;
-      const allocations = [Array.from({ length: C }, (_, j) => 0.5 + j), Array.from({ length: C }, () => 0), Array.from({ length: C }, (_, j) => (j === 1 ? 4 : 0.2))];
+      const allocations = [
+        Array.from({ length: C }, (_, j) => 0.5 + j),
+        Array.from({ length: C }, () => 0),
+        Array.from({ length: C }, (_, j) => (j === 1 ? 4 : 0.2)),
+      ];
       const units = [0, 3, 5];
       const origins = [50, 61];
       const H = 5;
@@ -74,11 +92,18 @@ describe("trueAllocationResponses", () => {
       // the observed value is the target as it was
       const T = sim.panel.steps;
       const N = sim.panel.nodes;
-      const obs = units.reduce((s, u) => s + origins.reduce((q, o) => {
-        let v = 0;
-        for (let t = o; t < o + H + carry; t++) v += sim.panel.values[(u * T + t) * N + N - 1];
-        return q + v;
-      }, 0) / origins.length, 0) / units.length;
+      const obs =
+        units.reduce(
+          (s, u) =>
+            s +
+            origins.reduce((q, o) => {
+              let v = 0;
+              for (let t = o; t < o + H + carry; t++) v += sim.panel.values[(u * T + t) * N + N - 1];
+              return q + v;
+            }, 0) /
+              origins.length,
+          0,
+        ) / units.length;
       close(got.observed, obs, 1e-6, `${name}, observed`);
       // and the allocations differ in what they earn (the intervention reaches the target)
       assert.ok(Math.abs(got.responses[0] - got.responses[1]) > 1e-3, `${name}: spend changes the target`);

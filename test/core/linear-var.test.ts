@@ -23,8 +23,28 @@ describe("the VAR coefficient layout", () => {
     assert.throws(() => checkVarCoefficients([], "t"), /^Error: t: coefficients must be N x N x L with N >= 1/);
     assert.throws(() => checkVarCoefficients([[[]]], "t"), /with L >= 1/);
     assert.throws(() => checkVarCoefficients([[[1], [2]], [[3]]], "t"), /coefficients\[1\] has 1 senders, expected 2/);
-    assert.throws(() => checkVarCoefficients([[[1], [2, 0]], [[3], [4]]], "t"), /coefficients\[0\]\[1\] has 2 lags, expected 1/);
-    assert.throws(() => checkVarCoefficients([[[1], [NaN]], [[3], [4]]], "t"), /coefficients\[0\]\[1\]\[0\] is NaN/);
+    assert.throws(
+      () =>
+        checkVarCoefficients(
+          [
+            [[1], [2, 0]],
+            [[3], [4]],
+          ],
+          "t",
+        ),
+      /coefficients\[0\]\[1\] has 2 lags, expected 1/,
+    );
+    assert.throws(
+      () =>
+        checkVarCoefficients(
+          [
+            [[1], [NaN]],
+            [[3], [4]],
+          ],
+          "t",
+        ),
+      /coefficients\[0\]\[1\]\[0\] is NaN/,
+    );
   });
 
   it("a linear VAR forecaster and the Granger VAR read the same coefficients the same way", async () => {
@@ -35,7 +55,10 @@ describe("the VAR coefficient layout", () => {
     const granger = new GrangerVar({ coefficients: coef });
     const [a, b, c] = [byCoef, byLags, granger].map((f) => f.rollout(x, 3));
     // x(4) by hand: x_i = sum_j sum_s coef[i][j][s - 1] x_j(4 - s)
-    const last = [[0.3, 1], [2, -2]]; // x(3), x(2)
+    const last = [
+      [0.3, 1],
+      [2, -2],
+    ]; // x(3), x(2)
     const first = [0, 1].map((i) => [0, 1].reduce((sum, j) => sum + coef[i][j][0] * last[0][j] + coef[i][j][1] * last[1][j], 0));
     const av = a.dataSync();
     first.forEach((v, i) => assert.ok(Math.abs(av[i] - v) <= 1e-4 * Math.abs(v), `step 1 node ${i}: ${av[i]} vs ${v}`));
@@ -54,11 +77,12 @@ describe("solveLinearSystem", () => {
   // A = M'M + I (a Gram matrix), three right-hand sides
   const M = Array.from({ length: n * n }, () => rng.normal());
   const A = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
-    let s = r === c ? 1 : 0;
-    for (let k = 0; k < n; k++) s += M[k * n + r] * M[k * n + c];
-    A[r * n + c] = s;
-  }
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < n; c++) {
+      let s = r === c ? 1 : 0;
+      for (let k = 0; k < n; k++) s += M[k * n + r] * M[k * n + c];
+      A[r * n + c] = s;
+    }
   const rhs = Array.from({ length: 3 }, () => Float64Array.from({ length: n }, () => rng.normal()));
 
   it("solves A x = b for every right-hand side; each gets exactly what a solve of its own gives", () => {
@@ -77,7 +101,7 @@ describe("solveLinearSystem", () => {
     assert.deepEqual([...solveLinearSystem([0, 2, 4, 0], 2, [[6, 8]])[0]], [2, 3]);
   });
 
-  it("a zero pivot gives 0 for that unknown, throws with singular: \"throw\"; a ridge makes a singular matrix solvable", () => {
+  it('a zero pivot gives 0 for that unknown, throws with singular: "throw"; a ridge makes a singular matrix solvable', () => {
     const S = [4, 0, 0, 0]; // second regressor constant (zero after centring)
     assert.deepEqual([...solveLinearSystem(S, 2, [[8, 0]])[0]], [2, 0]);
     assert.throws(() => solveLinearSystem(S, 2, [[8, 0]], { singular: "throw", what: "fit" }), /^Error: fit: the matrix is singular at column 1/);

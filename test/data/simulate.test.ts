@@ -293,7 +293,9 @@ describe("sparse-target benchmark", () => {
     assert.deepEqual([p.units, p.nodes, p.steps], [SPARSE_TARGET_DEFAULTS.units, 8, 200]);
     assert.equal(SPARSE_TARGET_DEFAULTS.units, 100);
     const target = r.truth.shares.at(-1)!;
-    t.diagnostic(`paper-scale sparse-target generation: ${ms.toFixed(0)} ms; achieved target share ${target.achieved.toFixed(6)} (requested 0.25; per unit ${target.unitMin.toFixed(3)}..${target.unitMax.toFixed(3)}, median ${target.unitMedian.toFixed(3)}); one-step innovation share ${target.innovationShare.toFixed(3)}`);
+    t.diagnostic(`paper-scale sparse-target generation: ${ms.toFixed(0)} ms; achieved target share ${target.achieved.toFixed(6)} (requested 0.25; per ` +
+      `unit ${target.unitMin.toFixed(3)}..${target.unitMax.toFixed(3)}, median ${target.unitMedian.toFixed(3)}); one-step innovation share ` +
+        `${target.innovationShare.toFixed(3)}`);
     assert.ok(ms < 10_000, `took ${ms} ms`);
     // Own past alone: AR(1) on the target only.
     const T = p.steps;
@@ -308,7 +310,8 @@ describe("sparse-target benchmark", () => {
       const fit = fitVarOls(p, { lags: 3, units });
       assert.ok(fit.r2[N - 1] > ownOnly, `graph ${g}: the parents add to the target's own past (${fit.r2[N - 1]} vs ${ownOnly})`);
       const G = p.truth!.graphs[g];
-      for (let j = 0; j < N - 1; j++) if (G[j][N - 1]) assert.ok(fit.wald[j][N - 1] > 30, `parent ${p.nodeNames[j]} of graph ${g} is detectable (Wald ${fit.wald[j][N - 1]})`);
+      for (let j = 0; j < N - 1; j++) if (G[j][N - 1]) assert.ok(fit.wald[j][N - 1] > 30, `parent ${p.nodeNames[j]} of graph ${g} is detectable (Wald ` +
+        `${fit.wald[j][N - 1]})`);
     }
   });
 

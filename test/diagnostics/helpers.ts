@@ -70,7 +70,8 @@ export function supportOf(W: number[][][]): Graph {
 export function randomSparseVar(N: number, p: number, seed: number, a = 0.5): number[][] {
   const rng = new Rng(seed);
   return Array.from({ length: N }, (_, j) =>
-    Array.from({ length: N }, (_, i) => (i === j ? a : j < i && rng.bernoulli(p) ? (rng.bernoulli(0.5) ? 1 : -1) * rng.range(0.2, 0.5) : 0)));
+    Array.from({ length: N }, (_, i) => (i === j ? a : j < i && rng.bernoulli(p) ? (rng.bernoulli(0.5) ? 1 : -1) * rng.range(0.2, 0.5) : 0)),
+  );
 }
 
 /**
@@ -87,7 +88,11 @@ export class TinyGru implements Forecaster {
   private readonly Wo: tf.Tensor2D;
   private readonly bo: tf.Tensor1D;
 
-  constructor(readonly nodes: number, readonly hidden: number, seed: number) {
+  constructor(
+    readonly nodes: number,
+    readonly hidden: number,
+    seed: number,
+  ) {
     const rng = new Rng(seed);
     const mk = (r: number, c: number, s: number) => tf.tensor2d(rng.normals(r * c, s), [r, c]);
     this.Wx = mk(nodes, 3 * hidden, 1 / Math.sqrt(nodes));

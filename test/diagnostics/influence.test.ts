@@ -44,7 +44,12 @@ describe("CIG and AR-CIG on linear VARs (known answers)", () => {
     assert.deepEqual(m.origins, [30, 32, 34, 36, 38]);
     assert.deepEqual(m.units, [0, 1, 2]);
     assert.equal(m.perUnit.length, 3);
-    closeMatrix(m.values, A1.map((r) => r.map(Math.abs)), 1e-4, "CIG");
+    closeMatrix(
+      m.values,
+      A1.map((r) => r.map(Math.abs)),
+      1e-4,
+      "CIG",
+    );
     const s = scoreInfluence(m, truth);
     assert.equal(s.headline.from, "matrix");
     assert.equal(s.headline.nauprc, 1);
@@ -66,10 +71,12 @@ describe("CIG and AR-CIG on linear VARs (known answers)", () => {
     closeMatrix(direct.values, analyticArCig(W, 7, "direct"), 2e-4 * scale, "direct AR-CIG");
     closeMatrix(total.values, analyticArCig(W, 7, "total"), 2e-4 * scale, "total AR-CIG");
     // Direct AR-CIG is zero exactly where the model has no coefficient j -> i.
-    truth.forEach((row, j) => row.forEach((v, i) => {
-      if (i !== j && !v) assert.ok(Math.abs(direct.values[j][i]) < 1e-5, `direct[${j}][${i}] = ${direct.values[j][i]}`);
-      if (i !== j && v) assert.ok(direct.values[j][i] > 1e-3, `direct[${j}][${i}] = ${direct.values[j][i]}`);
-    }));
+    truth.forEach((row, j) =>
+      row.forEach((v, i) => {
+        if (i !== j && !v) assert.ok(Math.abs(direct.values[j][i]) < 1e-5, `direct[${j}][${i}] = ${direct.values[j][i]}`);
+        if (i !== j && v) assert.ok(direct.values[j][i] > 1e-3, `direct[${j}][${i}] = ${direct.values[j][i]}`);
+      }),
+    );
     const scores = scoreArCig(r, truth);
     assert.equal(scores.direct!.headline.nauprc, 1);
     assert.equal(scores.totalVsClosure!.headline.nauprc, 1, "total AR-CIG recovers the transitive closure");
@@ -82,7 +89,12 @@ describe("CIG and AR-CIG on linear VARs (known answers)", () => {
     assert.deepEqual(b.delta, [2, 1, 0.5, 1, 1, 3, 1, 1]);
     assert.equal(a.perUnit.length, 3);
     const c1 = cig(f, data, { ...WINDOWS, chunkRows: 5 });
-    closeMatrix(c1.values, A1.map((r) => r.map(Math.abs)), 1e-4, "chunked CIG");
+    closeMatrix(
+      c1.values,
+      A1.map((r) => r.map(Math.abs)),
+      1e-4,
+      "chunked CIG",
+    );
     assert.throws(() => cig(f, data, { ...WINDOWS, delta: [1] }), /one per node/);
     assert.throws(() => cig(f, data, { ...WINDOWS, delta: [1, 1, 1, 0, 1, 1, 1, 1] }), /positive finite/);
     assert.throws(() => arCig(f, data, { ...WINDOWS, horizon: 0 }), /horizon/);
@@ -114,7 +126,12 @@ describe("CIG and AR-CIG on linear VARs (known answers)", () => {
       const raw = scoreInfluence(m, truth, { tieTolerance: 0 });
       assert.ok(raw.headline.nauprc < 0.5, `${m.kind} raw nAUPRC ${raw.headline.nauprc}`);
     }
-    closeMatrix(c.values, Array.from({ length: N }, () => new Array<number>(N).fill(0.1)), 1e-4, "dense CIG");
+    closeMatrix(
+      c.values,
+      Array.from({ length: N }, () => new Array<number>(N).fill(0.1)),
+      1e-4,
+      "dense CIG",
+    );
   });
 
   it("chain a -> b -> c: total AR-CIG shows a -> c, direct AR-CIG does not", () => {
@@ -185,9 +202,19 @@ describe("CIG and AR-CIG on linear VARs (known answers)", () => {
       assert.ok(m.values.flat().every(Number.isFinite), m.kind);
       assert.ok(maxOff(m.values) > 0, `${m.kind} has cross-node influence`);
       // Changing the diagonal does not change the score.
-      const s1 = scoreInfluence(m, fullGraph(8).map((row, j) => row.map((_, i) => (i === (j + 1) % 8 ? 1 : 0))));
-      const bumped = { ...m, values: m.values.map((row, j) => row.map((v, i) => (i === j ? 1e9 : v))), perUnit: m.perUnit.map((pm) => pm.map((row, j) => row.map((v, i) => (i === j ? 1e9 : v)))) };
-      const s2 = scoreInfluence(bumped, fullGraph(8).map((row, j) => row.map((_, i) => (i === (j + 1) % 8 ? 1 : 0))));
+      const s1 = scoreInfluence(
+        m,
+        fullGraph(8).map((row, j) => row.map((_, i) => (i === (j + 1) % 8 ? 1 : 0))),
+      );
+      const bumped = {
+        ...m,
+        values: m.values.map((row, j) => row.map((v, i) => (i === j ? 1e9 : v))),
+        perUnit: m.perUnit.map((pm) => pm.map((row, j) => row.map((v, i) => (i === j ? 1e9 : v)))),
+      };
+      const s2 = scoreInfluence(
+        bumped,
+        fullGraph(8).map((row, j) => row.map((_, i) => (i === (j + 1) % 8 ? 1 : 0))),
+      );
       assert.equal(s1.headline.ap, s2.headline.ap);
     }
     gru.dispose();

@@ -88,7 +88,14 @@ describe("LinearVarForecaster", () => {
       [7, 7, 7],
     ];
     const values = tf.tensor3d(fed.flat(), [1, 3, 3]);
-    const mask = tf.tensor3d([[0, 1, 0], [0, 1, 0], [0, 1, 0]].flat(), [1, 3, 3]);
+    const mask = tf.tensor3d(
+      [
+        [0, 1, 0],
+        [0, 1, 0],
+        [0, 1, 0],
+      ].flat(),
+      [1, 3, 3],
+    );
     const out = f.rollout(xt, 3, { feed: { values, mask } });
     const seq = rows.map((r) => [...r]);
     const expect: number[] = [];

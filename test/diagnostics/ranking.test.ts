@@ -44,7 +44,10 @@ describe("ranking metrics against scikit-learn", () => {
   it("does not depend on the order of the entries", () => {
     const c = fixture.cases.find((x) => x.name === "partial-ties")!;
     const order = c.labels.map((_, k) => k).reverse();
-    const r = rankingMetrics(order.map((k) => c.labels[k]), order.map((k) => c.scores[k]));
+    const r = rankingMetrics(
+      order.map((k) => c.labels[k]),
+      order.map((k) => c.scores[k]),
+    );
     close(r.auroc, c.auroc, 1e-12, "auroc");
     close(r.ap, c.ap, 1e-12, "ap");
   });
@@ -52,7 +55,10 @@ describe("ranking metrics against scikit-learn", () => {
 
 describe("ranking edge cases", () => {
   it("no positive or no negative label: NaN with a reason, never 0.5", () => {
-    for (const labels of [[0, 0, 0], [1, 1, 1]]) {
+    for (const labels of [
+      [0, 0, 0],
+      [1, 1, 1],
+    ]) {
       const r = rankingMetrics(labels, [0.1, 0.5, 0.9]);
       assert.ok(Number.isNaN(r.auroc) && Number.isNaN(r.ap) && Number.isNaN(r.nauprc));
       assert.match(r.reason ?? "", labels[0] ? /no negative/ : /no positive/);
@@ -105,7 +111,15 @@ describe("graph scoring", () => {
   });
 
   it("rejects non-0/1 truth and mismatched shapes", () => {
-    assert.throws(() => scoreGraph(fullGraph(3), [[0, 0.5, 0], [0, 0, 0], [0, 0, 0]]), /must be 0 or 1/);
+    assert.throws(
+      () =>
+        scoreGraph(fullGraph(3), [
+          [0, 0.5, 0],
+          [0, 0, 0],
+          [0, 0, 0],
+        ]),
+      /must be 0 or 1/,
+    );
     assert.throws(() => scoreGraph(fullGraph(2), truth), /2 rows, true graph 3/);
   });
 

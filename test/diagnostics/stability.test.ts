@@ -74,10 +74,17 @@ describe("stability", () => {
 
 describe("groupValues", () => {
   it("collects each metric per label, in first-seen order, one value per row", () => {
-    const rows = [{ m: "b", x: 1, y: 10 }, { m: "a", x: 2, y: 20 }, { m: "b", x: 3, y: 30 }];
+    const rows = [
+      { m: "b", x: 1, y: 10 },
+      { m: "a", x: 2, y: 20 },
+      { m: "b", x: 3, y: 30 },
+    ];
     const g = groupValues(rows, (r) => r.m, { x: (r) => r.x, "y / 10": (r) => r.y / 10 });
     assert.deepEqual(Object.keys(g), ["b", "a"]);
     assert.deepEqual(g, { b: { x: [1, 3], "y / 10": [1, 3] }, a: { x: [2], "y / 10": [2] } });
-    assert.deepEqual(groupValues([], () => "z", { x: () => 0 }), {});
+    assert.deepEqual(
+      groupValues([], () => "z", { x: () => 0 }),
+      {},
+    );
   });
 });

@@ -14,7 +14,20 @@ const outDeg = (g: Graph) => g.map((row, j) => row.reduce((s, v, i) => s + (i !=
 
 /** A DAG over 8 nodes, 12 edges, target 7 a sink. */
 const ORACLE: Graph = (() => {
-  const edges = [[0, 3], [0, 4], [1, 3], [1, 5], [2, 4], [2, 6], [3, 7], [4, 7], [5, 6], [6, 7], [0, 5], [3, 6]];
+  const edges = [
+    [0, 3],
+    [0, 4],
+    [1, 3],
+    [1, 5],
+    [2, 4],
+    [2, 6],
+    [3, 7],
+    [4, 7],
+    [5, 6],
+    [6, 7],
+    [0, 5],
+    [3, 6],
+  ];
   const g = Array.from({ length: 8 }, () => new Array<number>(8).fill(0));
   for (const [j, i] of edges) g[j][i] = 1;
   return g;
@@ -48,7 +61,17 @@ describe("degree-preserving rewiring", () => {
     const r = rewireDegreePreserving(star, new Rng(0));
     assert.equal(r.swaps, 0);
     assert.deepEqual(r.graph, star);
-    assert.throws(() => rewireDegreePreserving([[0, 0.5], [0, 0]], new Rng(0)), /0\/1/);
+    assert.throws(
+      () =>
+        rewireDegreePreserving(
+          [
+            [0, 0.5],
+            [0, 0],
+          ],
+          new Rng(0),
+        ),
+      /0\/1/,
+    );
   });
 });
 
@@ -88,7 +111,10 @@ describe("graph swap on a graph-consuming linear forecaster", () => {
     });
     assert.equal(tf.memory().numTensors, before, "no tensor leaked");
     const by = (name: string) => res.conditions.find((c) => c.name === name)!;
-    assert.deepEqual(res.conditions.slice(0, 4).map((c) => c.name), ["learned", "oracle", "empty", "full"]);
+    assert.deepEqual(
+      res.conditions.slice(0, 4).map((c) => c.name),
+      ["learned", "oracle", "empty", "full"],
+    );
     assert.equal(res.conditions.length, 24);
     assert.equal(by("oracle").nauprc, 1);
     assert.equal(by("empty").nauprc, 0);
@@ -100,7 +126,8 @@ describe("graph swap on a graph-consuming linear forecaster", () => {
     assert.equal(res.null.overlap.length, 20);
     // The oracle graph is the data-generating one: the best MSE@1.
     const mse1 = (name: string) => by(name).mse.horizons[0].allNodes;
-    for (const name of ["empty", "full", "learned", "rewired-0"]) assert.ok(mse1("oracle") < mse1(name), `oracle MSE@1 ${mse1("oracle")} vs ${name} ${mse1(name)}`);
+    for (const name of ["empty", "full", "learned", "rewired-0"])
+      assert.ok(mse1("oracle") < mse1(name), `oracle MSE@1 ${mse1("oracle")} vs ${name} ${mse1(name)}`);
     const t = swapTable(res);
     assert.equal(t.numRows(), 5);
     assert.deepEqual(t.columnNames(), ["graph", "kind", "mse_at_1", "mse_at_7", "nauprc", "nauprc_sd"]);
@@ -139,7 +166,10 @@ describe("graph swap on a graph-consuming linear forecaster", () => {
     const other = ORACLE.map((row) => [...row]);
     other[0][3] = 0;
     other[0][2] = 1;
-    const data = { ...simulateVar([dense.map((r, j) => r.map((v, i) => (i === j || ORACLE[j][i] ? v : 0)))], 2, 40, 4), truth: { graphs: [ORACLE, other], graphOfUnit: [0, 1] } };
+    const data = {
+      ...simulateVar([dense.map((r, j) => r.map((v, i) => (i === j || ORACLE[j][i] ? v : 0)))], 2, 40, 4),
+      truth: { graphs: [ORACLE, other], graphOfUnit: [0, 1] },
+    };
     const res = graphSwap(linearVar1(dense, { acceptsGraph: true }), data, {
       rewirings: 2,
       mse: { window: { from: 30, to: 40 }, history: 5, stride: 5, horizons: [1] },

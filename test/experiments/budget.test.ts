@@ -15,15 +15,24 @@ describe("budgetSeed on a small sparse-target panel", () => {
     const tp = prepareTimePanel(generateSparseTarget({ units: 10, steps: 100, seed: 7 }).panel);
     const tensors = tf.memory().numTensors;
     result = await budgetSeed(tp, 1, {
-      stage1: { fit: { epochs: 10 } }, decoder: { fit: { epochs: 2 } }, deepCausalTrain: { fit: { epochs: 2 } },
-      units: 6, origins: 2, horizon: 5, carryover: 5, maxIter: 30,
+      stage1: { fit: { epochs: 10 } },
+      decoder: { fit: { epochs: 2 } },
+      deepCausalTrain: { fit: { epochs: 2 } },
+      units: 6,
+      origins: 2,
+      horizon: 5,
+      carryover: 5,
+      maxIter: 30,
     });
     assert.equal(tf.memory().numTensors, tensors, "no tensor outlives the budget study");
   });
 
   it("every allocation spends the budget within the bounds", () => {
     for (const o of result.outcomes) {
-      assert.ok(Math.abs(sum(o.allocation) - result.total) <= 1e-6 * result.total || o.name === "observed mix", `${o.name} spends ${sum(o.allocation)} of ${result.total}`);
+      assert.ok(
+        Math.abs(sum(o.allocation) - result.total) <= 1e-6 * result.total || o.name === "observed mix",
+        `${o.name} spends ${sum(o.allocation)} of ${result.total}`,
+      );
       for (const v of o.allocation) assert.ok(v >= -1e-9 && v <= result.upper + 1e-9, `${o.name}: ${v} outside [0, ${result.upper}]`);
     }
   });
@@ -50,9 +59,19 @@ describe("budgetSeed on a small sparse-target panel", () => {
 
   it("tables, curves and the conclusion are built from the outcomes", () => {
     const v = budgetSummary([result, result]);
-    assert.deepEqual(v.rows, result.outcomes.map((o) => o.name));
-    assert.deepEqual(v.values("DICE-hard", "gainCaptured"), [0, 1].map(() => result.outcomes.find((o) => o.name === "DICE-hard")!.gainCaptured));
-    assert.deepEqual(modelAllocations(v), ["oracle", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"], "the allocations with a model, labelled once");
+    assert.deepEqual(
+      v.rows,
+      result.outcomes.map((o) => o.name),
+    );
+    assert.deepEqual(
+      v.values("DICE-hard", "gainCaptured"),
+      [0, 1].map(() => result.outcomes.find((o) => o.name === "DICE-hard")!.gainCaptured),
+    );
+    assert.deepEqual(
+      modelAllocations(v),
+      ["oracle", "DICE-hard", "high-capacity", "no-graph", "DeepCausalMMM-style"],
+      "the allocations with a model, labelled once",
+    );
     const cols = v.table().columnNames();
     assert.ok(cols.includes("gain captured") && cols.includes("gain captured_mean"), "the table is labelled from the catalogue");
     const panels = curvePanels([result]);

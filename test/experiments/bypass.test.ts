@@ -27,15 +27,31 @@ describe("bypassSeed on a tiny panel", () => {
     const before = tf.memory().numTensors;
     const r = await bypassSeed(tp, 3, {
       stage1: { model: { encoderHidden: 8, edgeHidden: 4, lags: 2 }, fit: { epochs: 5, label: null }, batchSize: 4 },
-      decoder: { graphSafe: { hidden: 8, message: 4, embed: 2 }, jointGru: { hidden: 8 }, fit: { epochs: 2, label: null }, window: 20, windowsPerUnit: 2, batchSize: 8 },
+      decoder: {
+        graphSafe: { hidden: 8, message: 4, embed: 2 },
+        jointGru: { hidden: 8 },
+        fit: { epochs: 2, label: null },
+        window: 20,
+        windowsPerUnit: 2,
+        batchSize: 8,
+      },
       evaluation: { history: 10, stride: 4, influenceStride: 8, horizon: 7 },
     });
     assert.equal(tf.memory().numTensors, before, "bypassSeed left tensors behind");
     assert.equal(r.seed, 3);
-    assert.deepEqual(r.rows.map((row) => row.decoder), [...BYPASS_DECODERS]);
-    assert.deepEqual(r.evaluations.map((e) => e.name), [...BYPASS_DECODERS]);
+    assert.deepEqual(
+      r.rows.map((row) => row.decoder),
+      [...BYPASS_DECODERS],
+    );
+    assert.deepEqual(
+      r.evaluations.map((e) => e.name),
+      [...BYPASS_DECODERS],
+    );
     for (const row of r.rows) {
-      t.diagnostic(`${row.decoder}: MSE@7 target ${row.mse7Target.toFixed(3)}, all ${row.mse7All.toFixed(3)}; nAUPRC CIG ${row.nauprcCig.toFixed(3)}, direct ${row.nauprcDirect.toFixed(3)}, total ${row.nauprcTotal.toFixed(3)}`);
+      t.diagnostic(
+        `${row.decoder}: MSE@7 target ${row.mse7Target.toFixed(3)}, all ${row.mse7All.toFixed(3)}; nAUPRC CIG ${row.nauprcCig.toFixed(3)}, direct ` +
+          `${row.nauprcDirect.toFixed(3)}, total ${row.nauprcTotal.toFixed(3)}`,
+      );
       assert.equal(row.seed, 3);
       for (const k of ["mse7Target", "mse7All", "nauprcCig", "nauprcDirect", "nauprcTotal", "trainSeconds", "evalSeconds"] as const) {
         assert.ok(Number.isFinite(row[k]), `${row.decoder}: ${k} = ${row[k]}`);
@@ -55,11 +71,13 @@ describe("bypassSeed on a tiny panel", () => {
     assert.equal(row("no-graph").nauprcTotal, 0);
     // the oracle: influence only along the true edges, and on every one of them
     const direct = ev("oracle").influence.direct!;
-    direct.values.forEach((rowV, j) => rowV.forEach((v, i) => {
-      if (i === j) return;
-      if (truth[j][i]) assert.ok(v > 0, `oracle: no influence along the true edge ${j} -> ${i}`);
-      else assert.equal(v, 0, `oracle: influence ${v} off the graph, ${j} -> ${i}`);
-    }));
+    direct.values.forEach((rowV, j) =>
+      rowV.forEach((v, i) => {
+        if (i === j) return;
+        if (truth[j][i]) assert.ok(v > 0, `oracle: no influence along the true edge ${j} -> ${i}`);
+        else assert.equal(v, 0, `oracle: influence ${v} off the graph, ${j} -> ${i}`);
+      }),
+    );
     assert.equal(row("oracle").nauprcDirect, 1);
     assert.equal(row("oracle").nauprcCig, 1);
     assert.equal(ev("oracle").nauprc.totalVsClosure, 1);
@@ -72,7 +90,10 @@ describe("bypassSeed on a tiny panel", () => {
     assert.equal(r.stage1.selection.graphs.length, tp.panel.units);
     assert.equal(r.stage1.selection.evidence.candidates.length, 19);
     // MSE@M at horizons 1, 7 and 14 (the test window has 16 steps)
-    assert.deepEqual(ev("oracle").mse.horizons.map((h) => h.horizon), [1, 7, 14]);
+    assert.deepEqual(
+      ev("oracle").mse.horizons.map((h) => h.horizon),
+      [1, 7, 14],
+    );
   });
 
   it("runs only the decoders asked for, without Stage 1 when no DICE decoder is among them", async () => {
@@ -82,7 +103,10 @@ describe("bypassSeed on a tiny panel", () => {
       decoder: { graphSafe: { hidden: 4, message: 2, embed: 2 }, jointGru: { hidden: 4 }, fit: { epochs: 1, label: null }, window: 12, batchSize: 8 },
       evaluation: { history: 8, stride: 4, influenceStride: 6, horizon: 3 },
     });
-    assert.deepEqual(r.rows.map((x) => x.decoder), ["no-graph", "high-capacity"]);
+    assert.deepEqual(
+      r.rows.map((x) => x.decoder),
+      ["no-graph", "high-capacity"],
+    );
     assert.ok(Number.isNaN(r.stage1.auroc));
     assert.equal(r.swap, null);
     await assert.rejects(() => bypassSeed({ ...tp, truth: null }, 1), /needs a panel with true graphs/);

@@ -23,9 +23,19 @@ describe("csvField", () => {
 
 describe("diagnosisFile", () => {
   it("drops the per-unit graphs and names the evaluated units by their ids", () => {
-    const g = [[0, 0.5], [0.25, 0]];
+    const g = [
+      [0, 0.5],
+      [0.25, 0],
+    ];
     const result: DiagnosisResult = {
-      panel: { units: 3, unitIds: ["x,1", "y", "z"], steps: 50, nodes: ["tv", "target"], roles: ["channel", "target"], split: { train: 30, validation: 10, test: 10 } },
+      panel: {
+        units: 3,
+        unitIds: ["x,1", "y", "z"],
+        steps: 50,
+        nodes: ["tv", "target"],
+        roles: ["channel", "target"],
+        split: { train: 30, validation: 10, test: 10 },
+      },
       stage1: { probs: [g, g, g], meanProbs: g, support: [g, g, g], supportShare: g, threshold: 0.5, scores: null },
       decoders: [],
       evalUnits: [0, 2],

@@ -36,7 +36,10 @@ describe("DICE Stage 1 on a small linear VAR-DAG panel", () => {
       const run = await trainStage1(tp, { model, fit: { epochs: 60, learningRate: 1e-2, seed, label: null }, batchSize: 8 });
       const s = run.scores!;
       const h = run.fit.history;
-      t.diagnostic(`seed ${seed}: AUROC ${auroc0.toFixed(3)} -> ${s.auroc.toFixed(3)}, nAUPRC ${s.nauprc.toFixed(3)}, validation MSE ${h[0].val.mse.toFixed(3)} -> ${h[h.length - 1].val.mse.toFixed(3)}, ${run.fit.seconds.toFixed(1)} s`);
+      t.diagnostic(
+        `seed ${seed}: AUROC ${auroc0.toFixed(3)} -> ${s.auroc.toFixed(3)}, nAUPRC ${s.nauprc.toFixed(3)}, validation MSE ${h[0].val.mse.toFixed(3)} ` +
+          `-> ${h[h.length - 1].val.mse.toFixed(3)}, ${run.fit.seconds.toFixed(1)} s`,
+      );
       // Bounds measured on this setting (data, model and fit seeded alike) with seeds 1-20: the
       // final mean AUROC was 0.81-0.98 (mean 0.91), the untrained model's 0.44-0.62, the gain
       // at least 0.24, the final nAUPRC 0.57-0.87, the validation MSE always lower at the end.
@@ -73,34 +76,60 @@ describe("stage1ValidationMse and selectSupportByValidation on a hand-set restri
   const T = 60;
   const SD = 0.3;
   const truth: Graph[] = [
-    [[0, 1, 0], [0, 0, 1], [0, 0, 0]], // 0 -> 1 -> 2
-    [[0, 0, 1], [0, 0, 0], [0, 0, 0]], // 0 -> 2
-    [[0, 1, 0], [0, 0, 1], [0, 0, 0]],
+    [
+      [0, 1, 0],
+      [0, 0, 1],
+      [0, 0, 0],
+    ], // 0 -> 1 -> 2
+    [
+      [0, 0, 1],
+      [0, 0, 0],
+      [0, 0, 0],
+    ], // 0 -> 2
+    [
+      [0, 1, 0],
+      [0, 0, 1],
+      [0, 0, 0],
+    ],
   ];
   const p = {
-    ar: [[0.5, 0.1], [0.3, 0], [0.2, 0.2]],
+    ar: [
+      [0.5, 0.1],
+      [0.3, 0],
+      [0.2, 0.2],
+    ],
     bias: [0.1, -0.2, 0],
     gain: [1, 0.8, -1.2],
-    w1: [[1.0, -0.5], [0.3, 0.8]], // [L, hidden]
+    w1: [
+      [1.0, -0.5],
+      [0.3, 0.8],
+    ], // [L, hidden]
     b1: [0.1, -0.1],
     w2: [[1.2], [0.7]],
     b2: [0.05],
   };
   const g = (lags: number[]) => p.b2[0] + p.b1.reduce((s, b, h) => s + p.w2[h][0] * Math.tanh(b + lags.reduce((a, v, l) => a + v * p.w1[l][h], 0)), 0);
   /** Prediction of x(t + 1) for unit u's series x (x[t][i]) with graph G. */
-  const predict = (x: number[][], t: number, G: Graph) => Array.from({ length: N }, (_, i) => {
-    let v = p.bias[i];
-    for (let s = 0; s < L; s++) v += p.ar[i][s] * x[t - s][i];
-    let cross = 0;
-    for (let j = 0; j < N; j++) if (j !== i && G[j][i]) cross += G[j][i] * g([x[t][j], x[t - 1][j]]);
-    return v + p.gain[i] * cross;
-  });
+  const predict = (x: number[][], t: number, G: Graph) =>
+    Array.from({ length: N }, (_, i) => {
+      let v = p.bias[i];
+      for (let s = 0; s < L; s++) v += p.ar[i][s] * x[t - s][i];
+      let cross = 0;
+      for (let j = 0; j < N; j++) if (j !== i && G[j][i]) cross += G[j][i] * g([x[t][j], x[t - 1][j]]);
+      return v + p.gain[i] * cross;
+    });
   const rng = new Rng(77);
   const series: number[][][] = [];
   const noise: number[][][] = [];
   for (let u = 0; u < R; u++) {
-    const x: number[][] = [[0, 0, 0], [0, 0, 0]];
-    const e: number[][] = [[0, 0, 0], [0, 0, 0]];
+    const x: number[][] = [
+      [0, 0, 0],
+      [0, 0, 0],
+    ];
+    const e: number[][] = [
+      [0, 0, 0],
+      [0, 0, 0],
+    ];
     for (let t = 2; t < T + 20; t++) {
       const eps = Array.from(rng.normals(N, SD));
       e.push(eps);
@@ -139,10 +168,11 @@ describe("stage1ValidationMse and selectSupportByValidation on a hand-set restri
   /** Mean squared one-step error over [from, to), all units and nodes, by hand. */
   const handMse = (graphs: Graph[], from: number, to: number) => {
     let s = 0;
-    for (let u = 0; u < R; u++) for (let t = from; t < to; t++) {
-      const pr = predict(series[u], t - 1, graphs[u]);
-      for (let i = 0; i < N; i++) s += (series[u][t][i] - pr[i]) ** 2;
-    }
+    for (let u = 0; u < R; u++)
+      for (let t = from; t < to; t++) {
+        const pr = predict(series[u], t - 1, graphs[u]);
+        for (let i = 0; i < N; i++) s += (series[u][t][i] - pr[i]) ** 2;
+      }
     return s / (R * (to - from) * N);
   };
 
@@ -158,11 +188,23 @@ describe("stage1ValidationMse and selectSupportByValidation on a hand-set restri
     assert.ok(Math.abs(mseTrue - handMse(truth, from, to)) < 1e-4 * mseTrue);
     // other graphs: exactly the hand computation too, and worse than the truth
     const empty = truth.map(() => emptyGraph(N));
-    const full = truth.map(() => [[5, 1, 1], [1, 5, 1], [1, 1, 5]]); // the diagonal is ignored
+    const full = truth.map(() => [
+      [5, 1, 1],
+      [1, 5, 1],
+      [1, 1, 5],
+    ]); // the diagonal is ignored
     const swapped = [truth[1], truth[0], truth[1]];
-    for (const [name, graphs] of [["empty", empty], ["full", full], ["swapped", swapped]] as const) {
+    for (const [name, graphs] of [
+      ["empty", empty],
+      ["full", full],
+      ["swapped", swapped],
+    ] as const) {
       const v = stage1ValidationMse(model, tp, graphs);
-      const hand = handMse(graphs.map((G) => G.map((row, j) => row.map((x, i) => (i === j ? 0 : x)))), from, to);
+      const hand = handMse(
+        graphs.map((G) => G.map((row, j) => row.map((x, i) => (i === j ? 0 : x)))),
+        from,
+        to,
+      );
       assert.ok(Math.abs(v - hand) < 1e-4 * hand, `${name}: ${v} vs ${hand}`);
       t.diagnostic(`${name}: ${v.toFixed(4)} (true graphs ${mseTrue.toFixed(4)}, noise ${noiseSq.toFixed(4)})`);
       assert.ok(v > 1.2 * mseTrue, `${name}: ${v} is not clearly worse than the truth's ${mseTrue}`);
@@ -183,7 +225,9 @@ describe("stage1ValidationMse and selectSupportByValidation on a hand-set restri
   it("selectSupportByValidation: the threshold whose support is the truth, the sparsest among equal scores", () => {
     const model = handModel();
     // true edges at P 0.8 (0.7 for one), false edges at 0.2-0.3, the diagonal high (ignored)
-    const probs: Graph[] = truth.map((G, u) => G.map((row, j) => row.map((v, i) => (i === j ? 0.95 : v ? (u === 2 && j === 1 ? 0.7 : 0.8) : 0.2 + 0.05 * ((i + j + u) % 3)))));
+    const probs: Graph[] = truth.map((G, u) =>
+      G.map((row, j) => row.map((v, i) => (i === j ? 0.95 : v ? (u === 2 && j === 1 ? 0.7 : 0.8) : 0.2 + 0.05 * ((i + j + u) % 3)))),
+    );
     const run: Stage1Run = { model, fit: {} as FitResult, probs, scores: null };
     const sel = selectSupportByValidation(run, tp);
     // every threshold in (0.3, 0.7] selects the truth exactly (equal scores): the highest, 0.7, wins
@@ -198,4 +242,3 @@ describe("stage1ValidationMse and selectSupportByValidation on a hand-set restri
     model.dispose();
   });
 });
-

@@ -6,7 +6,10 @@ import type { Graph } from "../../lib/graph";
 import { tf } from "../../lib/tf";
 
 /** A small linear VAR-DAG panel: 3 channels, one intermediate, the target (N = 5), one graph. */
-export function linearPanel(seed: number, config: { units?: number; steps?: number; intermediates?: number; contextDim?: number; parentShare?: number } = {}): Panel {
+export function linearPanel(
+  seed: number,
+  config: { units?: number; steps?: number; intermediates?: number; contextDim?: number; parentShare?: number } = {},
+): Panel {
   const share = config.parentShare ?? 0.8;
   return generateVarDag({
     units: config.units ?? 16,
@@ -36,4 +39,3 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export const offDiagonalEdges = (g: Graph) => g.reduce((s, row, j) => s + row.reduce((a, v, i) => a + (i !== j && v ? 1 : 0), 0), 0);
-

@@ -26,14 +26,15 @@ describe("prepareTimePanel", () => {
       const train: number[] = [];
       const rawTrain: number[] = [];
       const rawAll: number[] = [];
-      for (let u = 0; u < panel.units; u++) for (let t = 0; t < panel.steps; t++) {
-        const k = (u * panel.steps + t) * panel.nodes + i;
-        rawAll.push(raw.values[k]);
-        if (t < 36) {
-          train.push(panel.values[k]);
-          rawTrain.push(raw.values[k]);
+      for (let u = 0; u < panel.units; u++)
+        for (let t = 0; t < panel.steps; t++) {
+          const k = (u * panel.steps + t) * panel.nodes + i;
+          rawAll.push(raw.values[k]);
+          if (t < 36) {
+            train.push(panel.values[k]);
+            rawTrain.push(raw.values[k]);
+          }
         }
-      }
       const mean = train.reduce((a, b) => a + b, 0) / train.length;
       const sd = Math.sqrt(train.reduce((a, b) => a + (b - mean) ** 2, 0) / train.length);
       assert.ok(Math.abs(mean) < 1e-4, `node ${i}: training mean ${mean}`);
@@ -52,4 +53,3 @@ describe("prepareTimePanel", () => {
     assert.equal(prepareTimePanel({ ...raw, truth: undefined }).truth, null);
   });
 });
-

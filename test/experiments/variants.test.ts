@@ -27,7 +27,11 @@ before(async () => {
 describe("decoder variants", () => {
   it("trains the graph-safe decoder on the Stage 1 graphs (soft: probabilities, hard: the support) and leaves Stage 1 bit-identical", async () => {
     const tp = prepareTimePanel(linearPanel(4, { units: 8, contextDim: 2 }));
-    const stage1 = await trainStage1(tp, { model: { encoderHidden: 8, edgeHidden: 4, lags: 2, seed: 4 }, fit: { epochs: 3, seed: 4, label: null }, batchSize: 4 });
+    const stage1 = await trainStage1(tp, {
+      model: { encoderHidden: 8, edgeHidden: 4, lags: 2, seed: 4 },
+      fit: { epochs: 3, seed: 4, label: null },
+      batchSize: 4,
+    });
     const before = stage1.model.params.snapshot();
     const probsBefore = stage1.probs.map((g) => g.map((r) => [...r]));
     const selection = selectTopK(stage1.probs, { k: 3 });
@@ -52,19 +56,29 @@ describe("decoder variants", () => {
       const initial = paramValues(fresh.params);
       const trained = paramValues(run.model.params);
       const moved = [...initial.keys()].filter((n) => maxAbsDiff(initial.get(n)!, trained.get(n)!) > 1e-6);
-      for (const n of ["emb", "msg.wh", "msg.wx", "gru.wx", "gru.wh", "out.w1", "out.w2", "out.own"]) assert.ok(moved.includes(n), `${mode}: decoder parameter ${n} did not move`);
+      for (const n of ["emb", "msg.wh", "msg.wx", "gru.wx", "gru.wh", "out.w1", "out.w2", "out.own"])
+        assert.ok(moved.includes(n), `${mode}: decoder parameter ${n} did not move`);
       fresh.dispose();
       run.dispose();
     }
     // without a Stage 1 run, DICE-hard trains its own (same seed), selects its support by validation MSE and frees it
     const tensors = tf.memory().numTensors;
-    const own = await createDecoder(tp, "dice-hard", decoder, { seed: 4, stage1Config: { model: { encoderHidden: 8, edgeHidden: 4, lags: 2 }, fit: { epochs: 3, label: null }, batchSize: 4 } });
+    const own = await createDecoder(tp, "dice-hard", decoder, {
+      seed: 4,
+      stage1Config: { model: { encoderHidden: 8, edgeHidden: 4, lags: 2 }, fit: { epochs: 3, label: null }, batchSize: 4 },
+    });
     assert.equal(own.graphs!.length, tp.panel.units);
-    assert.ok(own.graphs!.every((g) => g.every((row) => row.every((v) => v === 0 || v === 1))), "a 0/1 support");
+    assert.ok(
+      own.graphs!.every((g) => g.every((row) => row.every((v) => v === 0 || v === 1))),
+      "a 0/1 support",
+    );
     assert.deepEqual(own.graphs, selectSupportByValidation(stage1, tp).graphs, "the same support as the Stage 1 run of the same seed and configuration");
     own.dispose();
     assert.equal(tf.memory().numTensors, tensors, "its own Stage 1 is freed");
-    await assert.rejects(() => createDecoder(tp, "dice-hard", decoder, { seed: 1, stage1, selection: { ...selection, graphs: selection.graphs.slice(1) } }), /7 graphs for 8 units/);
+    await assert.rejects(
+      () => createDecoder(tp, "dice-hard", decoder, { seed: 1, stage1, selection: { ...selection, graphs: selection.graphs.slice(1) } }),
+      /7 graphs for 8 units/,
+    );
     tf.dispose([...before.values()]);
     stage1.model.dispose();
   });
@@ -97,8 +111,14 @@ describe("decoder variants", () => {
     const N = tp.panel.nodes;
     const empty = await createDecoder(tp, "no-graph", cfg, { seed: 1 });
     const full = await createDecoder(tp, "full-graph", cfg, { seed: 1 });
-    assert.deepEqual(empty.graphs, [0, 1, 2].map(() => emptyGraph(N)));
-    assert.deepEqual(full.graphs, [0, 1, 2].map(() => Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => (i === j ? 0 : 1)))));
+    assert.deepEqual(
+      empty.graphs,
+      [0, 1, 2].map(() => emptyGraph(N)),
+    );
+    assert.deepEqual(
+      full.graphs,
+      [0, 1, 2].map(() => Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => (i === j ? 0 : 1)))),
+    );
     empty.dispose();
     full.dispose();
     await assert.rejects(() => createDecoder({ ...tp, truth: null }, "oracle", cfg, { seed: 1 }), /oracle decoder needs a panel with true graphs/);
@@ -117,8 +137,14 @@ describe("createRun: every variant returns the same Run shape", () => {
     ];
     const runs = [];
     for (const spec of specs) runs.push(await createRun(tp, spec, { seed: 2, label: null }));
-    assert.deepEqual(runs.map((r) => r.name), ["dice-stage1", "causalmmm", "granger-pooled", "granger-unit"]);
-    assert.deepEqual(runs.map((r) => r.label), ["DICE Stage 1", "CausalMMM", "Granger (pooled)", "Granger (per unit)"]);
+    assert.deepEqual(
+      runs.map((r) => r.name),
+      ["dice-stage1", "causalmmm", "granger-pooled", "granger-unit"],
+    );
+    assert.deepEqual(
+      runs.map((r) => r.label),
+      ["DICE Stage 1", "CausalMMM", "Granger (pooled)", "Granger (per unit)"],
+    );
     for (const r of runs) {
       assert.ok(r.evidence, `${r.name} has graph evidence`);
       assert.deepEqual(r.evidence.units, [0, 1, 2, 3, 4, 5]);
@@ -134,4 +160,3 @@ describe("createRun: every variant returns the same Run shape", () => {
     assert.equal(tf.memory().numTensors, before, "the runs' tensors are freed by dispose()");
   });
 });
-

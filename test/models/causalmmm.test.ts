@@ -171,7 +171,10 @@ describe("CausalMMM decoder", () => {
   before(() => {
     model = new CausalMMM({ nodes: N, target: 2, contextDim: 2, encoderSteps: T, encoderHidden: 8, hidden: 8, horizon: H, seed: 3 });
     x = randn([B, T, N], 21) as tf.Tensor3D;
-    context = tf.tensor2d([[0.2, 0.9], [0.7, 0.1]]);
+    context = tf.tensor2d([
+      [0.2, 0.9],
+      [0.7, 0.1],
+    ]);
     graph = tf.tidy(() => tf.sigmoid(randn([B, N, N], 22, 2)) as tf.Tensor3D);
   });
   after(() => {
@@ -261,7 +264,11 @@ describe("CausalMMM decoder", () => {
     // Not vacuous: teacher forcing through every step would have given another MSE.
     const forced = tf.tidy(() => {
       const decoded = model.decode(changed, model.edgeProbs(enc), T - 1, { context });
-      return decoded.sub(changed.slice([0, 1, 0], [B, T - 1, N])).square().mean().dataSync()[0];
+      return decoded
+        .sub(changed.slice([0, 1, 0], [B, T - 1, N]))
+        .square()
+        .mean()
+        .dataSync()[0];
     });
     assert.ok(Math.abs(forced - mse2) > 1e-3 * mse2, `teacher forcing gives the same MSE (${forced} vs ${mse2})`);
     tf.dispose([terms.total, terms.nll, terms.kl, terms.mse, terms2.total, terms2.nll, terms2.kl, terms2.mse, preds, sq, changed, sq2]);
@@ -289,9 +296,11 @@ describe("CausalMMM training on a tiny VAR-DAG panel", () => {
     const loss1 = objective(run.model, panel, split.train);
     const auroc1 = run.evidence.scores.auroc;
     const h = run.fit.history;
-    t.diagnostic(`AUROC ${auroc0.toFixed(3)} -> ${auroc1.toFixed(3)} (per epoch ${h.map((r) => r.val.auroc.toFixed(3)).join(" ")}); ` +
-      `objective ${loss0.total.toExponential(3)} -> ${loss1.total.toExponential(3)}, ` +
-      `MSE ${loss0.mse.toFixed(3)} -> ${loss1.mse.toFixed(3)}; ${run.fit.seconds.toFixed(1)} s`);
+    t.diagnostic(
+      `AUROC ${auroc0.toFixed(3)} -> ${auroc1.toFixed(3)} (per epoch ${h.map((r) => r.val.auroc.toFixed(3)).join(" ")}); ` +
+        `objective ${loss0.total.toExponential(3)} -> ${loss1.total.toExponential(3)}, ` +
+        `MSE ${loss0.mse.toFixed(3)} -> ${loss1.mse.toFixed(3)}; ${run.fit.seconds.toFixed(1)} s`,
+    );
     assert.equal(run.fit.status, "completed");
     assert.equal(h.length, 4);
     // The bounds come from this setting run with seeds 1-20 (data, split, model and fit all seeded
@@ -336,16 +345,17 @@ describe("CausalMMM checkpoints", () => {
 
     const b = new CausalMMM({ ...(meta.spec as unknown as CausalMMMConfig), seed: 99 });
     const batch = unitBatch(panel, units);
-    const predict = (m: CausalMMM) => tf.tidy(() => {
-      const x = x3(batch.x);
-      const history = x.slice([0, 0, 0], [-1, 20, -1]) as tf.Tensor3D;
-      const graph = m.graphMatrices(x);
-      return {
-        probs: m.edgeProbs(x).dataSync(),
-        rollout: m.forecaster().rollout(history, 10, { graph }).dataSync(),
-        loss: m.lossTerms({ x, enc: x }, 1234).total.dataSync()[0],
-      };
-    });
+    const predict = (m: CausalMMM) =>
+      tf.tidy(() => {
+        const x = x3(batch.x);
+        const history = x.slice([0, 0, 0], [-1, 20, -1]) as tf.Tensor3D;
+        const graph = m.graphMatrices(x);
+        return {
+          probs: m.edgeProbs(x).dataSync(),
+          rollout: m.forecaster().rollout(history, 10, { graph }).dataSync(),
+          loss: m.lossTerms({ x, enc: x }, 1234).total.dataSync()[0],
+        };
+      });
     const pa = predict(a);
     const p0 = predict(b);
     assert.ok(maxAbsDiff(p0.probs, pa.probs) > 1e-4 && maxAbsDiff(p0.rollout, pa.rollout) > 1e-4, "models of different seeds should differ before loading");

@@ -147,7 +147,17 @@ describe("DeepCausalMMM: the upper-triangular DAG", () => {
     // nodes: ch (0), mid (1), ch (2), target (3), ch (4)
     const model = new DeepCausalMMM({ ...BASE, nodes: 5, target: 3, channels: [4, 0, 2] });
     try {
-      handSet(model, { adstock: [0.5, 0.5, 0.5], slope: [1, 1, 1], half: [1, 1, 1], beta: [0.2, 0.8, 0.4], logits: [[0, 1, -1], [0, 0, 2], [0, 0, 0]] });
+      handSet(model, {
+        adstock: [0.5, 0.5, 0.5],
+        slope: [1, 1, 1],
+        half: [1, 1, 1],
+        beta: [0.2, 0.8, 0.4],
+        logits: [
+          [0, 1, -1],
+          [0, 0, 2],
+          [0, 0, 0],
+        ],
+      });
       const G = model.graph();
       const expect = [
         [0, 0, sigmoid(2), 1, 0],
@@ -173,13 +183,31 @@ describe("DeepCausalMMM: adstock, Hill and coefficients", () => {
     for (const zero of [0, -0.7]) {
       const model = new DeepCausalMMM({ nodes: 2, target: 1, channels: [0], contextDim: 0, hidden: 5, baselineShrinkage: null, zeroSpend: [zero], seed: 2 });
       try {
-        const lambda = 0.6, S = 2.3, K = 1.5, beta = 0.9, b0 = 0.3;
+        const lambda = 0.6,
+          S = 2.3,
+          K = 1.5,
+          beta = 0.9,
+          b0 = 0.3;
         handSet(model, { adstock: [lambda], slope: [S], half: [K], beta: [beta], b0 });
         const rng = new Rng(5);
         const spend = Array.from({ length: 30 }, (_, t) => (t % 7 === 3 ? 0 : rng.range(0, 3)));
-        const x = seriesWith(30, 2, 0, spend.map((s) => s + zero), 0);
+        const x = seriesWith(
+          30,
+          2,
+          0,
+          spend.map((s) => s + zero),
+          0,
+        );
         // the target's own values are random: with phi and the read-out zeroed they must not matter
-        const xr = tf.tidy(() => x.add(tf.tensor3d(Array.from({ length: 60 }, (_, k) => (k % 2 === 1 ? rng.normal() : 0)), [1, 30, 2])) as tf.Tensor3D);
+        const xr = tf.tidy(
+          () =>
+            x.add(
+              tf.tensor3d(
+                Array.from({ length: 60 }, (_, k) => (k % 2 === 1 ? rng.normal() : 0)),
+                [1, 30, 2],
+              ),
+            ) as tf.Tensor3D,
+        );
         const pred = tf.tidy(() => column(model.forecaster().predictOneStep(xr), 1)[0]);
         const expect = adstockHill(spend, lambda, S, K).map((h) => b0 + beta * h);
         assertCloseArrays(pred, expect, 2e-5, `zeroSpend ${zero}`);
@@ -214,12 +242,25 @@ describe("DeepCausalMMM: adstock, Hill and coefficients", () => {
     const model = new DeepCausalMMM({ ...BASE, baselineShrinkage: null });
     try {
       const p = {
-        adstock: [0.3, 0.7, 0.5], slope: [1, 2, 3], half: [0.8, 1.2, 2], beta: [0.5, 1.1, 0.7],
-        logits: [[0, 0.4, -0.6], [0, 0, 1.3], [0, 0, 0]], b0: -0.2,
+        adstock: [0.3, 0.7, 0.5],
+        slope: [1, 2, 3],
+        half: [0.8, 1.2, 2],
+        beta: [0.5, 1.1, 0.7],
+        logits: [
+          [0, 0.4, -0.6],
+          [0, 0, 1.3],
+          [0, 0, 0],
+        ],
+        b0: -0.2,
       };
       handSet(model, p);
-      const A = [[0, sigmoid(0.4), sigmoid(-0.6)], [0, 0, sigmoid(1.3)], [0, 0, 0]];
-      const T = 25, t0 = 5;
+      const A = [
+        [0, sigmoid(0.4), sigmoid(-0.6)],
+        [0, 0, sigmoid(1.3)],
+        [0, 0, 0],
+      ];
+      const T = 25,
+        t0 = 5;
       const step = Array.from({ length: T }, (_, t) => (t >= t0 ? 1 : 0));
       for (let k = 0; k < 3; k++) {
         // channel k feeds the target through beta_k and through each later channel it blends into
@@ -254,19 +295,38 @@ describe("DeepCausalMMM: baseline and loss", () => {
     const model = new DeepCausalMMM({ ...BASE, regions: 4, baselineShrinkage: kappa });
     try {
       const p = {
-        adstock: [0.3, 0.7, 0.5], slope: [1, 2, 3], half: [0.8, 1.2, 2], beta: [0.5, 1.1, 0.7],
-        logits: [[0, 0.4, -0.6], [0, 0, 1.3], [0, 0, 0]], b0: 0.25,
+        adstock: [0.3, 0.7, 0.5],
+        slope: [1, 2, 3],
+        half: [0.8, 1.2, 2],
+        beta: [0.5, 1.1, 0.7],
+        logits: [
+          [0, 0.4, -0.6],
+          [0, 0, 1.3],
+          [0, 0, 0],
+        ],
+        b0: 0.25,
       };
       handSet(model, p);
       model.params.get("base.region").assign(tf.tensor1d([0.1, -0.4, 0.9, 0]));
-      const A = [[0, sigmoid(0.4), sigmoid(-0.6)], [0, 0, sigmoid(1.3)], [0, 0, 0]];
+      const A = [
+        [0, sigmoid(0.4), sigmoid(-0.6)],
+        [0, 0, sigmoid(1.3)],
+        [0, 0, 0],
+      ];
       const T = 12;
       const x = tf.tidy(() => randn([2, T, 4], 41).abs() as tf.Tensor3D);
       const regions = tf.tensor1d([2, 1], "int32");
       const pred = tf.tidy(() => column(model.forecaster().predictOneStep(x, { regions } as never), 3));
       const xs = x.arraySync();
       for (let b = 0; b < 2; b++) {
-        const h = [0, 1, 2].map((c) => adstockHill(xs[b].map((r) => r[c]), p.adstock[c], p.slope[c], p.half[c]));
+        const h = [0, 1, 2].map((c) =>
+          adstockHill(
+            xs[b].map((r) => r[c]),
+            p.adstock[c],
+            p.slope[c],
+            p.half[c],
+          ),
+        );
         const core = xs[b].map((_, t) => [0, 1, 2].reduce((s, i) => s + p.beta[i] * (h[i][t] + [0, 1, 2].reduce((u, j) => u + A[j][i] * h[j][t], 0)), 0));
         const prior = p.b0 + [0.9, -0.4][b];
         let sum = 0;
@@ -299,7 +359,9 @@ describe("DeepCausalMMM: baseline and loss", () => {
   });
 
   it("the training loss is the mean Huber error of the target's predictions after the burn-in (rollout fed the observed spend)", () => {
-    const delta = 0.3, burnIn = 3, horizon = 4;
+    const delta = 0.3,
+      burnIn = 3,
+      horizon = 4;
     const model = new DeepCausalMMM({ ...BASE, contextDim: 2, regions: 5, huberDelta: delta, burnIn, horizon, dagPenalty: 0.05 });
     try {
       // perturb everything so that the check is not of a degenerate model
@@ -308,7 +370,9 @@ describe("DeepCausalMMM: baseline and loss", () => {
         const v = model.params.get(name);
         v.assign(tf.tidy(() => v.add(randn(v.shape, seed++, 0.3))));
       }
-      const B = 3, W = 14, N = 4;
+      const B = 3,
+        W = 14,
+        N = 4;
       const x = randn([B, W, N], 61, 1.5) as tf.Tensor3D;
       const context = randn([B, 2], 62) as tf.Tensor2D;
       const batch: ArrayBatch = {
@@ -389,7 +453,10 @@ describe("DeepCausalMMM as a Forecaster", () => {
   let model: DeepCausalMMM;
   let x: tf.Tensor3D;
   let context: tf.Tensor2D;
-  const B = 3, T0 = 9, H = 6, N = 5; // channels 0, 2, 3; intermediate 1; target 4
+  const B = 3,
+    T0 = 9,
+    H = 6,
+    N = 5; // channels 0, 2, 3; intermediate 1; target 4
   before(() => {
     model = new DeepCausalMMM({ nodes: N, target: 4, channels: [3, 0, 2], contextDim: 2, hidden: 7, seed: 9 });
     let seed = 700;
@@ -429,7 +496,12 @@ describe("DeepCausalMMM as a Forecaster", () => {
     assert.equal(f.minHistory, 1);
     assert.equal(f.acceptsGraph, false);
     const p = tf.tidy(() => f.predictOneStep(x, { context }));
-    assertClose(tf.tidy(() => p.slice([0, 0, 0], [B, T0, 4])), tf.tidy(() => x.slice([0, 0, 0], [B, T0, 4])), 0, "non-target predictions");
+    assertClose(
+      tf.tidy(() => p.slice([0, 0, 0], [B, T0, 4])),
+      tf.tidy(() => x.slice([0, 0, 0], [B, T0, 4])),
+      0,
+      "non-target predictions",
+    );
     // a supplied graph changes nothing
     const g = tf.ones([N, N]) as tf.Tensor2D;
     const pg = tf.tidy(() => f.predictOneStep(x, { context, graph: g }));
@@ -483,7 +555,14 @@ describe("DeepCausalMMM as a Forecaster", () => {
 
   it("is rebuilt by the registry from its spec (JSON round trip) with the same predictions", () => {
     const fresh = new DeepCausalMMM({
-      nodes: N, target: 4, channels: [3, 0, 2], contextDim: 2, hidden: 7, seed: 9, temperature: 0.7, zeroSpend: [0.1, -0.2, 0],
+      nodes: N,
+      target: 4,
+      channels: [3, 0, 2],
+      contextDim: 2,
+      hidden: 7,
+      seed: 9,
+      temperature: 0.7,
+      zeroSpend: [0.1, -0.2, 0],
     });
     const rebuilt = buildModel("deepcausalmmm", JSON.parse(JSON.stringify(fresh.spec))) as DeepCausalMMM;
     try {

@@ -52,7 +52,15 @@ function handPredict(p: ReturnType<typeof decoderParams>, series: number[][], t:
 
 /** A tiny Stage 1 model whose decoder parameters are all set away from their initial values. */
 function tinyModel(config: { lags?: number; edgeBias?: boolean } = {}): DiceStage1 {
-  const model = new DiceStage1({ nodes: 3, encoderSteps: 8, encoderHidden: 6, lags: config.lags ?? 2, edgeHidden: 3, edgeBias: config.edgeBias ?? true, seed: 4 });
+  const model = new DiceStage1({
+    nodes: 3,
+    encoderSteps: 8,
+    encoderHidden: 6,
+    lags: config.lags ?? 2,
+    edgeHidden: 3,
+    edgeBias: config.edgeBias ?? true,
+    seed: 4,
+  });
   let seed = 100;
   for (const name of model.decoderNames()) {
     const v = model.params.get(name);
@@ -139,11 +147,13 @@ describe("DiceStage1: the restricted decoder", () => {
     const mse = sumSq / (B * (T - L) * N);
     const P = probs.arraySync() as number[][][];
     let kl = 0;
-    for (let b = 0; b < B; b++) for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) {
-      if (i === j) continue;
-      const q = P[b][j][i];
-      kl += q * Math.log(q / c.priorDensity) + (1 - q) * Math.log((1 - q) / (1 - c.priorDensity));
-    }
+    for (let b = 0; b < B; b++)
+      for (let j = 0; j < N; j++)
+        for (let i = 0; i < N; i++) {
+          if (i === j) continue;
+          const q = P[b][j][i];
+          kl += q * Math.log(q / c.priorDensity) + (1 - q) * Math.log((1 - q) / (1 - c.priorDensity));
+        }
     kl /= B;
     const got = { total: terms.total.dataSync()[0], nll: terms.nll.dataSync()[0], kl: terms.kl.dataSync()[0], mse: terms.mse.dataSync()[0] };
     assertClose([got.nll, got.kl, got.mse, got.total], [nll, kl, mse, nll + c.lambda * kl], 1e-4, "nll, kl, mse, total");
@@ -178,15 +188,17 @@ describe("DiceStage1: edge probabilities", () => {
     assert.deepEqual(g0.shape, [4, N, N]);
     const P0 = g0.arraySync() as number[][][];
     const l = model.edgeLogits(enc).arraySync() as number[][][];
-    for (let b = 0; b < 4; b++) for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) {
-      if (i === j) {
-        assert.equal(P0[b][j][i], 0);
-        continue;
-      }
-      const e = edgeOf(j, i, N);
-      assert.ok(Math.abs(P0[b][j][i] - sigmoid(l[b][e][1] - l[b][e][0])) < 1e-6);
-      assert.ok(P0[b][j][i] > 0 && P0[b][j][i] < 1);
-    }
+    for (let b = 0; b < 4; b++)
+      for (let j = 0; j < N; j++)
+        for (let i = 0; i < N; i++) {
+          if (i === j) {
+            assert.equal(P0[b][j][i], 0);
+            continue;
+          }
+          const e = edgeOf(j, i, N);
+          assert.ok(Math.abs(P0[b][j][i] - sigmoid(l[b][e][1] - l[b][e][0])) < 1e-6);
+          assert.ok(P0[b][j][i] > 0 && P0[b][j][i] < 1);
+        }
     // units read differently get different graphs
     assert.ok(maxAbsDiff(P0[0].flat(), P0[1].flat()) > 1e-4);
     // +2 on the shared bias of edge 2 -> 0
@@ -194,12 +206,14 @@ describe("DiceStage1: edge probabilities", () => {
     bias[edgeOf(2, 0, N)] = 2;
     model.params.get("enc.edgeBias").assign(tf.tensor1d(bias));
     const P1 = model.graphMatrices(enc).arraySync() as number[][][];
-    for (let b = 0; b < 4; b++) for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) {
-      if (i === j) continue;
-      const e = edgeOf(j, i, N);
-      const expected = sigmoid(l[b][e][1] - l[b][e][0] + (j === 2 && i === 0 ? 2 : 0));
-      assert.ok(Math.abs(P1[b][j][i] - expected) < 1e-5, `unit ${b}, ${j} -> ${i}: ${P1[b][j][i]} vs ${expected}`);
-    }
+    for (let b = 0; b < 4; b++)
+      for (let j = 0; j < N; j++)
+        for (let i = 0; i < N; i++) {
+          if (i === j) continue;
+          const e = edgeOf(j, i, N);
+          const expected = sigmoid(l[b][e][1] - l[b][e][0] + (j === 2 && i === 0 ? 2 : 0));
+          assert.ok(Math.abs(P1[b][j][i] - expected) < 1e-5, `unit ${b}, ${j} -> ${i}: ${P1[b][j][i]} vs ${expected}`);
+        }
     // without the shared bias there is no such parameter
     const plain = tinyModel({ edgeBias: false });
     assert.ok(!plain.params.names().includes("enc.edgeBias"));
@@ -236,7 +250,13 @@ describe("DiceStage1: forecaster()", () => {
   before(() => {
     model = tinyModel({ lags: 3 });
     // keep the rollout bounded: small AR and gains
-    model.params.get("dec.ar").assign(tf.tensor2d([[0.5, -0.2, 0.1], [0.3, 0.2, -0.1], [0.4, 0, 0.2]]));
+    model.params.get("dec.ar").assign(
+      tf.tensor2d([
+        [0.5, -0.2, 0.1],
+        [0.3, 0.2, -0.1],
+        [0.4, 0, 0.2],
+      ]),
+    );
     model.params.get("dec.gain").assign(tf.tensor1d([0.8, -0.6, 0.7]));
     x = randn([B, T, N], 31) as tf.Tensor3D;
     graph = tf.tidy(() => tf.sigmoid(randn([B, N, N], 32, 2))) as tf.Tensor3D; // diagonal not zero on purpose
@@ -377,19 +397,39 @@ describe("DiceStage1: forecaster()", () => {
 describe("rolloutFromWindows", () => {
   it("slides a window of the last L inputs: L = 2 with 'sum of the window' gives Fibonacci, L = 1 with 'double' powers of 2", () => {
     const sum = (w: tf.Tensor3D) => w.sum(1, true) as tf.Tensor3D;
-    const x = tf.tensor3d([[[5, 1], [1, 1]]]); // [1, 2, 2]: node 0 starts 5, 1; node 1 starts 1, 1
+    const x = tf.tensor3d([
+      [
+        [5, 1],
+        [1, 1],
+      ],
+    ]); // [1, 2, 2]: node 0 starts 5, 1; node 1 starts 1, 1
     const fib = rolloutFromWindows(sum, x, { horizon: 6, lags: 2 }).arraySync() as number[][][];
-    assert.deepEqual(fib[0].map((r) => r[1]), [2, 3, 5, 8, 13, 21]);
-    assert.deepEqual(fib[0].map((r) => r[0]), [6, 7, 13, 20, 33, 53]);
+    assert.deepEqual(
+      fib[0].map((r) => r[1]),
+      [2, 3, 5, 8, 13, 21],
+    );
+    assert.deepEqual(
+      fib[0].map((r) => r[0]),
+      [6, 7, 13, 20, 33, 53],
+    );
     const tri = rolloutFromWindows(sum, tf.tensor3d([[[0], [0], [1]]]), { horizon: 5, lags: 3 }).arraySync() as number[][][];
-    assert.deepEqual(tri[0].map((r) => r[0]), [1, 2, 4, 7, 13]);
+    assert.deepEqual(
+      tri[0].map((r) => r[0]),
+      [1, 2, 4, 7, 13],
+    );
     const dbl = rolloutFromWindows((w) => w.mul(2) as tf.Tensor3D, tf.tensor3d([[[1], [3]]]), { horizon: 4, lags: 1 }).arraySync() as number[][][];
-    assert.deepEqual(dbl[0].map((r) => r[0]), [6, 12, 24, 48]);
+    assert.deepEqual(
+      dbl[0].map((r) => r[0]),
+      [6, 12, 24, 48],
+    );
     // a feed replaces the prediction as the next input (the prediction is still returned)
     const feed = { values: tf.tensor3d([[[0], [10], [0], [0]]]), mask: tf.tensor3d([[[0], [1], [0], [0]]]) };
     const fed = rolloutFromWindows(sum, tf.tensor3d([[[1], [1]]]), { horizon: 4, lags: 2, feed }).arraySync() as number[][][];
     // predictions: 2 (from 1, 1), 3 (from 1, 2), then the input 10 replaces 3: 12 (2 + 10), 22 (10 + 12)
-    assert.deepEqual(fed[0].map((r) => r[0]), [2, 3, 12, 22]);
+    assert.deepEqual(
+      fed[0].map((r) => r[0]),
+      [2, 3, 12, 22],
+    );
     assert.throws(() => rolloutFromWindows(sum, x, { horizon: 3, lags: 3 }), /at least 3 steps of history, got 2/);
   });
 });
@@ -405,7 +445,12 @@ describe("DiceStage1: configuration", () => {
     assert.deepEqual(m.decoderNames().sort(), ["dec.ar", "dec.bias", "dec.g.b1", "dec.g.b2", "dec.g.w1", "dec.g.w2", "dec.gain"]);
     assert.ok(m.trainableNames().some((n) => n.startsWith("enc.")));
     // the decoder starts as a plain AR(1) of coefficient 0.5
-    assert.deepEqual(m.params.get("dec.ar").arraySync(), [[0.5, 0, 0], [0.5, 0, 0], [0.5, 0, 0], [0.5, 0, 0]]);
+    assert.deepEqual(m.params.get("dec.ar").arraySync(), [
+      [0.5, 0, 0],
+      [0.5, 0, 0],
+      [0.5, 0, 0],
+      [0.5, 0, 0],
+    ]);
     m.dispose();
   });
 });

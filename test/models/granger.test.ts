@@ -138,7 +138,10 @@ describe("fitGranger: graph recovery on linear VAR data", () => {
     const res = fitGranger(panel);
     const m = scoreGraph(res.scores, spec.graph);
     const path = res.selection.path.map((p) => `${p.fraction}: bic ${p.bic!.toFixed(0)}, ${p.edges} edges`).join("; ");
-    t.diagnostic(`AUROC ${m.auroc.toFixed(4)}, AP ${m.ap.toFixed(4)}, fit ${res.fitMs.toFixed(0)} ms, lambda ${res.lambda.toExponential(3)} (${res.selection.path[res.selection.selected].fraction} x lambda_max), path: ${path}`);
+    t.diagnostic(
+      `AUROC ${m.auroc.toFixed(4)}, AP ${m.ap.toFixed(4)}, fit ${res.fitMs.toFixed(0)} ms, lambda ${res.lambda.toExponential(3)} ` +
+        `(${res.selection.path[res.selection.selected].fraction} x lambda_max), path: ${path}`,
+    );
     assert.ok(m.auroc >= 0.95, `AUROC ${m.auroc}`);
     assert.equal(res.selection.method, "bic");
     assert.equal(res.selection.atPathEnd, res.selection.selected === 0 || res.selection.selected === res.selection.path.length - 1);
@@ -168,7 +171,10 @@ describe("fitGranger: graph recovery on linear VAR data", () => {
     const m = scoreGraph(res.scores, spec.graph);
     const fe = falseEdges(res.support, spec.graph);
     const path = res.selection.path.map((p) => `${p.fraction}: mse ${p.validationMse!.toFixed(4)}, ${p.edges} edges`).join("; ");
-    t.diagnostic(`validation: AUROC ${m.auroc.toFixed(4)}, ${trueEdgesFound(res.support, spec.graph)}/12 true, ${fe} false edges, fit ${res.fitMs.toFixed(0)} ms, path: ${path}`);
+    t.diagnostic(
+      `validation: AUROC ${m.auroc.toFixed(4)}, ${trueEdgesFound(res.support, spec.graph)}/12 true, ${fe} false edges, fit ${res.fitMs.toFixed(0)} ` +
+        `ms, path: ${path}`,
+    );
     assert.ok(m.auroc >= 0.95, `AUROC ${m.auroc}`);
     assert.equal(res.selection.method, "validation");
     assert.equal(res.selection.validationRows, 30 * 40);
@@ -184,7 +190,10 @@ describe("fitGranger: graph recovery on linear VAR data", () => {
     const units = [0, 1, 2, 3, 4, 5];
     const res = fitGranger(panel, { scope: "unit", units, lags: 2 });
     assert.equal(res.unitFits!.length, units.length);
-    assert.deepEqual(res.unitFits!.map((f) => f.unitId), units.map((u) => `u${u}`));
+    assert.deepEqual(
+      res.unitFits!.map((f) => f.unitId),
+      units.map((u) => `u${u}`),
+    );
     const mean = res.unitFits!.reduce((s, f) => s + f.scores[3][1], 0) / units.length;
     assert.ok(Math.abs(res.scores[3][1] - mean) < 1e-12);
     const m = scoreGraph(res.scores, spec.graph);
@@ -264,8 +273,14 @@ describe("GrangerVar: the fitted VAR as a Forecaster", () => {
   // Tiny 2-node, 2-lag system with a non-trivial scaler.
   const params = {
     coefficients: [
-      [[0.5, -0.2], [0.3, 0.1]], // receiver 0: own lags 0.5, -0.2; from node 1: 0.3, 0.1
-      [[-0.4, 0.0], [0.2, 0.25]], // receiver 1
+      [
+        [0.5, -0.2],
+        [0.3, 0.1],
+      ], // receiver 0: own lags 0.5, -0.2; from node 1: 0.3, 0.1
+      [
+        [-0.4, 0.0],
+        [0.2, 0.25],
+      ], // receiver 1
     ],
     intercepts: [0.1, -0.3],
     mean: [2, -1],
@@ -323,11 +338,18 @@ describe("GrangerVar: the fitted VAR as a Forecaster", () => {
     closeArrays(r[1], p1, 1e-5, "h = 1");
     closeArrays(r[2], p2, 1e-5, "h = 2");
     // A feed of node 1 only (mask [1, 1, 2] broadcast over batch and horizon).
-    const fed = [[0, 7], [0, -2], [0, 0]];
+    const fed = [
+      [0, 7],
+      [0, -2],
+      [0, 0],
+    ];
     const o2 = v.rollout(x, 3, { feed: { values: tf.tensor3d([fed]), mask: tf.tensor3d([[[0, 1]]]) } });
     const q0 = hand([series[2], series[1]]);
     const q1 = hand([[q0[0], 7], series[2]]);
-    const q2 = hand([[q1[0], -2], [q0[0], 7]]);
+    const q2 = hand([
+      [q1[0], -2],
+      [q0[0], 7],
+    ]);
     const r2 = o2.arraySync()[0];
     closeArrays(r2[0], q0, 1e-5, "fed h = 0");
     closeArrays(r2[1], q1, 1e-5, "fed h = 1");
@@ -356,7 +378,10 @@ describe("GrangerVar: the fitted VAR as a Forecaster", () => {
     for (const noise of [0.5, 0]) {
       const xs = gen(noise);
       const full = tf.tensor3d([xs]);
-      const tfPred = v.predictOneStep(full).arraySync()[0].slice(t0 - 1, t0 - 1 + H); // predictions of steps t0 .. t0 + H - 1
+      const tfPred = v
+        .predictOneStep(full)
+        .arraySync()[0]
+        .slice(t0 - 1, t0 - 1 + H); // predictions of steps t0 .. t0 + H - 1
       const hist = tf.tensor3d([xs.slice(0, t0)]);
       const roll = v.rollout(hist, H).arraySync()[0];
       closeArrays(roll[0], tfPred[0], 1e-5, "first step is teacher-forced");
@@ -412,7 +437,10 @@ describe("GrangerVar: the fitted VAR as a Forecaster", () => {
     const x = tf.tensor3d([series]);
     assert.throws(() => v.rollout(x, 0), /horizon must be an integer >= 1/);
     assert.throws(() => v.predictOneStep(tf.zeros([1, 4, 3]) as tf.Tensor3D), /3 nodes, the VAR has 2/);
-    assert.throws(() => v.rollout(x, 2, { feed: { values: tf.zeros([1, 3, 2]) as tf.Tensor3D, mask: tf.ones([1, 1, 2]) } }), /feed.values must be \[batch, horizon, nodes\]/);
+    assert.throws(
+      () => v.rollout(x, 2, { feed: { values: tf.zeros([1, 3, 2]) as tf.Tensor3D, mask: tf.ones([1, 1, 2]) } }),
+      /feed.values must be \[batch, horizon, nodes\]/,
+    );
     assert.throws(() => v.rollout(x, 2, { feed: { values: tf.zeros([1, 2, 2]) as tf.Tensor3D, mask: tf.ones([1, 3, 2]) } }), /does not broadcast/);
     assert.throws(() => new GrangerVar({ coefficients: [[[0.1], [0.2]], [[0.3]]] }), /coefficients\[1\] has 1 senders/);
     tf.dispose([short, x]);
@@ -434,8 +462,14 @@ describe("fitGranger: bad input", () => {
   });
 
   it("says when the window is too short for the lags (and held-out steps)", () => {
-    assert.throws(() => fitGranger(panel, { steps: { from: 0, to: 3 }, lags: 3, lambda: 0.1 }), /\[0, 3\) has 3 steps per unit; L = 3 lags and one target need at least 4/);
-    assert.throws(() => fitGranger(panel, { steps: { from: 0, to: 4 }, lags: 3, selection: "validation" }), /\[0, 4\) has 4 steps per unit; L = 3 lags, one target and 1 held-out validation step need at least 5/);
+    assert.throws(
+      () => fitGranger(panel, { steps: { from: 0, to: 3 }, lags: 3, lambda: 0.1 }),
+      /\[0, 3\) has 3 steps per unit; L = 3 lags and one target need at least 4/,
+    );
+    assert.throws(
+      () => fitGranger(panel, { steps: { from: 0, to: 4 }, lags: 3, selection: "validation" }),
+      /\[0, 4\) has 4 steps per unit; L = 3 lags, one target and 1 held-out validation step need at least 5/,
+    );
     assert.doesNotThrow(() => fitGranger(panel, { steps: { from: 0, to: 4 }, lags: 3 }));
     assert.throws(() => fitGranger(panel, { lags: 0 }), /lags must be an integer >= 1/);
     assert.throws(() => fitGranger(panel, { lambda: -1 }), /lambda must be "auto" or a finite number >= 0/);

@@ -30,7 +30,13 @@ function graphOf(edges: [number, number][]): Graph {
 }
 
 /** The rollout [B, H, N] (as a flat array) after adding `delta` to node j's input at the last history step (j < 0: none). */
-function perturbedRollout(f: Forecaster, x: tf.Tensor3D, j: number, delta: number, inputs: { graph?: tf.Tensor2D | tf.Tensor3D; context?: tf.Tensor2D }): Float32Array {
+function perturbedRollout(
+  f: Forecaster,
+  x: tf.Tensor3D,
+  j: number,
+  delta: number,
+  inputs: { graph?: tf.Tensor2D | tf.Tensor3D; context?: tf.Tensor2D },
+): Float32Array {
   const [rows, steps, nodes] = x.shape;
   const data = Float32Array.from(x.dataSync());
   if (j >= 0) for (let b = 0; b < rows; b++) data[(b * steps + steps - 1) * nodes + j] += delta;
@@ -41,7 +47,13 @@ function perturbedRollout(f: Forecaster, x: tf.Tensor3D, j: number, delta: numbe
  * Per node i, the largest |change| of i's rollout (over rows and horizons) when j is perturbed,
  * and whether it is exactly zero (every value bit-identical).
  */
-function responses(f: Forecaster, x: tf.Tensor3D, j: number, inputs: { graph?: tf.Tensor2D | tf.Tensor3D; context?: tf.Tensor2D }, delta = 0.8): { max: number[]; exact: boolean[] } {
+function responses(
+  f: Forecaster,
+  x: tf.Tensor3D,
+  j: number,
+  inputs: { graph?: tf.Tensor2D | tf.Tensor3D; context?: tf.Tensor2D },
+  delta = 0.8,
+): { max: number[]; exact: boolean[] } {
   const base = perturbedRollout(f, x, -1, 0, inputs);
   const moved = perturbedRollout(f, x, j, delta, inputs);
   const max = new Array<number>(N).fill(0);
@@ -59,10 +71,11 @@ function responseByStep(f: Forecaster, x: tf.Tensor3D, j: number, i: number, inp
   const base = perturbedRollout(f, x, -1, 0, inputs);
   const moved = perturbedRollout(f, x, j, 0.8, inputs);
   const out = new Array<number>(HORIZON).fill(0);
-  for (let b = 0; b < B; b++) for (let h = 0; h < HORIZON; h++) {
-    const k = (b * HORIZON + h) * N + i;
-    out[h] = Math.max(out[h], Math.abs(moved[k] - base[k]));
-  }
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < HORIZON; h++) {
+      const k = (b * HORIZON + h) * N + i;
+      out[h] = Math.max(out[h], Math.abs(moved[k] - base[k]));
+    }
   return out;
 }
 
@@ -77,8 +90,16 @@ function varWindows(rows: number, W: number, seed: number): ArrayBatch[] {
   const half = rows / 2;
   const cut = (from: number, to: number, arr: Float32Array, per: number) => arr.slice(from * per, to * per);
   return [
-    { x: { data: cut(0, half, data.values, W * N), shape: [half, W, N] }, graph: { data: cut(0, half, graph, N * N), shape: [half, N, N] }, context: { data: cut(0, half, context, K), shape: [half, K] } },
-    { x: { data: cut(half, rows, data.values, W * N), shape: [half, W, N] }, graph: { data: cut(half, rows, graph, N * N), shape: [half, N, N] }, context: { data: cut(half, rows, context, K), shape: [half, K] } },
+    {
+      x: { data: cut(0, half, data.values, W * N), shape: [half, W, N] },
+      graph: { data: cut(0, half, graph, N * N), shape: [half, N, N] },
+      context: { data: cut(0, half, context, K), shape: [half, K] },
+    },
+    {
+      x: { data: cut(half, rows, data.values, W * N), shape: [half, W, N] },
+      graph: { data: cut(half, rows, graph, N * N), shape: [half, N, N] },
+      context: { data: cut(half, rows, context, K), shape: [half, K] },
+    },
   ];
 }
 
@@ -168,7 +189,12 @@ describe("GraphSafeDecoder: graph safety", () => {
 
   it("positive control, chain 0 -> 1 -> 2: 2 responds to 0 only from the second rollout step on (through 1's fed-back prediction); the target never", () => {
     const f = trained.forecaster();
-    const graph = tf.tensor2d(graphOf([[0, 1], [1, 2]]));
+    const graph = tf.tensor2d(
+      graphOf([
+        [0, 1],
+        [1, 2],
+      ]),
+    );
     const to2 = responseByStep(f, x, 0, 2, { graph, context });
     // step 0 predicts from the history; 2's state saw 1's message, which did not yet carry 0's perturbation
     assert.equal(to2[0], 0, `node 2's first prediction moved by ${to2[0]}`);
@@ -271,7 +297,10 @@ describe("graph-safe and joint-GRU decoders as Forecasters", () => {
       assertClose(roll, loop, 1e-5, `${name}: rollout vs loop`);
       const forced = tf.tidy(() => f.predictOneStep(x, inputs).slice([0, T1 - 1, 0], [2, H, N]));
       assertClose(roll.slice([0, 0, 0], [2, 1, N]), forced.slice([0, 0, 0], [2, 1, N]), 1e-6, `${name}: first step`);
-      assert.ok(maxAbsDiff(roll.slice([0, 1, 0], [2, H - 1, N]).dataSync(), forced.slice([0, 1, 0], [2, H - 1, N]).dataSync()) > 1e-3, `${name}: the rollout used the true values`);
+      assert.ok(
+        maxAbsDiff(roll.slice([0, 1, 0], [2, H - 1, N]).dataSync(), forced.slice([0, 1, 0], [2, H - 1, N]).dataSync()) > 1e-3,
+        `${name}: the rollout used the true values`,
+      );
       tf.dispose([history, roll, hist, loop, forced, ...manual]);
     }
   });
@@ -355,17 +384,43 @@ describe("graph-safe and joint-GRU decoders as Forecasters", () => {
     const history = x.slice([0, 0, 0], [2, T1, N]) as tf.Tensor3D;
     const targets = x.slice([0, 1, 0], [2, T - 1, N]);
     const expected = [
-      tf.tidy(() => safe.decode(history, graph, T - 1, { context }).sub(targets).square().mean().dataSync()[0]),
-      tf.tidy(() => joint.decode(history, T - 1, { context }).sub(targets).square().mean().dataSync()[0]),
+      tf.tidy(
+        () =>
+          safe
+            .decode(history, graph, T - 1, { context })
+            .sub(targets)
+            .square()
+            .mean()
+            .dataSync()[0],
+      ),
+      tf.tidy(
+        () =>
+          joint
+            .decode(history, T - 1, { context })
+            .sub(targets)
+            .square()
+            .mean()
+            .dataSync()[0],
+      ),
     ];
-    const got = [safe, joint].map((m) => tf.tidy(() => {
-      const t = m.loss(batch);
-      assert.equal(t.total.dataSync()[0], t.mse.dataSync()[0]);
-      return t.mse.dataSync()[0];
-    }));
+    const got = [safe, joint].map((m) =>
+      tf.tidy(() => {
+        const t = m.loss(batch);
+        assert.equal(t.total.dataSync()[0], t.mse.dataSync()[0]);
+        return t.mse.dataSync()[0];
+      }),
+    );
     got.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-5 * expected[k], `${["graph-safe", "joint"][k]}: loss ${v} vs ${expected[k]}`));
     // not vacuous: teacher forcing through every step scores differently
-    const forced = tf.tidy(() => safe.decode(x.slice([0, 0, 0], [2, T - 1, N]) as tf.Tensor3D, graph, T - 1, { context }).sub(targets).square().mean().dataSync()[0]);
+    const forced = tf.tidy(
+      () =>
+        safe
+          .decode(x.slice([0, 0, 0], [2, T - 1, N]) as tf.Tensor3D, graph, T - 1, { context })
+          .sub(targets)
+          .square()
+          .mean()
+          .dataSync()[0],
+    );
     assert.ok(Math.abs(forced - expected[0]) > 1e-4 * expected[0]);
     assert.throws(() => safe.loss({ x: batch.x, context: batch.context }), /needs its supplied graphs/);
     tf.dispose([history, targets]);

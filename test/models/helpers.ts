@@ -5,7 +5,13 @@ import { tf } from "../../lib/tf";
 
 /** A tensor of seeded standard normals times `scale`. */
 export function randn(shape: number[], seed: number, scale = 1): tf.Tensor {
-  return tf.tensor(new Rng(seed).normals(shape.reduce((a, b) => a * b, 1), scale), shape);
+  return tf.tensor(
+    new Rng(seed).normals(
+      shape.reduce((a, b) => a * b, 1),
+      scale,
+    ),
+    shape,
+  );
 }
 
 /** Edge index of j -> i in the receiver-major order of lib/models/edges.ts. */

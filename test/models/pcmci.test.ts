@@ -200,7 +200,15 @@ describe("partialCorrelation", () => {
     const w = Array.from({ length: n }, () => rng.normal());
     const got = partialCorrelation(w, z3, [z1]);
     assert.ok(Math.abs(got.pValue - tTestP(got.t, n - 3)) < 1e-10);
-    for (const [t, df] of [[0, 5], [1, 1], [2.5, 2], [-1.7, 7], [3.2, 40], [0.3, 300], [4.1, 1001]] as const) {
+    for (const [t, df] of [
+      [0, 5],
+      [1, 1],
+      [2.5, 2],
+      [-1.7, 7],
+      [3.2, 40],
+      [0.3, 300],
+      [4.1, 1001],
+    ] as const) {
       const ref = tTestP(t, df);
       assert.ok(Math.abs(studentTwoSidedP(t, df) - ref) < 1e-12 + 1e-8 * ref, `t = ${t}, df = ${df}: ${studentTwoSidedP(t, df)} vs ${ref}`);
     }
@@ -224,8 +232,12 @@ describe("fitPcmci: a known linear graph", () => {
   it("ranks every true edge above every non-edge (AUROC 1), at the true lag", () => {
     const auroc = scoreGraph(res.scores, truth).auroc;
     assert.ok(auroc >= 0.9, `AUROC ${auroc}`);
-    const trueScores = offDiagonalPairs(N).filter(([j, i]) => truth[j][i]).map(([j, i]) => res.scores[j][i]);
-    const falseScores = offDiagonalPairs(N).filter(([j, i]) => !truth[j][i]).map(([j, i]) => res.scores[j][i]);
+    const trueScores = offDiagonalPairs(N)
+      .filter(([j, i]) => truth[j][i])
+      .map(([j, i]) => res.scores[j][i]);
+    const falseScores = offDiagonalPairs(N)
+      .filter(([j, i]) => !truth[j][i])
+      .map(([j, i]) => res.scores[j][i]);
     assert.ok(Math.min(...trueScores) > Math.max(...falseScores), `true ${trueScores} vs non-edges up to ${Math.max(...falseScores)}`);
     assert.equal(auroc, 1);
     for (const e of EDGES) {
@@ -235,7 +247,11 @@ describe("fitPcmci: a known linear graph", () => {
   });
 
   it("does not report the indirect paths of the chains (0 -> 2, 1 -> 4, 0 -> 4)", () => {
-    for (const [j, i] of [[0, 2], [1, 4], [0, 4]]) {
+    for (const [j, i] of [
+      [0, 2],
+      [1, 4],
+      [0, 4],
+    ]) {
       assert.equal(res.support[j][i], 0, `${j} -> ${i} in the support (min p ${res.minPValue[j][i]})`);
       assert.ok(res.scores[j][i] < 0.08, `${j} -> ${i}: score ${res.scores[j][i]}`);
     }
@@ -243,11 +259,17 @@ describe("fitPcmci: a known linear graph", () => {
 
   it("selects the true parents in PC1 and keeps every true edge in the support", () => {
     for (const e of EDGES) {
-      assert.ok(res.parents[e.i].some((p) => p.node === e.j && p.lag === e.lag), `parent x${e.j}(t-${e.lag}) of x${e.i} missing`);
+      assert.ok(
+        res.parents[e.i].some((p) => p.node === e.j && p.lag === e.lag),
+        `parent x${e.j}(t-${e.lag}) of x${e.i} missing`,
+      );
       assert.equal(res.support[e.j][e.i], 1);
     }
     for (let i = 0; i < N; i++) {
-      assert.ok(res.parents[i].some((p) => p.node === i && p.lag === 1), `own lag of x${i} missing`);
+      assert.ok(
+        res.parents[i].some((p) => p.node === i && p.lag === 1),
+        `own lag of x${i} missing`,
+      );
       // Strongest first (smallest |r| over the PC1 tests, decreasing), every test passed at pcAlpha.
       res.parents[i].forEach((p, k) => {
         assert.ok(p.maxPValue <= PCMCI_DEFAULTS.pcAlpha && p.minAbsStatistic > 0);
@@ -278,11 +300,21 @@ describe("fitPcmci: a known linear graph", () => {
       for (let u = 0; u < panel.units; u++) for (let t = depth; t < T; t++) out.push(z(u, t - lag, k));
       return out;
     };
-    for (const [j, i, tau] of [[0, 1, 1], [1, 2, 2], [3, 4, 3], [0, 2, 3], [4, 0, 1], [2, 1, 2]]) {
+    for (const [j, i, tau] of [
+      [0, 1, 1],
+      [1, 2, 2],
+      [3, 4, 3],
+      [0, 2, 3],
+      [4, 0, 1],
+      [2, 1, 2],
+    ]) {
       const conds = new Map<string, [number, number]>();
       for (const p of res.parents[i]) if (!(p.node === j && p.lag === tau)) conds.set(`${p.node}:${p.lag}`, [p.node, p.lag]);
       for (const p of res.parents[j]) conds.set(`${p.node}:${p.lag + tau}`, [p.node, p.lag + tau]);
-      const [rx, ry] = gramSchmidtResiduals([column(j, tau), column(i, 0)], [...conds.values()].map(([k, s]) => column(k, s)));
+      const [rx, ry] = gramSchmidtResiduals(
+        [column(j, tau), column(i, 0)],
+        [...conds.values()].map(([k, s]) => column(k, s)),
+      );
       const ref = pearson(rx, ry);
       assert.ok(Math.abs(res.statistic[j][i][tau - 1] - ref) < 1e-10, `${j} -> ${i} at lag ${tau}: ${res.statistic[j][i][tau - 1]} vs ${ref}`);
       const df = panel.units * (T - depth) - 2 - conds.size;
@@ -361,7 +393,10 @@ describe("fitPcmci: pure noise", () => {
         }
       }
       for (let i = 0; i < N; i++) {
-        assert.ok(res.parents[i].some((p) => p.node === i && p.lag === 1), `seed ${seed}: own lag of x${i} missing`);
+        assert.ok(
+          res.parents[i].some((p) => p.node === i && p.lag === 1),
+          `seed ${seed}: own lag of x${i} missing`,
+        );
         crossParents += res.parents[i].filter((p) => p.node !== i).length;
         crossCandidates += (N - 1) * 3;
       }
@@ -405,7 +440,12 @@ describe("fitPcmci: role constraints", () => {
     // Channels' parents are their own lags only; the target is nobody else's parent.
     for (const i of [0, 1]) assert.ok(res.parents[i].every((p) => p.node === i));
     for (let i = 0; i < N - 1; i++) assert.ok(res.parents[i].every((p) => p.node !== 3));
-    for (const [j, i] of [[0, 2], [2, 3], [1, 3]]) assert.equal(res.support[j][i], 1, `${j} -> ${i}`);
+    for (const [j, i] of [
+      [0, 2],
+      [2, 3],
+      [1, 3],
+    ])
+      assert.equal(res.support[j][i], 1, `${j} -> ${i}`);
     assert.equal(res.mciTests, 5 * 3); // allowed: 0->2, 1->2, 0->3, 1->3, 2->3
   });
 });

@@ -66,7 +66,10 @@ describe("selectByValidation", () => {
     const sorted = [...thresholds].sort((a, b) => a - b);
     assert.equal(seen.length, thresholds.length);
     sorted.forEach((t, k) => assert.deepEqual(seen[k], [thresholdGraph(unitA, t), thresholdGraph(unitB, t)], `graphs of threshold ${t}`));
-    assert.deepEqual(sel.evidence.candidates.map((c) => c.threshold), sorted);
+    assert.deepEqual(
+      sel.evidence.candidates.map((c) => c.threshold),
+      sorted,
+    );
     sel.evidence.candidates.forEach((c, k) => {
       assert.equal(c.edges, (edges(seen[k][0]) + edges(seen[k][1])) / 2);
       assert.equal(c.score, fake(seen[k]));
@@ -113,7 +116,10 @@ describe("selectByValidation", () => {
       return 1;
     });
     assert.deepEqual(DEFAULT_THRESHOLDS, [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
-    assert.deepEqual(seen, sel.evidence.candidates.map((c) => c.edges));
+    assert.deepEqual(
+      seen,
+      sel.evidence.candidates.map((c) => c.edges),
+    );
     assert.equal(seen.length, 19);
     // all tied: the sparsest, 0.95 (no off-diagonal entry reaches it in unit A)
     assert.equal(sel.evidence.chosen.threshold, 0.95);
@@ -143,24 +149,64 @@ describe("selectByStability", () => {
   // Five runs over two units of three nodes; run r's P(j -> i).
   const runs: Graph[][] = [
     [
-      [[0.9, 0.8, 0.35], [0.6, 0.9, 0.5], [0.2, 0.49, 0.9]],
-      [[0.9, 0.1, 0.1], [0.1, 0.9, 0.1], [0.7, 0.7, 0.9]],
+      [
+        [0.9, 0.8, 0.35],
+        [0.6, 0.9, 0.5],
+        [0.2, 0.49, 0.9],
+      ],
+      [
+        [0.9, 0.1, 0.1],
+        [0.1, 0.9, 0.1],
+        [0.7, 0.7, 0.9],
+      ],
     ],
     [
-      [[0.9, 0.7, 0.2], [0.4, 0.9, 0.6], [0.1, 0.3, 0.9]],
-      [[0.9, 0.5, 0.1], [0.1, 0.9, 0.1], [0.6, 0.2, 0.9]],
+      [
+        [0.9, 0.7, 0.2],
+        [0.4, 0.9, 0.6],
+        [0.1, 0.3, 0.9],
+      ],
+      [
+        [0.9, 0.5, 0.1],
+        [0.1, 0.9, 0.1],
+        [0.6, 0.2, 0.9],
+      ],
     ],
     [
-      [[0.9, 0.9, 0.3], [0.7, 0.9, 0.2], [0.1, 0.2, 0.9]],
-      [[0.9, 0.6, 0.1], [0.1, 0.9, 0.1], [0.9, 0.1, 0.9]],
+      [
+        [0.9, 0.9, 0.3],
+        [0.7, 0.9, 0.2],
+        [0.1, 0.2, 0.9],
+      ],
+      [
+        [0.9, 0.6, 0.1],
+        [0.1, 0.9, 0.1],
+        [0.9, 0.1, 0.9],
+      ],
     ],
     [
-      [[0.9, 0.2, 0.6], [0.3, 0.9, 0.9], [0.1, 0.1, 0.9]],
-      [[0.9, 0.6, 0.1], [0.1, 0.9, 0.1], [0.2, 0.1, 0.9]],
+      [
+        [0.9, 0.2, 0.6],
+        [0.3, 0.9, 0.9],
+        [0.1, 0.1, 0.9],
+      ],
+      [
+        [0.9, 0.6, 0.1],
+        [0.1, 0.9, 0.1],
+        [0.2, 0.1, 0.9],
+      ],
     ],
     [
-      [[0.9, 0.6, 0.1], [0.55, 0.9, 0.1], [0.3, 0.1, 0.9]],
-      [[0.9, 0.6, 0.1], [0.1, 0.9, 0.1], [0.8, 0.1, 0.9]],
+      [
+        [0.9, 0.6, 0.1],
+        [0.55, 0.9, 0.1],
+        [0.3, 0.1, 0.9],
+      ],
+      [
+        [0.9, 0.6, 0.1],
+        [0.1, 0.9, 0.1],
+        [0.8, 0.1, 0.9],
+      ],
     ],
   ];
 
@@ -172,43 +218,111 @@ describe("selectByStability", () => {
     assert.equal(sel.evidence.frequencyCut, 0.6);
     // counted by hand from the runs above (P = 0.5 counts as present, 0.49 does not)
     const expectedFrequency = [
-      [[0, 0.8, 0.2], [0.6, 0, 0.6], [0, 0, 0]],
-      [[0, 0.8, 0], [0, 0, 0], [0.8, 0.2, 0]],
+      [
+        [0, 0.8, 0.2],
+        [0.6, 0, 0.6],
+        [0, 0, 0],
+      ],
+      [
+        [0, 0.8, 0],
+        [0, 0, 0],
+        [0.8, 0.2, 0],
+      ],
     ];
-    sel.evidence.frequency.forEach((g, u) => g.forEach((row, j) => row.forEach((v, i) => {
-      assert.ok(Math.abs(v - expectedFrequency[u][j][i]) < 1e-12, `frequency[${u}][${j}][${i}] = ${v}, expected ${expectedFrequency[u][j][i]}`);
-    })));
+    sel.evidence.frequency.forEach((g, u) =>
+      g.forEach((row, j) =>
+        row.forEach((v, i) => {
+          assert.ok(Math.abs(v - expectedFrequency[u][j][i]) < 1e-12, `frequency[${u}][${j}][${i}] = ${v}, expected ${expectedFrequency[u][j][i]}`);
+        }),
+      ),
+    );
     // 3 of 5 runs is exactly the 0.6 cut: kept
     assert.deepEqual(sel.graphs, [
-      [[0, 1, 0], [1, 0, 1], [0, 0, 0]],
-      [[0, 1, 0], [0, 0, 0], [1, 0, 0]],
+      [
+        [0, 1, 0],
+        [1, 0, 1],
+        [0, 0, 0],
+      ],
+      [
+        [0, 1, 0],
+        [0, 0, 0],
+        [1, 0, 0],
+      ],
     ]);
     // a higher cut keeps only the 4-of-5 edges; a lower edge cut adds what it lets through
     assert.deepEqual(selectByStability(runs, { edgeCut: 0.5, frequencyCut: 0.8 }).graphs, [
-      [[0, 1, 0], [0, 0, 0], [0, 0, 0]],
-      [[0, 1, 0], [0, 0, 0], [1, 0, 0]],
+      [
+        [0, 1, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      [
+        [0, 1, 0],
+        [0, 0, 0],
+        [1, 0, 0],
+      ],
     ]);
     assert.deepEqual(selectByStability(runs, { edgeCut: 0.3, frequencyCut: 0.6 }).graphs, [
-      [[0, 1, 1], [1, 0, 1], [0, 0, 0]],
-      [[0, 1, 0], [0, 0, 0], [1, 0, 0]],
+      [
+        [0, 1, 1],
+        [1, 0, 1],
+        [0, 0, 0],
+      ],
+      [
+        [0, 1, 0],
+        [0, 0, 0],
+        [1, 0, 0],
+      ],
     ]);
     // the defaults are edgeCut 0.5, frequencyCut 0.6
     assert.deepEqual(selectByStability(runs).graphs, sel.graphs);
   });
 
   it("an edge present in every run reaches a cut of 1 despite rounding (ten runs of 1/10)", () => {
-    const ten = Array.from({ length: 10 }, () => [[[0.9, 0.7], [0.2, 0.9]]]);
+    const ten = Array.from({ length: 10 }, () => [
+      [
+        [0.9, 0.7],
+        [0.2, 0.9],
+      ],
+    ]);
     const sel = selectByStability(ten, { frequencyCut: 1 });
     assert.ok(Math.abs(sel.evidence.frequency[0][0][1] - 1) < 1e-12);
-    assert.deepEqual(sel.graphs, [[[0, 1], [0, 0]]]);
+    assert.deepEqual(sel.graphs, [
+      [
+        [0, 1],
+        [0, 0],
+      ],
+    ]);
     // nine of ten is below a cut of 1
-    const nine = ten.map((r, k) => (k === 4 ? [[[0.9, 0.1], [0.2, 0.9]]] : r));
-    assert.deepEqual(selectByStability(nine, { frequencyCut: 1 }).graphs, [[[0, 0], [0, 0]]]);
-    assert.deepEqual(selectByStability(nine, { frequencyCut: 0.9 }).graphs, [[[0, 1], [0, 0]]]);
+    const nine = ten.map((r, k) =>
+      k === 4
+        ? [
+            [
+              [0.9, 0.1],
+              [0.2, 0.9],
+            ],
+          ]
+        : r,
+    );
+    assert.deepEqual(selectByStability(nine, { frequencyCut: 1 }).graphs, [
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    ]);
+    assert.deepEqual(selectByStability(nine, { frequencyCut: 0.9 }).graphs, [
+      [
+        [0, 1],
+        [0, 0],
+      ],
+    ]);
   });
 
   it("never selects the diagonal, even at P = 1 in every run", () => {
-    const sel = selectByStability(runs.map((r) => r.map((g) => g.map((row, j) => row.map((v, i) => (i === j ? 1 : v))))), { edgeCut: 0.5, frequencyCut: 0.2 });
+    const sel = selectByStability(
+      runs.map((r) => r.map((g) => g.map((row, j) => row.map((v, i) => (i === j ? 1 : v))))),
+      { edgeCut: 0.5, frequencyCut: 0.2 },
+    );
     sel.evidence.frequency.forEach((g) => g.forEach((row, j) => assert.equal(row[j], 0)));
     sel.graphs.forEach((g) => g.forEach((row, j) => assert.equal(row[j], 0)));
   });
@@ -219,9 +333,42 @@ describe("selectByStability", () => {
       assert.throws(() => selectByStability(runs, { frequencyCut }), /frequencyCut must be in \(0, 1\]/, `cut ${frequencyCut}`);
     }
     assert.throws(() => selectByStability([runs[0], runs[1].slice(0, 1)]), /run 1 has 1 units, run 0 has 2/);
-    assert.throws(() => selectByStability([runs[0], [[[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.3, 0.4]]]]), /selectByStability: run 1 has graphs of another size/);
-    assert.throws(() => selectByStability([runs[0], [runs[1][0], [[0.9, 0.1], [0.1, 0.9, 0.2], [0.1, 0.1, 0.9]]]]), /run 1\): graph 1 is not 3 x 3/);
-    assert.throws(() => selectByStability([runs[0], runs[1], [runs[2][0], withValue(runs[2][1], 1, 0, NaN)]]), /run 2\): graph 1 has a non-finite value at \[1\]\[0\]/);
+    assert.throws(
+      () =>
+        selectByStability([
+          runs[0],
+          [
+            [
+              [0.1, 0.2],
+              [0.3, 0.4],
+            ],
+            [
+              [0.1, 0.2],
+              [0.3, 0.4],
+            ],
+          ],
+        ]),
+      /selectByStability: run 1 has graphs of another size/,
+    );
+    assert.throws(
+      () =>
+        selectByStability([
+          runs[0],
+          [
+            runs[1][0],
+            [
+              [0.9, 0.1],
+              [0.1, 0.9, 0.2],
+              [0.1, 0.1, 0.9],
+            ],
+          ],
+        ]),
+      /run 1\): graph 1 is not 3 x 3/,
+    );
+    assert.throws(
+      () => selectByStability([runs[0], runs[1], [runs[2][0], withValue(runs[2][1], 1, 0, NaN)]]),
+      /run 2\): graph 1 has a non-finite value at \[1\]\[0\]/,
+    );
   });
 });
 
@@ -256,11 +403,13 @@ describe("selectTopK", () => {
         assert.equal(edges(g), k, `k = ${k}, unit ${u}`);
         let minIn = Infinity;
         let maxOut = -Infinity;
-        p.forEach((row, j) => row.forEach((v, i) => {
-          if (i === j) return assert.equal(g[j][i], 0);
-          if (g[j][i]) minIn = Math.min(minIn, v);
-          else maxOut = Math.max(maxOut, v);
-        }));
+        p.forEach((row, j) =>
+          row.forEach((v, i) => {
+            if (i === j) return assert.equal(g[j][i], 0);
+            if (g[j][i]) minIn = Math.min(minIn, v);
+            else maxOut = Math.max(maxOut, v);
+          }),
+        );
         assert.ok(minIn >= maxOut, `k = ${k}, unit ${u}: selected ${minIn} < unselected ${maxOut}`);
         assert.equal(s.evidence.cutoff[u], k > 0 ? minIn : Infinity);
       });
@@ -289,7 +438,13 @@ describe("selectTopK", () => {
 
   it("takes k = round(density x N(N-1)); k wins over density", () => {
     // N = 4: 12 pairs; 0.2 -> 2.4 -> 2; 0.25 -> 3; 0.3 -> 3.6 -> 4; 0 -> 0; 1 -> 12
-    for (const [density, k] of [[0.2, 2], [0.25, 3], [0.3, 4], [0, 0], [1, 12]]) {
+    for (const [density, k] of [
+      [0.2, 2],
+      [0.25, 3],
+      [0.3, 4],
+      [0, 0],
+      [1, 12],
+    ]) {
       const s = selectTopK([unitA, unitB], { density });
       assert.equal(s.evidence.k, k, `density ${density}`);
       s.graphs.forEach((g) => assert.equal(edges(g), k));

@@ -29,7 +29,10 @@ describe("panel figures", () => {
   it("unitSeriesChart: one line per node of one unit, over the steps", () => {
     const fig = unitSeriesChart(toy(), { unit: 1, nodes: [0, 2], yTitle: "spend" });
     assert.equal(fig.name, "panel");
-    assert.deepEqual(fig.data.map((t) => t.name), ["ch", "y"]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ["ch", "y"],
+    );
     assert.deepEqual(fig.data[0].x, [0, 1, 2]);
     assert.deepEqual(fig.data[1].y, [10.2, 11.2, 12.2].map(Math.fround));
     assert.equal(axisTitle(fig.layout, "xaxis"), "step");
@@ -39,15 +42,29 @@ describe("panel figures", () => {
   it("targetSeriesChart: one line per unit (units beyond the panel left out)", () => {
     const fig = targetSeriesChart(toy(), { units: [0, 1, 2, 3], yTitle: "target", name: "t", caption: "c" });
     assert.equal(fig.name, "t");
-    assert.deepEqual(fig.data.map((t) => t.name), ["a", "b"]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ["a", "b"],
+    );
     assert.deepEqual(fig.data[0].y, [0.2, 1.2, 2.2].map(Math.fround));
   });
 
   it("graphHeatmap: senders by receivers, 0/1 colour range, blank diagonal", () => {
-    const fig = graphHeatmap([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["ch", "mid", "y"]);
+    const fig = graphHeatmap(
+      [
+        [0, 1, 1],
+        [0, 0, 1],
+        [0, 0, 0],
+      ],
+      ["ch", "mid", "y"],
+    );
     const t = fig.data[0];
     assert.equal(t.type, "heatmap");
-    assert.deepEqual(t.z, [[null, 1, 1], [0, null, 1], [0, 0, null]]);
+    assert.deepEqual(t.z, [
+      [null, 1, 1],
+      [0, null, 1],
+      [0, 0, null],
+    ]);
     assert.equal(t.zmin, 0);
     assert.equal(t.zmax, 1);
     assert.equal(axisTitle(fig.layout, "yaxis"), "sender j");

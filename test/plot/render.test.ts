@@ -21,7 +21,10 @@ describe("plot export", () => {
       name: "test-line",
       caption: "a test line",
       x: [0, 1, 2, 3],
-      series: [{ name: "a", y: [1, 3, 2, 4] }, { name: "b", y: [2, 1, 0, 1], yaxis: "y2" }],
+      series: [
+        { name: "a", y: [1, 3, 2, 4] },
+        { name: "b", y: [2, 1, 0, 1], yaxis: "y2" },
+      ],
       width: 640,
       height: 300,
     });
@@ -34,46 +37,98 @@ describe("plot export", () => {
   });
 
   it("renders a heatmap at its own default size", async () => {
-    const fig = heatmap({ name: "test-heat", caption: "a heatmap", z: [[0, 1], [1, 0]], rowLabels: ["a", "b"], colLabels: ["a", "b"] });
+    const fig = heatmap({
+      name: "test-heat",
+      caption: "a heatmap",
+      z: [
+        [0, 1],
+        [1, 0],
+      ],
+      rowLabels: ["a", "b"],
+      colLabels: ["a", "b"],
+    });
     const out = await exportFigure(fig, dir);
     assert.deepEqual(pngSize(out.rendered.png), { width: fig.width, height: fig.height });
   });
 
   it("renders scatter, bar, null-distribution, facet and heatmap-grid figures at their sizes", async () => {
     const nodes = ["tv", "search", "visits", "sales"];
-    const graph = [[0, 0, 1, 0], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]];
+    const graph = [
+      [0, 0, 1, 0],
+      [0, 0, 1, 1],
+      [0, 0, 0, 1],
+      [0, 0, 0, 0],
+    ];
     const learned = graph.map((row, j) => row.map((v, i) => (i === j ? 0 : 0.7 * v + 0.1 * ((i + 2 * j) % 3))));
-    const nulls = Array.from({ length: 20 }, (_, k) => 0.08 + 0.3 * ((k * 7) % 20) / 20);
+    const nulls = Array.from({ length: 20 }, (_, k) => 0.08 + (0.3 * ((k * 7) % 20)) / 20);
     const figs = [
       scatterChart({
-        name: "test-scatter", caption: "mean +/- SD per decoder", showText: true, xTitle: "target MSE@7", yTitle: "direct AR-CIG nAUPRC",
+        name: "test-scatter",
+        caption: "mean +/- SD per decoder",
+        showText: true,
+        xTitle: "target MSE@7",
+        yTitle: "direct AR-CIG nAUPRC",
         groups: [
           { name: "oracle", x: [0.42], y: [0.93], xError: [0.02], yError: [0.03], text: ["oracle"] },
-          { name: "joint GRU", x: [0.40], y: [0.12], xError: [0.03], yError: [0.05], text: ["joint GRU"] },
+          { name: "joint GRU", x: [0.4], y: [0.12], xError: [0.03], yError: [0.05], text: ["joint GRU"] },
           { name: "graph-safe", x: [0.45], y: [0.71], xError: [0.02], yError: [0.08], text: ["graph-safe"] },
         ],
-        lines: [{ axis: "x", value: 0.462, label: "oracle MSE + 10%" }, { axis: "y", value: 0.1, label: "nAUPRC = 0.1" }],
+        lines: [
+          { axis: "x", value: 0.462, label: "oracle MSE + 10%" },
+          { axis: "y", value: 0.1, label: "nAUPRC = 0.1" },
+        ],
       }),
       scatterChart({
-        name: "test-scatter-log", caption: "a sweep on log axes", xLog: true, yLog: true, xTitle: "lambda", yTitle: "edges",
-        groups: [{ name: "seed 1", x: [0.001, 0.01, 0.1, 1], y: [40, 20, 8, 2], connect: true }, { name: "seed 2", x: [0.001, 0.01, 0.1, 1], y: [38, 22, 9, 3], connect: true }],
+        name: "test-scatter-log",
+        caption: "a sweep on log axes",
+        xLog: true,
+        yLog: true,
+        xTitle: "lambda",
+        yTitle: "edges",
+        groups: [
+          { name: "seed 1", x: [0.001, 0.01, 0.1, 1], y: [40, 20, 8, 2], connect: true },
+          { name: "seed 2", x: [0.001, 0.01, 0.1, 1], y: [38, 22, 9, 3], connect: true },
+        ],
         lines: [{ axis: "y", value: 10, label: "true edges" }],
       }),
       barChart({
-        name: "test-bars", caption: "grouped bars with SDs", categories: ["CIG", "AR-CIG direct", "AR-CIG total"], valueTitle: "nAUPRC",
-        groups: [{ name: "oracle", values: [0.9, 0.85, 0.8], errors: [0.05, 0.04, 0.06] }, { name: "soft", values: [0.3, 0.2, NaN], errors: [0.1, 0.05, NaN] }],
+        name: "test-bars",
+        caption: "grouped bars with SDs",
+        categories: ["CIG", "AR-CIG direct", "AR-CIG total"],
+        valueTitle: "nAUPRC",
+        groups: [
+          { name: "oracle", values: [0.9, 0.85, 0.8], errors: [0.05, 0.04, 0.06] },
+          { name: "soft", values: [0.3, 0.2, NaN], errors: [0.1, 0.05, NaN] },
+        ],
         lines: [{ value: 0.1, label: "nAUPRC = 0.1" }],
       }),
       barChart({
-        name: "test-bars-h", caption: "horizontal bars", horizontal: true, categories: ["oracle", "joint GRU", "graph-safe hard"], valueTitle: "target MSE@7",
-        groups: [{ name: "MSE", values: [0.42, 0.40, 0.45], errors: [0.02, 0.03, 0.02] }], height: 300,
+        name: "test-bars-h",
+        caption: "horizontal bars",
+        horizontal: true,
+        categories: ["oracle", "joint GRU", "graph-safe hard"],
+        valueTitle: "target MSE@7",
+        groups: [{ name: "MSE", values: [0.42, 0.4, 0.45], errors: [0.02, 0.03, 0.02] }],
+        height: 300,
       }),
       nullDistribution({
-        name: "test-null", caption: "20 random rewirings and the observed values", values: nulls, nullName: "random rewirings", xTitle: "nAUPRC",
-        markers: [{ name: "oracle", x: 0.91 }, { name: "learned", x: 0.27 }],
+        name: "test-null",
+        caption: "20 random rewirings and the observed values",
+        values: nulls,
+        nullName: "random rewirings",
+        xTitle: "nAUPRC",
+        markers: [
+          { name: "oracle", x: 0.91 },
+          { name: "learned", x: 0.27 },
+        ],
       }),
       facets({
-        name: "test-facets", caption: "three panels, shared y", columns: 2, shareY: true, xTitle: "epoch", yTitle: "AUROC",
+        name: "test-facets",
+        caption: "three panels, shared y",
+        columns: 2,
+        shareY: true,
+        xTitle: "epoch",
+        yTitle: "AUROC",
         panels: ["seed 1", "seed 2", "seed 3"].map((title, k) => ({
           title,
           data: [
@@ -84,9 +139,21 @@ describe("plot export", () => {
         })),
       }),
       heatmapGrid({
-        name: "test-heatmap-grid", caption: "learned beside true graphs, one colour scale", labels: nodes, columns: 2, zmin: 0, zmax: 1,
-        rowTitle: "sender j", colTitle: "receiver i", colorTitle: "influence",
-        panels: [{ title: "learned, graph 0", z: learned }, { title: "true graph 0", z: graph }, { title: "learned, graph 1", z: learned.map((r) => r.map((v) => v / 2)) }, { title: "true graph 1", z: graph }],
+        name: "test-heatmap-grid",
+        caption: "learned beside true graphs, one colour scale",
+        labels: nodes,
+        columns: 2,
+        zmin: 0,
+        zmax: 1,
+        rowTitle: "sender j",
+        colTitle: "receiver i",
+        colorTitle: "influence",
+        panels: [
+          { title: "learned, graph 0", z: learned },
+          { title: "true graph 0", z: graph },
+          { title: "learned, graph 1", z: learned.map((r) => r.map((v) => v / 2)) },
+          { title: "true graph 1", z: graph },
+        ],
       }),
     ];
     for (const fig of figs) {

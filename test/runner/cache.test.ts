@@ -56,18 +56,31 @@ describe("runner cache", () => {
     mkdirSync(join(dir, "k"), { recursive: true });
     writeFileSync(entryPath(dir, "k", key), '{"format":"graph-mmm-result/1","kind":"k"');
     const why: string[] = [];
-    assert.equal(readEntry(dir, { kind: "k", version: "1", key }, (w) => why.push(w)), undefined);
+    assert.equal(
+      readEntry(dir, { kind: "k", version: "1", key }, (w) => why.push(w)),
+      undefined,
+    );
     assert.match(why[0], /not valid JSON/);
     writeEntry(dir, { kind: "k", version: "1", key, config: { b: 2 }, result: 1, seconds: 0, pid: 1, backend: null });
-    assert.equal(readEntry(dir, { kind: "k", version: "2", key }, (w) => why.push(w)), undefined, "another version");
+    assert.equal(
+      readEntry(dir, { kind: "k", version: "2", key }, (w) => why.push(w)),
+      undefined,
+      "another version",
+    );
     assert.match(why[1], /not a graph-mmm-result\/1 entry for k version 2/);
   });
 
   it("refuses a result that is not JSON before writing anything", () => {
     const key = cacheKey("k", "1", { c: 3 });
-    assert.throws(() => writeEntry(dir, { kind: "k", version: "1", key, config: { c: 3 }, result: { m: new Map() }, seconds: 0, pid: 1, backend: null }), /result of job "k"\.m: a Map/);
+    assert.throws(
+      () => writeEntry(dir, { kind: "k", version: "1", key, config: { c: 3 }, result: { m: new Map() }, seconds: 0, pid: 1, backend: null }),
+      /result of job "k"\.m: a Map/,
+    );
     assert.equal(existsSync(entryPath(dir, "k", key)), false);
-    assert.deepEqual(readdirSync(join(dir, "k")).filter((f) => f.endsWith(".tmp")), []);
+    assert.deepEqual(
+      readdirSync(join(dir, "k")).filter((f) => f.endsWith(".tmp")),
+      [],
+    );
   });
 
   it("removes temporary files of dead processes only", () => {

@@ -34,26 +34,42 @@ describe("figures index", () => {
       else process.env[NOTEBOOK_ENV] = saved;
     }
     const listing = listOutputs(dir);
-    assert.deepEqual(listing.figures.map((f) => [f.name, f.files, f.caption, f.notebook]), [
-      ["01-graphs", ["01-graphs.png", "01-graphs.svg"], "True graphs.", null],
-      ["02-drift", ["02-drift.png", "02-drift.svg"], "Drift of the | learned graph\nover epochs.", "02-causalmmm.ipynb"],
-      ["03-orphan", ["03-orphan.png"], null, null],
-    ]);
-    assert.deepEqual(listing.tables.map((t) => [t.name, t.columns, t.rows, t.notebook]), [["bypass", ["decoder", "MSE, target", "note"], 2, "02-causalmmm.ipynb"]]);
+    assert.deepEqual(
+      listing.figures.map((f) => [f.name, f.files, f.caption, f.notebook]),
+      [
+        ["01-graphs", ["01-graphs.png", "01-graphs.svg"], "True graphs.", null],
+        ["02-drift", ["02-drift.png", "02-drift.svg"], "Drift of the | learned graph\nover epochs.", "02-causalmmm.ipynb"],
+        ["03-orphan", ["03-orphan.png"], null, null],
+      ],
+    );
+    assert.deepEqual(
+      listing.tables.map((t) => [t.name, t.columns, t.rows, t.notebook]),
+      [["bypass", ["decoder", "MSE, target", "note"], 2, "02-causalmmm.ipynb"]],
+    );
 
     const { file } = writeFiguresIndex(dir);
     const md = readFileSync(file, "utf8");
     assert.equal(file, join(dir, "README.md"));
     assert.match(md, /^# Figures\n/);
     assert.match(md, /\| \[01-graphs\]\(01-graphs\.png\) · \[svg\]\(01-graphs\.svg\) \| True graphs\. \| \? \|/);
-    assert.match(md, /\| \[02-drift\]\(02-drift\.png\) · \[svg\]\(02-drift\.svg\) \| Drift of the \\\| learned graph over epochs\. \| `02-causalmmm\.ipynb` \|/);
+    assert.match(
+      md,
+      /\| \[02-drift\]\(02-drift\.png\) · \[svg\]\(02-drift\.svg\) \| Drift of the \\\| learned graph over epochs\. \| `02-causalmmm\.ipynb` \|/,
+    );
     assert.match(md, /\| \[03-orphan\]\(03-orphan\.png\) \| \*\(no caption recorded\)\* \| \? \|/);
-    assert.match(md, /## Tables \(1\)\n\n\| table \| columns \| rows \| notebook \|\n\|---\|---\|---\|---\|\n\| \[bypass\]\(bypass\.csv\) \| `decoder`, `MSE, target`, `note` \| 2 \| `02-causalmmm\.ipynb` \|/);
+    assert.match(
+      md,
+      /## Tables \(1\)\n\n\| table \| columns \| rows \| notebook \|\n\|---\|---\|---\|---\|\n\| \[bypass\]\(bypass\.csv\) \| `decoder`, `MSE, target`, `note` \| 2 \| `02-causalmmm\.ipynb` \|/,
+    );
     assert.doesNotMatch(md, /notes\.txt|\.json/);
     assert.ok(md.indexOf("01-graphs") < md.indexOf("02-drift"), "sorted by name");
     writeFiguresIndex(dir);
     assert.equal(readFileSync(file, "utf8"), md, "no dates: an unchanged folder gives the same index");
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "written atomically, no temporary file left");
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+      [],
+      "written atomically, no temporary file left",
+    );
   });
 
   it("an empty or missing folder gives an index that says so", () => {

@@ -67,11 +67,23 @@ describe("runner: an interrupted run resumes", () => {
         }
       },
     });
-    const err = await first.then(() => assert.fail("the interrupted run should reject"), (e: unknown) => e);
+    const err = await first.then(
+      () => assert.fail("the interrupted run should reject"),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof JobError, String(err));
     const killed = `test-sleep \\{"id":3,"ms":${MS}\\} in process ${victim}:\\n {4}the worker process was killed by SIGKILL before the job finished`;
     assert.match(err.message, new RegExp(killed));
-    assert.deepEqual([...runCounts(marks).entries()].sort(), [[0, 1], [1, 1], [2, 1], [3, 1]], "jobs 4 and 5 never started");
+    assert.deepEqual(
+      [...runCounts(marks).entries()].sort(),
+      [
+        [0, 1],
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ],
+      "jobs 4 and 5 never started",
+    );
     assert.equal(cacheFiles(cacheDir).length, 3, "the three finished jobs are cached, the killed one is not");
 
     // what a child killed while writing its entry leaves behind: a partial temporary file
@@ -80,10 +92,24 @@ describe("runner: an interrupted run resumes", () => {
 
     const resumed = await runJobs(jobs, { ...quiet, workers: 2, cacheDir });
     assert.deepStrictEqual(resumed, reference, "the same results as an uninterrupted run");
-    assert.deepEqual([...runCounts(marks).entries()].sort(), [[0, 1], [1, 1], [2, 1], [3, 2], [4, 1], [5, 1]], "finished jobs did not run again");
+    assert.deepEqual(
+      [...runCounts(marks).entries()].sort(),
+      [
+        [0, 1],
+        [1, 1],
+        [2, 1],
+        [3, 2],
+        [4, 1],
+        [5, 1],
+      ],
+      "finished jobs did not run again",
+    );
     const files = cacheFiles(cacheDir);
     assert.equal(files.length, JOBS);
-    assert.ok(files.every((f) => /^[0-9a-f]{64}\.json$/.test(f)), `only complete entries: ${files.join(", ")}`);
+    assert.ok(
+      files.every((f) => /^[0-9a-f]{64}\.json$/.test(f)),
+      `only complete entries: ${files.join(", ")}`,
+    );
     for (const [k, job] of jobs.entries()) {
       assert.deepStrictEqual(readEntry(cacheDir, { kind: "test-sleep", version: "1", key: cacheKey("test-sleep", "1", job.config) })?.result, reference[k]);
     }
@@ -122,9 +148,15 @@ describe("runner: an interrupted run resumes", () => {
     for (let k = 0; k < JOBS; k++) assert.ok((counts.get(k) ?? 0) >= 1);
     const files = cacheFiles(cacheDir);
     assert.equal(files.length, JOBS);
-    assert.ok(files.every((f) => /^[0-9a-f]{64}\.json$/.test(f)), `only complete entries: ${files.join(", ")}`);
+    assert.ok(
+      files.every((f) => /^[0-9a-f]{64}\.json$/.test(f)),
+      `only complete entries: ${files.join(", ")}`,
+    );
     const again = spawnSync(process.execPath, [join(__dirname, "fixture-run.js"), cacheDir, String(JOBS), String(MS)], { encoding: "utf8", env: process.env });
-    const statuses = again.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { status: string }).status);
+    const statuses = again.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { status: string }).status);
     assert.deepEqual(statuses, [...Array(JOBS).fill("cached"), "finished"], "a third run only reads the cache");
   });
 });

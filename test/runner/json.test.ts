@@ -45,6 +45,10 @@ describe("runner JSON", () => {
   });
 
   it("reads plain JSON, and a $float object beside other keys stays an object", () => {
-    assert.deepStrictEqual(decodeJson('{"a":[1,null],"b":{"$float":"NaN","c":1},"d":{"$float":"toString"}}'), { a: [1, null], b: { $float: "NaN", c: 1 }, d: { $float: "toString" } });
+    assert.deepStrictEqual(decodeJson('{"a":[1,null],"b":{"$float":"NaN","c":1},"d":{"$float":"toString"}}'), {
+      a: [1, null],
+      b: { $float: "NaN", c: 1 },
+      d: { $float: "toString" },
+    });
   });
 });

@@ -32,14 +32,23 @@ describe("runJobs", () => {
     const jobs = [3, 1, 2, 0].map((id) => sleepJob({ id, ms: 50 }));
     const events: JobEvent[] = [];
     const first = await runJobs(jobs, quiet({ workers: 2, cacheDir, onProgress: (e) => events.push(e) }));
-    assert.deepStrictEqual(first, jobs.map((j) => sleepValue(j.config as { id: number; ms: number })));
+    assert.deepStrictEqual(
+      first,
+      jobs.map((j) => sleepValue(j.config as { id: number; ms: number })),
+    );
     assert.ok(Object.is(first[0].negZero, -0) && Number.isNaN(first[0].notANumber), "NaN and -0 come back from a child");
     assert.deepEqual([...runCounts(marks).values()], [1, 1, 1, 1]);
-    assert.ok(markPids(marks).every((p) => p !== process.pid), "the jobs ran in other processes");
+    assert.ok(
+      markPids(marks).every((p) => p !== process.pid),
+      "the jobs ran in other processes",
+    );
     assert.equal(events.filter((e) => e.status === "started").length, 4);
     const done = events.filter((e) => e.status === "done");
     assert.equal(done.length, 4);
-    assert.deepEqual(done.map((e) => e.finished), [1, 2, 3, 4]);
+    assert.deepEqual(
+      done.map((e) => e.finished),
+      [1, 2, 3, 4],
+    );
     assert.match(done[0].line, /^jobs 1\/4: test-sleep \{"id":\d,"ms":50\} done in \d+\.\d s \(process \d+\)$/);
 
     const started = Date.now();
@@ -47,7 +56,10 @@ describe("runJobs", () => {
     const second = await runJobs(jobs, quiet({ workers: 2, cacheDir, onProgress: (e) => again.push(e) }));
     assert.deepStrictEqual(second, first);
     assert.deepEqual([...runCounts(marks).values()], [1, 1, 1, 1], "no job ran again");
-    assert.deepEqual(again.map((e) => e.status), ["cached", "cached", "cached", "cached"]);
+    assert.deepEqual(
+      again.map((e) => e.status),
+      ["cached", "cached", "cached", "cached"],
+    );
     assert.ok(Date.now() - started < 1000, "a cached re-run takes no time");
     assert.deepEqual(tempFiles(cacheDir), []);
   });
@@ -87,7 +99,10 @@ describe("runJobs", () => {
   it("a failing job: clear error with kind, configuration and stack; running jobs finish and are cached; nothing new starts", async () => {
     const { cacheDir, marks } = fresh();
     const jobs = [failJob({ message: "bad setting", ms: 50 }), sleepJob({ id: 1, ms: 600 }), sleepJob({ id: 2, ms: 10 }), sleepJob({ id: 3, ms: 10 })];
-    const err = await runJobs(jobs, quiet({ workers: 2, cacheDir })).then(() => assert.fail("should reject"), (e: unknown) => e);
+    const err = await runJobs(jobs, quiet({ workers: 2, cacheDir })).then(
+      () => assert.fail("should reject"),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof JobError, String(err));
     assert.match(err.message, /^1 of 4 jobs failed \(1 cached or finished, 2 not started; re-running computes only the missing ones\):/);
     assert.match(err.message, /- test-fail \{"message":"bad setting","ms":50\} in process \d+:\n {4}Error: boom: bad setting\n +at /);
@@ -98,12 +113,22 @@ describe("runJobs", () => {
     assert.ok(readEntry(cacheDir, { kind: "test-sleep", version: "1", key: cacheKey("test-sleep", "1", { id: 1, ms: 600 }) }), "and it is cached");
 
     // keepGoing runs the rest and reports the failure at the end
-    const err2 = await runJobs(jobs, quiet({ workers: 2, cacheDir, keepGoing: true })).then(() => assert.fail("should reject"), (e: unknown) => e as JobError);
+    const err2 = await runJobs(jobs, quiet({ workers: 2, cacheDir, keepGoing: true })).then(
+      () => assert.fail("should reject"),
+      (e: unknown) => e as JobError,
+    );
     assert.match(err2.message, /^1 of 4 jobs failed \(3 cached or finished, 0 not started/);
-    assert.deepEqual([...runCounts(marks).entries()].sort(), [[1, 1], [2, 1], [3, 1]]);
+    assert.deepEqual([...runCounts(marks).entries()].sort(), [
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]);
 
     // in-process: the same error
-    const err3 = await runJobs([failJob({ message: "here" }), sleepJob({ id: 4, ms: 1 })], quiet({ workers: 0, cacheDir })).then(() => assert.fail("should reject"), (e: unknown) => e as JobError);
+    const err3 = await runJobs([failJob({ message: "here" }), sleepJob({ id: 4, ms: 1 })], quiet({ workers: 0, cacheDir })).then(
+      () => assert.fail("should reject"),
+      (e: unknown) => e as JobError,
+    );
     assert.match(err3.message, /^1 of 2 jobs failed \(0 cached or finished, 1 not started;/);
     assert.match(err3.message, /- test-fail \{"message":"here"\} in process \d+:\n {4}Error: boom: here/);
     assert.equal(runCounts(marks).get(4), undefined);
@@ -112,15 +137,27 @@ describe("runJobs", () => {
 
   it("a worker that exits, or a result that is not JSON, is a failure that says so", async () => {
     const { cacheDir } = fresh();
-    const err = await runJobs([exitJob({ code: 3 })], quiet({ workers: 1, cacheDir })).then(() => assert.fail("should reject"), (e: unknown) => e as JobError);
-    assert.match(err.message, /test-exit \{"code":3\} in process \d+:\n {4}the worker process exited with code 3 before the job finished; its last output:\n {4}about to exit/);
-    const err2 = await runJobs([badResultJob({})], quiet({ workers: 1, cacheDir })).then(() => assert.fail("should reject"), (e: unknown) => e as JobError);
+    const err = await runJobs([exitJob({ code: 3 })], quiet({ workers: 1, cacheDir })).then(
+      () => assert.fail("should reject"),
+      (e: unknown) => e as JobError,
+    );
+    assert.match(
+      err.message,
+      /test-exit \{"code":3\} in process \d+:\n {4}the worker process exited with code 3 before the job finished; its last output:\n {4}about to exit/,
+    );
+    const err2 = await runJobs([badResultJob({})], quiet({ workers: 1, cacheDir })).then(
+      () => assert.fail("should reject"),
+      (e: unknown) => e as JobError,
+    );
     assert.match(err2.message, /result of job "test-bad-result"\.table: a Map is not plain data/);
   });
 
   it("refuses unknown kinds, configurations that are not JSON, and module-less kinds in children, before running anything", async () => {
     const { cacheDir, marks } = fresh();
-    await assert.rejects(runJobs([sleepJob({ id: 1, ms: 1 }), { kind: "nope", config: {} }], quiet({ cacheDir })), /unknown job kind "nope" \(registered: .*test-sleep/);
+    await assert.rejects(
+      runJobs([sleepJob({ id: 1, ms: 1 }), { kind: "nope", config: {} }], quiet({ cacheDir })),
+      /unknown job kind "nope" \(registered: .*test-sleep/,
+    );
     await assert.rejects(runJobs([sleepJob({ id: 1, ms: 1, extra: { f: new Set() } })], quiet({ cacheDir })), /config of job "test-sleep"\.extra\.f: a Set/);
     const inline = registerJob({ kind: "test-inline", version: "1", backend: false, run: (c: { x: number }) => c.x * 2 });
     await assert.rejects(runJobs([inline({ x: 1 })], quiet({ cacheDir, workers: 2 })), /registered without `module`.*workers: 0/);
@@ -145,7 +182,13 @@ describe("runJobs", () => {
   it("reports progress through the Progress class", async () => {
     const { cacheDir } = fresh();
     const lines: string[] = [];
-    await runJobs([sleepJob({ id: 1, ms: 1 }), sleepJob({ id: 2, ms: 1 })], { workers: 0, cacheDir, log: () => {}, label: "fake study", progress: { throttleMs: 0, write: (l) => lines.push(l) } });
+    await runJobs([sleepJob({ id: 1, ms: 1 }), sleepJob({ id: 2, ms: 1 })], {
+      workers: 0,
+      cacheDir,
+      log: () => {},
+      label: "fake study",
+      progress: { throttleMs: 0, write: (l) => lines.push(l) },
+    });
     assert.equal(lines.length, 2);
     assert.match(lines[1], /^fake study: 2\/2 \(100%\) \d+\.\d s, cached 0, failed 0$/);
   });

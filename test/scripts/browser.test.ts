@@ -19,7 +19,10 @@ import { environment } from "../../scripts/notebooks";
 
 const ui = environment().ui;
 // The driver speaks the classic Notebook's page API; setup installs that UI where it can.
-const skip = ui?.kind === "notebook" ? false : `the browser tests drive the classic Notebook UI, and this machine has ${ui ? "JupyterLab only" : "no notebook UI"} (see scripts/setup.mjs)`;
+const skip =
+  ui?.kind === "notebook"
+    ? false
+    : `the browser tests drive the classic Notebook UI, and this machine has ${ui ? "JupyterLab only" : "no notebook UI"} (see scripts/setup.mjs)`;
 if (skip) process.stdout.write(`# skipping test/scripts/browser.test.ts: ${skip}\n`);
 
 describe("notebooks run through the notebook UI in a browser", { skip }, () => {
@@ -62,11 +65,15 @@ describe("notebooks run through the notebook UI in a browser", { skip }, () => {
   it("a cell printing 600 lines shows all 600 in the page and the kernel goes idle", { timeout: 5 * 60_000 }, async () => {
     mkdirSync(generated, { recursive: true });
     const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
-    writeFileSync(join(generated, "lines.ipynb"), JSON.stringify({
-      nbformat: 4, nbformat_minor: 5,
-      metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-      cells: [cell("for (let i = 0; i < 600; i++) console.log(`line ${i}`);"), cell("console.log('done');")],
-    }));
+    writeFileSync(
+      join(generated, "lines.ipynb"),
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+        cells: [cell("for (let i = 0; i < 600; i++) console.log(`line ${i}`);"), cell("console.log('done');")],
+      }),
+    );
     const run = await runNotebookInBrowser(browser!, server!.notebookUrl("build/test-browser/lines.ipynb"));
     assert.equal(run.kernelDied, false);
     assert.equal(run.executed, 2);

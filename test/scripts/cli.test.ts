@@ -23,7 +23,11 @@ const tempDir = () => mkdtempSync(join(tmpdir(), "graph-mmm-cli-"));
 
 function run(command: Command, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> & { seconds: number } {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, "build", "scripts", `${command}.js`), ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, "build", "scripts", `${command}.js`), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   if (r.error) throw r.error;
   return { ...r, seconds: (Date.now() - started) / 1000 };
 }
@@ -111,7 +115,27 @@ describe("--help", () => {
       const r = run("diagnose", ["--data", join(dir, "none.csv"), "--target", "y", "--out", out, flag]);
       assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
       assert.match(r.stdout, /^Usage: npm run diagnose -- --data panel\.csv --target NAME --out DIR/);
-      for (const o of ["--data", "--graph", "--target", "--out", "--channels", "--intermediates", "--unit-column", "--time-column", "--context-prefix", "--ignore", "--log1p", "--epochs", "--decoder-epochs", "--eval-units", "--roles", "--seed", "--force", "default 200", "Example:"]) {
+      for (const o of [
+        "--data",
+        "--graph",
+        "--target",
+        "--out",
+        "--channels",
+        "--intermediates",
+        "--unit-column",
+        "--time-column",
+        "--context-prefix",
+        "--ignore",
+        "--log1p",
+        "--epochs",
+        "--decoder-epochs",
+        "--eval-units",
+        "--roles",
+        "--seed",
+        "--force",
+        "default 200",
+        "Example:",
+      ]) {
         assert.ok(r.stdout.includes(o), `usage lacks ${o}`);
       }
       assert.equal(r.stderr, "", "no progress: no backend is loaded");
@@ -147,9 +171,17 @@ describe("unknown options and bad values", () => {
   });
 
   it("diagnose", () => {
-    assertUsageError("diagnose", run("diagnose", ["--data", "x.csv", "--target", "y", "--out", "o", "--epoch", "3"]), /unknown option --epoch \(known: --data,/);
+    assertUsageError(
+      "diagnose",
+      run("diagnose", ["--data", "x.csv", "--target", "y", "--out", "o", "--epoch", "3"]),
+      /unknown option --epoch \(known: --data,/,
+    );
     assertUsageError("diagnose", run("diagnose", ["--data=x.csv", "--target=y", "--out=o", "--epochs=0"]), /--epochs must be a positive integer, got "0"/);
-    assertUsageError("diagnose", run("diagnose", ["--data=x.csv", "--target=y", "--out=o", "--log1p=some"]), /--log1p must be none, channels or all, got "some"/);
+    assertUsageError(
+      "diagnose",
+      run("diagnose", ["--data=x.csv", "--target=y", "--out=o", "--log1p=some"]),
+      /--log1p must be none, channels or all, got "some"/,
+    );
     assertUsageError("diagnose", run("diagnose", ["--data", "--target", "y"]), /--data needs a value/);
     assertUsageError("diagnose", run("diagnose", ["--data=x.csv", "--force=yes"]), /--force takes no value/);
     assertUsageError("diagnose", run("diagnose", ["-x"]), /unknown option -x/);
@@ -165,7 +197,11 @@ describe("unknown options and bad values", () => {
 });
 
 describe("parseCommandLine", () => {
-  const spec = { name: "t", usage: "Usage: t", options: { n: { type: "string" }, flag: { type: "boolean" }, hidden: { type: "string", internal: true } } } as const;
+  const spec = {
+    name: "t",
+    usage: "Usage: t",
+    options: { n: { type: "string" }, flag: { type: "boolean" }, hidden: { type: "string", internal: true } },
+  } as const;
 
   it("reads --name value and --name=value alike, and booleans", () => {
     assert.deepEqual({ ...parseCommandLine(spec, ["--n", "3", "--flag"]) }, { n: "3", flag: true });
@@ -177,7 +213,11 @@ describe("parseCommandLine", () => {
   });
 
   it("names the option in every error", () => {
-    const fails = (argv: string[], match: RegExp) => assert.throws(() => parseCommandLine(spec, argv), (e: unknown) => e instanceof UsageError && match.test(e.message));
+    const fails = (argv: string[], match: RegExp) =>
+      assert.throws(
+        () => parseCommandLine(spec, argv),
+        (e: unknown) => e instanceof UsageError && match.test(e.message),
+      );
     fails(["--m", "1"], /^unknown option --m \(known: --n, --flag; see --help\)$/);
     fails(["--n"], /^--n needs a value$/);
     fails(["--n", "-3"], /^--n needs a value, got the option-like "-3"/);
@@ -216,7 +256,7 @@ describe("diagnose names units by their ids", () => {
 
     const N = names.length;
     const unitsText = readFileSync(join(out, "graph-units.csv"), "utf8");
-    assert.ok(unitsText.includes('"a,""b"""'), "the id a,\"b\" is quoted with its quotes doubled");
+    assert.ok(unitsText.includes('"a,""b"""'), 'the id a,"b" is quoted with its quotes doubled');
     const units = parseCsv(unitsText);
     assert.deepEqual(units[0], ["unit", "source", "target", "probability", "selected"]);
     assert.equal(units.length - 1, ids.length * N * (N - 1));

@@ -195,7 +195,12 @@ describe("scripts/data.mjs (npm run data)", () => {
 
   it("offline with no mirror: exit 1, one line naming the missing files and how to get them, nothing written", async () => {
     const dataDir = tempDir();
-    const r = await runData({ GRAPH_MMM_DATA_DIR: dataDir, GRAPH_MMM_DATA_MIRROR: "none", GRAPH_MMM_DATA_URL: `http://127.0.0.1:${await closedPort()}/sim`, GRAPH_MMM_DATA_TIMEOUT_MS: "5000" });
+    const r = await runData({
+      GRAPH_MMM_DATA_DIR: dataDir,
+      GRAPH_MMM_DATA_MIRROR: "none",
+      GRAPH_MMM_DATA_URL: `http://127.0.0.1:${await closedPort()}/sim`,
+      GRAPH_MMM_DATA_TIMEOUT_MS: "5000",
+    });
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
     const out = lines(r.stderr);

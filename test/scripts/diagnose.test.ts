@@ -50,8 +50,17 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     // the small linear VAR-DAG setting of test/experiments/dice.test.ts: 3 channels, one
     // intermediate, the target (N = 5), one graph, 16 units x 80 steps
     const panel = generateVarDag({
-      units: 16, steps: 80, graphs: 1, channels: 3, intermediates: 1, contextDim: 0, linear: true, lags: 2,
-      parentShareIntermediate: 0.8, parentShareTarget: 0.8, seed: 1,
+      units: 16,
+      steps: 80,
+      graphs: 1,
+      channels: 3,
+      intermediates: 1,
+      contextDim: 0,
+      linear: true,
+      lags: 2,
+      parentShareIntermediate: 0.8,
+      parentShareTarget: 0.8,
+      seed: 1,
     }).panel;
     const files = writePanelCsv(panel, join(dir, "panel.csv"));
     assert.ok(files.edges && existsSync(files.edges), "the writer writes the true graph's edge file");
@@ -63,11 +72,23 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     assert.match(nonEmptyLines(r.stderr).at(-1)!, /^diagnose: done in /);
 
     // every listed output
-    for (const f of ["graph.csv", "graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/learned-graph.svg", "figures/influence.png", "figures/influence.svg"]) {
+    for (const f of [
+      "graph.csv",
+      "graph-units.csv",
+      "diagnostics.json",
+      "figures/learned-graph.png",
+      "figures/learned-graph.svg",
+      "figures/influence.png",
+      "figures/influence.svg",
+    ]) {
       assert.ok(existsSync(join(out, f)), `${f} is missing`);
     }
     for (const f of ["learned-graph", "influence"]) {
-      assert.deepEqual([...readFileSync(join(out, "figures", `${f}.png`)).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${f}.png is a PNG`);
+      assert.deepEqual(
+        [...readFileSync(join(out, "figures", `${f}.png`)).subarray(0, 8)],
+        [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+        `${f}.png is a PNG`,
+      );
       assert.match(readFileSync(join(out, "figures", `${f}.svg`), "utf8"), /<svg[\s>]/, `${f}.svg is an SVG`);
     }
     assert.deepEqual(tmpSiblings(out), [], "no temporary folder is left beside the output");
@@ -78,7 +99,11 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     assert.deepEqual(d.panel.nodes, panel.nodeNames);
     assert.equal(d.panel.units, panel.units);
     assert.equal(d.hasTruth, true);
-    assert.deepEqual(d.decoders.map((x) => x.name), DIAGNOSE_DEFAULTS.decoders, "one entry per default decoder, in order");
+    assert.deepEqual(
+      d.decoders.map((x) => x.name),
+      DIAGNOSE_DEFAULTS.decoders,
+      "one entry per default decoder, in order",
+    );
     for (const dec of d.decoders) {
       assert.ok(dec.mse.length > 0, `${dec.name}: no MSE`);
       for (const m of dec.mse) assert.ok(Number.isFinite(m.target) && Number.isFinite(m.allNodes), `${dec.name}: MSE@${m.horizon} ${m.target} / ${m.allNodes}`);
@@ -86,8 +111,15 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     }
     // the no-graph decoder has no path from one node to another: its direct AR-CIG is exactly 0 off the diagonal
     const noGraph = d.decoders.find((x) => x.name === "no-graph")!;
-    noGraph.arCigDirect.forEach((row, j) => row.forEach((v, i) => { if (i !== j) assert.equal(v, 0, `no-graph AR-CIG ${j} -> ${i}`); }));
-    assert.ok(noGraph.arCigDirect.some((row, j) => row[j] > 0), "the no-graph decoder still depends on each node's own past");
+    noGraph.arCigDirect.forEach((row, j) =>
+      row.forEach((v, i) => {
+        if (i !== j) assert.equal(v, 0, `no-graph AR-CIG ${j} -> ${i}`);
+      }),
+    );
+    assert.ok(
+      noGraph.arCigDirect.some((row, j) => row[j] > 0),
+      "the no-graph decoder still depends on each node's own past",
+    );
     const auroc = d.stage1.scores!.auroc;
     t.diagnostic(`Stage 1 AUROC ${auroc.toFixed(3)}, nAUPRC ${d.stage1.scores!.nauprc.toFixed(3)}; CLI run ${seconds.toFixed(1)} s`);
     // Measured on this setting (data seed s, --seed s, 60 Stage 1 epochs, 2 decoder epochs) for
@@ -117,7 +149,10 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
 
     // --eval-units 10 of 16: ten distinct units, evenly spaced, the first one included, by id
     assert.deepEqual(d.panel.unitIds, panel.unitIds);
-    assert.deepEqual(d.evalUnits, [0, 1, 3, 4, 6, 8, 9, 11, 12, 14].map((u) => panel.unitIds[u]));
+    assert.deepEqual(
+      d.evalUnits,
+      [0, 1, 3, 4, 6, 8, 9, 11, 12, 14].map((u) => panel.unitIds[u]),
+    );
     // what can be read without the truth
     const s = summariseDiagnosis(asResult(d));
     assert.ok(s.implausibleMass >= 0 && s.implausibleMass <= 1);
@@ -193,15 +228,73 @@ function graphCase(name: string, edges: string, match: RegExp): BadCase {
 }
 
 const BAD: BadCase[] = [
-  dataCase("misspelt column", (rows) => { rows[0] = rows[0].replace("search", "serach"); }, /column "search", line 1 \(header\).*did you mean "serach"/),
-  dataCase("missing column", (rows) => rows.forEach((r, k) => { rows[k] = r.split(",").filter((_, c) => c !== 4).join(","); }), /column "visits", line 1 \(header\).*not in the header/),
-  dataCase("non-numeric cell", (rows) => { rows[rowOf("a", 2)] = "a,2,3,4,oops,102"; }, new RegExp(`column "visits", row ${rowOf("a", 2)} .*"oops" is not a number`)),
-  dataCase("NaN value", (rows) => { rows[rowOf("b", 0)] = "b,0,1,0,10,NaN"; }, new RegExp(`column "sales", row ${rowOf("b", 0)} .*NaN or infinite`)),
-  dataCase("infinite value", (rows) => { rows[rowOf("b", 1)] = "b,1,2,1e400,11,101"; }, new RegExp(`column "search", row ${rowOf("b", 1)} .*infinite`)),
-  dataCase("infinite value spelled out", (rows) => { rows[rowOf("b", 1)] = "b,1,2,3,-Infinity,101"; }, new RegExp(`column "visits", row ${rowOf("b", 1)} .*NaN or infinite`)),
-  dataCase("negative spend", (rows) => { rows[rowOf("b", 2)] = "b,2,3,-4,12,102"; }, new RegExp(`column "search", row ${rowOf("b", 2)} .*negative spend -4`)),
-  dataCase("duplicate (unit, time)", (rows) => { rows[rowOf("a", 3)] = "a,2,9,9,9,9"; }, new RegExp(`column "time", row ${rowOf("a", 3)} .*duplicate \\(unit, time\\) = \\("a", 2\\)`)),
-  dataCase("gap in time", (rows) => { rows.splice(rowOf("b", 5), 1); }, /column "time", row \d+ .*gap in time for unit "b"/),
+  dataCase(
+    "misspelt column",
+    (rows) => {
+      rows[0] = rows[0].replace("search", "serach");
+    },
+    /column "search", line 1 \(header\).*did you mean "serach"/,
+  ),
+  dataCase(
+    "missing column",
+    (rows) =>
+      rows.forEach((r, k) => {
+        rows[k] = r
+          .split(",")
+          .filter((_, c) => c !== 4)
+          .join(",");
+      }),
+    /column "visits", line 1 \(header\).*not in the header/,
+  ),
+  dataCase(
+    "non-numeric cell",
+    (rows) => {
+      rows[rowOf("a", 2)] = "a,2,3,4,oops,102";
+    },
+    new RegExp(`column "visits", row ${rowOf("a", 2)} .*"oops" is not a number`),
+  ),
+  dataCase(
+    "NaN value",
+    (rows) => {
+      rows[rowOf("b", 0)] = "b,0,1,0,10,NaN";
+    },
+    new RegExp(`column "sales", row ${rowOf("b", 0)} .*NaN or infinite`),
+  ),
+  dataCase(
+    "infinite value",
+    (rows) => {
+      rows[rowOf("b", 1)] = "b,1,2,1e400,11,101";
+    },
+    new RegExp(`column "search", row ${rowOf("b", 1)} .*infinite`),
+  ),
+  dataCase(
+    "infinite value spelled out",
+    (rows) => {
+      rows[rowOf("b", 1)] = "b,1,2,3,-Infinity,101";
+    },
+    new RegExp(`column "visits", row ${rowOf("b", 1)} .*NaN or infinite`),
+  ),
+  dataCase(
+    "negative spend",
+    (rows) => {
+      rows[rowOf("b", 2)] = "b,2,3,-4,12,102";
+    },
+    new RegExp(`column "search", row ${rowOf("b", 2)} .*negative spend -4`),
+  ),
+  dataCase(
+    "duplicate (unit, time)",
+    (rows) => {
+      rows[rowOf("a", 3)] = "a,2,9,9,9,9";
+    },
+    new RegExp(`column "time", row ${rowOf("a", 3)} .*duplicate \\(unit, time\\) = \\("a", 2\\)`),
+  ),
+  dataCase(
+    "gap in time",
+    (rows) => {
+      rows.splice(rowOf("b", 5), 1);
+    },
+    /column "time", row \d+ .*gap in time for unit "b"/,
+  ),
   {
     name: "units too short",
     make(dir) {
@@ -217,7 +310,11 @@ const BAD: BadCase[] = [
     make(dir) {
       const file = write(dir, "panel.csv", csvText(baseRows()));
       write(dir, "panel.edges.csv", "source,target\nvisits,sales\nsales,visits\n");
-      write(dir, "panel.csv.roles.json", JSON.stringify({ target: "sales", channels: ["tv", "search"], intermediates: ["visits"], truth: { edges: "panel.edges.csv" } }));
+      write(
+        dir,
+        "panel.csv.roles.json",
+        JSON.stringify({ target: "sales", channels: ["tv", "search"], intermediates: ["visits"], truth: { edges: "panel.edges.csv" } }),
+      );
       return { args: ["--data", file, "--target", "sales"], names: "panel.edges.csv", match: /closes a cycle/ };
     },
   },
@@ -226,7 +323,11 @@ const BAD: BadCase[] = [
     make(dir) {
       const file = write(dir, "panel.csv", csvText(baseRows()));
       write(dir, "panel.csv.roles.json", JSON.stringify({ target: "sales", channels: ["tv", "search"], intermediates: ["visits"] }));
-      return { args: ["--data", file, "--target", "visits"], names: "panel.csv.roles.json", match: /--target visits differs from the sidecar's target "sales"/ };
+      return {
+        args: ["--data", file, "--target", "visits"],
+        names: "panel.csv.roles.json",
+        match: /--target visits differs from the sidecar's target "sales"/,
+      };
     },
   },
   {
@@ -265,7 +366,11 @@ function assertBadInput(r: SpawnSyncReturns<string>, expect: { names?: string; m
   const lines = nonEmptyLines(r.stderr);
   const last = lines.at(-1) ?? "";
   assert.ok(last.startsWith("diagnose: "), `last stderr line: ${last}`);
-  assert.deepEqual(lines.filter((l) => l.startsWith("diagnose:")), [last], `one diagnose line only:\n${r.stderr}`);
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith("diagnose:")),
+    [last],
+    `one diagnose line only:\n${r.stderr}`,
+  );
   assert.ok(!lines.some((l) => /^\s+at /.test(l)), `no stack trace:\n${r.stderr}`);
   if (expect.names) assert.ok(last.includes(expect.names), `the message should name ${expect.names}: ${last}`);
   assert.match(last, expect.match);
@@ -310,7 +415,11 @@ describe("diagnose CLI --force", () => {
     mkdirSync(join(out, "figures"), { recursive: true });
     write(out, "graph.csv", "old results\n");
     write(out, "mine.txt", "keep me\n");
-    const before = () => ({ top: readdirSync(out).sort(), graph: readFileSync(join(out, "graph.csv"), "utf8"), mine: readFileSync(join(out, "mine.txt"), "utf8") });
+    const before = () => ({
+      top: readdirSync(out).sort(),
+      graph: readFileSync(join(out, "graph.csv"), "utf8"),
+      mine: readFileSync(join(out, "mine.txt"), "utf8"),
+    });
     const old = before();
 
     const rows = baseRows();
@@ -327,7 +436,8 @@ describe("diagnose CLI --force", () => {
     assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
     assert.ok(!existsSync(join(out, "mine.txt")), "the old folder is replaced, not merged into");
     assert.equal(nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"))[0], "source,target,probability,selected_share");
-    for (const f of ["graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.svg"]) assert.ok(existsSync(join(out, f)), `${f} is missing`);
+    for (const f of ["graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.svg"])
+      assert.ok(existsSync(join(out, f)), `${f} is missing`);
     assert.deepEqual(tmpSiblings(out), []);
   });
 });
@@ -344,11 +454,13 @@ describe("diagnose CLI --roles", () => {
     assert.equal(d.config.roles, true);
     const roles = d.panel.roles;
     let allowed = 0;
-    d.stage1.meanProbs.forEach((row, j) => row.forEach((p, i) => {
-      if (i === j) return;
-      if (roles[i] === "channel" || roles[j] === "target") assert.equal(p, 0, `${d.panel.nodes[j]} -> ${d.panel.nodes[i]} is ruled out by the roles`);
-      else allowed += p;
-    }));
+    d.stage1.meanProbs.forEach((row, j) =>
+      row.forEach((p, i) => {
+        if (i === j) return;
+        if (roles[i] === "channel" || roles[j] === "target") assert.equal(p, 0, `${d.panel.nodes[j]} -> ${d.panel.nodes[i]} is ruled out by the roles`);
+        else allowed += p;
+      }),
+    );
     assert.ok(allowed > 0, "the allowed edges keep their probabilities");
     assert.equal(summariseDiagnosis(asResult(d)).implausibleMass, 0);
   });

@@ -24,16 +24,19 @@ function writeNotebook(dir: string, name: string, cells: string[]): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
   const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
-  writeFileSync(file, JSON.stringify({
-    nbformat: 4, nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-    cells: cells.map(cell),
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+      cells: cells.map(cell),
+    }),
+  );
   return file;
 }
 
-const cellOutputs = (file: string): Output[][] =>
-  (JSON.parse(readFileSync(file, "utf8")) as { cells: { outputs: Output[] }[] }).cells.map((c) => c.outputs);
+const cellOutputs = (file: string): Output[][] => (JSON.parse(readFileSync(file, "utf8")) as { cells: { outputs: Output[] }[] }).cells.map((c) => c.outputs);
 
 describe("the tslab kernel delivers every message", () => {
   const dir = join(REPO_ROOT, "build", "test-kernel");
@@ -46,9 +49,20 @@ describe("the tslab kernel delivers every message", () => {
       "console.log('after');",
     ]);
     const run = await runNotebook(nb, { scale: "smoke", outDir: join(dir, "out"), cellTimeout: 120 });
-    const [first, second, third] = cellOutputs(run.output).map((outs) => outs.filter((o) => o.output_type === "stream" && o.name === "stdout").map((o) => joined(o.text)).join(""));
-    assert.deepEqual(first.trim().split("\n"), Array.from({ length: 600 }, (_, i) => `line ${i}`));
-    assert.deepEqual(second.trim().split("\n"), Array.from({ length: 3000 }, (_, i) => `more ${i}`));
+    const [first, second, third] = cellOutputs(run.output).map((outs) =>
+      outs
+        .filter((o) => o.output_type === "stream" && o.name === "stdout")
+        .map((o) => joined(o.text))
+        .join(""),
+    );
+    assert.deepEqual(
+      first.trim().split("\n"),
+      Array.from({ length: 600 }, (_, i) => `line ${i}`),
+    );
+    assert.deepEqual(
+      second.trim().split("\n"),
+      Array.from({ length: 3000 }, (_, i) => `more ${i}`),
+    );
     assert.equal(third.trim(), "after");
   });
 
@@ -65,9 +79,15 @@ describe("the tslab kernel delivers every message", () => {
     const run = await runNotebook(nb, { scale: "smoke", outDir: join(dir, "out"), figuresDir: join(dir, "figures"), cellTimeout: 240 });
     const [figs, next] = cellOutputs(run.output);
     const shown = figs.filter((o) => o.output_type === "display_data" && o.data?.["image/png"]);
-    assert.deepEqual(shown.map((o) => joined(o.data?.["text/plain"]).split(":")[0]), Array.from({ length: 20 }, (_, k) => `fig-${k}`));
+    assert.deepEqual(
+      shown.map((o) => joined(o.data?.["text/plain"]).split(":")[0]),
+      Array.from({ length: 20 }, (_, k) => `fig-${k}`),
+    );
     assert.ok(joined(shown[0].data?.["text/html"]).length > 1_000_000, "the first figure inlines the plotly bundle");
-    assert.ok(shown.slice(1).every((o) => joined(o.data?.["text/html"]).length < 200_000), "later figures do not repeat it");
+    assert.ok(
+      shown.slice(1).every((o) => joined(o.data?.["text/html"]).length < 200_000),
+      "later figures do not repeat it",
+    );
     assert.match(next.map((o) => joined(o.text)).join(""), /after the figures/);
   });
 });

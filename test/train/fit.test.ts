@@ -73,15 +73,22 @@ describe("fit: tensor memory", () => {
     const model = newModel(1);
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    const result = await fit(model, {
-      batches,
-      validate: () => {
-        const auroc = scoreGraphs(learnedGraphs(model, panel, VAL), VAL.map((u) => truth[u])).mean.auroc;
-        const mse = validationMse(model, panel, VAL);
-        counts.push(tf.memory().numTensors);
-        return { auroc, mse };
+    const result = await fit(
+      model,
+      {
+        batches,
+        validate: () => {
+          const auroc = scoreGraphs(
+            learnedGraphs(model, panel, VAL),
+            VAL.map((u) => truth[u]),
+          ).mean.auroc;
+          const mse = validationMse(model, panel, VAL);
+          counts.push(tf.memory().numTensors);
+          return { auroc, mse };
+        },
       },
-    }, { ...QUIET, ...config, epochs });
+      { ...QUIET, ...config, epochs },
+    );
     assert.equal(result.status, "completed");
     const after = tf.memory().numTensors;
     model.dispose();

@@ -32,7 +32,12 @@ describe("gradientEngine with a worker thread", () => {
       const b = localGradients(model, sliceBatch(batch, 3, 5), shardSeed(seed, 1));
       assert.deepEqual([...grads.keys()], [...a.grads.keys()]);
       for (const [name, g] of grads) {
-        const expect = tf.tidy(() => a.grads.get(name)!.mul(3 / 5).add(b.grads.get(name)!.mul(2 / 5)));
+        const expect = tf.tidy(() =>
+          a.grads
+            .get(name)!
+            .mul(3 / 5)
+            .add(b.grads.get(name)!.mul(2 / 5)),
+        );
         assert.deepEqual(g.dataSync(), expect.dataSync(), `gradient of ${name}`);
         tf.dispose([g, expect]);
       }
