@@ -263,14 +263,17 @@ function baselineRollouts(ctx: ArCigContext): Float32Array {
   return base;
 }
 
-/** Total AR-CIG: j perturbed, nothing clamped; rows r = j * W + w. */
-function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
+/** The sizes an AR-CIG pass iterates over (W = units x origins windows) and a fresh accumulator. */
+function arCigShape(ctx: ArCigContext) {
   const { plan, c, delta } = ctx;
   const N = ctx.data.nodes;
-  const H = c.horizon;
   const O = plan.origins.length;
-  const W = plan.units.length * O;
-  const acc = new Accumulator(plan.units.length, N);
+  return { plan, c, delta, N, H: c.horizon, O, W: plan.units.length * O, acc: new Accumulator(plan.units.length, N) };
+}
+
+/** Total AR-CIG: j perturbed, nothing clamped; rows r = j * W + w. */
+function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
+  const { plan, c, delta, N, H, O, W, acc } = arCigShape(ctx);
   forChunks(W * N, c.chunkRows, (start, end) => {
     const pred = rolloutRows(ctx, end - start, (xv, ru) => {
       for (let r = start; r < end; r++) {
@@ -295,12 +298,7 @@ function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
 
 /** Direct AR-CIG: j perturbed, every node but j and i fed its baseline rollout; rows r = (j * N + i) * W + w. */
 function directArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
-  const { plan, c, delta } = ctx;
-  const N = ctx.data.nodes;
-  const H = c.horizon;
-  const O = plan.origins.length;
-  const W = plan.units.length * O;
-  const acc = new Accumulator(plan.units.length, N);
+  const { plan, c, delta, N, H, O, W, acc } = arCigShape(ctx);
   forChunks(W * N * N, c.chunkRows, (start, end) => {
     const pred = rolloutRows(
       ctx,

@@ -19,7 +19,7 @@ import {
   generateVarDag,
   swapGrid,
 } from "../data/simulate";
-import { type RunOptions, registerJob, runJobs } from "../runner";
+import { type Job, type RunOptions, registerJob, runJobs } from "../runner";
 import { type BypassConfig, type BypassSeedResult, bypassSeed } from "./bypass";
 import type { Stage1Config } from "./dice";
 import { type DecoderTrainConfig, type TimePanel, prepareTimePanel } from "./protocol";
@@ -117,44 +117,23 @@ export const bypassSeedJob = seedJob<BypassConfig, BypassSeedResult>("bypass-see
 export const swapSeedJob = seedJob<SwapStudyConfig, SwapSeedResult>("swap-seed", swapSeed);
 export const budgetSeedJob = seedJob<BudgetStudyConfig, BudgetSeedResult>("budget-seed", budgetSeed);
 
-/** The bypass benchmark over seeds, one cached job per seed, in worker processes. */
-export function runBypass(
-  panel: PanelSpec,
-  seeds: readonly number[],
-  config: Partial<BypassConfig> = {},
-  options: RunOptions = {},
-): Promise<BypassSeedResult[]> {
-  return runJobs(
-    seeds.map((seed) => bypassSeedJob({ panel, seed, config })),
-    { label: "bypass benchmark", ...options },
-  );
+/** A study over seeds: one cached job per seed, run in worker processes, results in seed order. */
+export type SeedStudy<C, R> = (panel: PanelSpec, seeds: readonly number[], config?: Partial<C>, options?: RunOptions) => Promise<R[]>;
+
+function overSeeds<C, R>(job: (c: SeedJob<C>) => Job<R>, label: string): SeedStudy<C, R> {
+  return (panel, seeds, config = {}, options = {}) =>
+    runJobs(
+      seeds.map((seed) => job({ panel, seed, config })),
+      { label, ...options },
+    );
 }
 
-/** The graph-swap study over seeds, one cached job per seed, in worker processes. */
-export function runSwap(
-  panel: PanelSpec,
-  seeds: readonly number[],
-  config: Partial<SwapStudyConfig> = {},
-  options: RunOptions = {},
-): Promise<SwapSeedResult[]> {
-  return runJobs(
-    seeds.map((seed) => swapSeedJob({ panel, seed, config })),
-    { label: "graph swap", ...options },
-  );
-}
-
-/** The budget study over seeds, one cached job per seed, in worker processes. */
-export function runBudget(
-  panel: PanelSpec,
-  seeds: readonly number[],
-  config: Partial<BudgetStudyConfig> = {},
-  options: RunOptions = {},
-): Promise<BudgetSeedResult[]> {
-  return runJobs(
-    seeds.map((seed) => budgetSeedJob({ panel, seed, config })),
-    { label: "budget study", ...options },
-  );
-}
+/** The bypass benchmark over seeds. */
+export const runBypass: SeedStudy<BypassConfig, BypassSeedResult> = overSeeds(bypassSeedJob, "bypass benchmark");
+/** The graph-swap study over seeds. */
+export const runSwap: SeedStudy<SwapStudyConfig, SwapSeedResult> = overSeeds(swapSeedJob, "graph swap");
+/** The budget study over seeds. */
+export const runBudget: SeedStudy<BudgetStudyConfig, BudgetSeedResult> = overSeeds(budgetSeedJob, "budget study");
 
 export interface StressCellJob {
   panel: PanelSpec;
