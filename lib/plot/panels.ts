@@ -13,34 +13,30 @@ export interface PanelFigureOptions {
   caption?: string;
 }
 
-/** The steps 0 .. T - 1 of a panel, the x axis of its series. */
-function stepAxis(panel: Pick<Panel, "steps">): number[] {
-  return Array.from({ length: panel.steps }, (_, t) => t);
+/** Series of a panel over its steps 0 .. T - 1, as a line chart. */
+function stepChart(panel: Pick<Panel, "steps">, spec: PanelFigureOptions & { yTitle: string }, series: { name: string; y: number[] }[]): Figure {
+  const x = Array.from({ length: panel.steps }, (_, t) => t);
+  return lineChart({ name: spec.name ?? "panel", caption: spec.caption ?? "", x, xTitle: "step", yTitle: spec.yTitle, series });
 }
 
 /** Line chart of some nodes of one unit over the steps: one line per node, named after it. */
 export function unitSeriesChart(panel: Panel, spec: PanelFigureOptions & { unit: number; nodes: readonly number[]; yTitle: string }): Figure {
-  return lineChart({
-    name: spec.name ?? "panel",
-    caption: spec.caption ?? "",
-    x: stepAxis(panel),
-    xTitle: "step",
-    yTitle: spec.yTitle,
-    series: spec.nodes.map((i) => ({ name: panel.nodeNames[i], y: nodeSeries(panel, spec.unit, i) })),
-  });
+  return stepChart(
+    panel,
+    spec,
+    spec.nodes.map((i) => ({ name: panel.nodeNames[i], y: nodeSeries(panel, spec.unit, i) })),
+  );
 }
 
 /** Line chart of the target of several units over the steps: one line per unit (units beyond the panel's are left out). */
 export function targetSeriesChart(panel: Panel, spec: PanelFigureOptions & { units: readonly number[]; yTitle: string }): Figure {
   const target = targetIndex(panel);
-  return lineChart({
-    name: spec.name ?? "panel",
-    caption: spec.caption ?? "",
-    x: stepAxis(panel),
-    xTitle: "step",
-    yTitle: spec.yTitle,
-    series: spec.units.filter((u) => u < panel.units).map((u) => ({ name: panel.unitIds[u], y: nodeSeries(panel, u, target) })),
-  });
+  const units = spec.units.filter((u) => u < panel.units);
+  return stepChart(
+    panel,
+    spec,
+    units.map((u) => ({ name: panel.unitIds[u], y: nodeSeries(panel, u, target) })),
+  );
 }
 
 /** A 0/1 graph as a heatmap: rows senders j, columns receivers i, dark for an edge j -> i (diagonal blank). */
