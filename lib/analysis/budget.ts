@@ -1,58 +1,10 @@
 /**
  * Response curves and budget allocation from a trained model, by intervention: what a model
- * predicts when spend is set, and the allocation of a budget that maximises its prediction.
- *
- * **Intervention.** For every window (unit u, origin o) of the data (the windows of the
- * diagnostics: `history` steps `[o - history, o)` teacher-forced, see `planWindows`), the spend
- * of the intervened channel(s) over the *horizon*, the H steps `o .. o + H - 1`, is set to the
- * scenario's value, the model is rolled out for `H + carryover` steps, and the model's target
- * predictions over those steps are added up (`measure: "sum"`, default) or averaged (`"mean"`).
- * The spend is imposed through the rollout feed of the {@link Forecaster} contract: at rollout
- * step h the fed value replaces the model's own prediction of step `o + h` as the next input.
- *
- * What is held, and how (our choice, stated once here):
- * - every *channel* node (role "channel", or `channels` of the config) is fed at every rollout
- *   step, so no channel ever follows the model's own forecast of spend: spend is a decision,
- *   not something the model predicts;
- * - channels that are not intervened on are held at their **observed** future values
- *   (`others: "observed"`, default; needs the data to hold `H + carryover` steps after each
- *   origin) or at their **last** history value (`others: "last"`, needs no future data);
- * - during the `carryover` steps after the horizon, the intervened channel returns to the same
- *   rule as the others (observed, or last), so a curve measures what the H steps of changed
- *   spend do, including their carry-over;
- * - intermediates and the target are the model's own rollout (nothing of them is fed).
- *
- * Timing: in every model of the study a step's value acts on the *next* steps, so the spend of
- * step `o + h` first moves the target prediction of step `o + h + 1`; the prediction of step `o`
- * does not depend on the intervention, and with `carryover = 0` the spend of the last horizon
- * step does not reach the measured target. Use `carryover >= 1` when it must.
- *
- * **Scale.** Everything is on the scale of the data passed in (standardised panels for the
- * neural models). A {@link ValueScale} maps spend given on the raw scale to the model's input
- * scale and the target predictions back to raw, step by step (so a `log1p` target is summed on
- * the raw scale); {@link scalerScale} builds one from the data layer's fitted `Scaler`. Without a
- * scale, levels, allocations and responses are on the data's own scale. Multipliers of the
- * observed spend are applied on the raw scale, so give a scale when the data are standardised
- * (a multiple of a standardised value is not a multiple of spend).
- *
- * **Units of spend.** A *level* and an *allocation* are spend **per step**, constant over the
- * H steps of the horizon; a budget `total` is the sum over channels of spend per step (the spend
- * of the whole horizon is `total * H`). Responses are means over units of the mean over origins.
- *
- * **Optimiser.** {@link optimiseBudget} maximises a black-box objective over the capped simplex
- * `{x : lower <= x <= upper, sum(x) = total}` by projected gradient ascent: gradients analytic
- * when given, else central finite differences (one-sided at a bound), an Armijo backtracking
- * line search along the projection arc, and an exact sort-based Euclidean projection onto the
- * capped simplex ({@link projectCappedSimplex}). For a concave objective every stationary point
- * is a global maximum; for a non-concave one (S-shaped Hill curves) it finds a local one.
- * Written here rather than taken from npm: of the candidates on the registry (`nlopt-js`
- * 0.1.1, an Emscripten port without TypeScript types; `fmin` 0.0.4 and `optimization-js` 1.5.0,
- * both unconstrained, the latter with build tools as runtime dependencies) none handles an
- * equality-plus-bounds constraint with TypeScript types and a maintained release, and the
- * method needed is short enough to test completely.
- *
- * Tensor work runs in `tf.tidy` chunk by chunk (`chunkRows` rows per forecaster call); no tensor
- * outlives a call.
+ * predicts when spend is set, and the allocation of a budget that maximises its prediction, so
+ * that a model's recommended budget can be judged against the true one (lib/analysis/truth.ts).
+ * How an intervention is run, what it holds and its units: {@link InterventionConfig}; scales:
+ * {@link ValueScale}; the optimiser: {@link optimiseBudget}. Tensor work runs in `tf.tidy` chunk
+ * by chunk (`chunkRows` rows per forecaster call); no tensor outlives a call.
  */
 import { tf } from "../tf";
 import type { Scaler } from "../data/panel";
@@ -68,6 +20,14 @@ import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWi
 /**
  * Maps values between the raw scale (spend in currency, the KPI in its units) and the scale the
  * model reads and predicts. `unit` is the unit's index in the data passed to the analysis.
+ *
+ * Everything is on the scale of the data passed in (standardised panels for the neural models).
+ * A ValueScale maps spend given on the raw scale to the model's input scale and the target
+ * predictions back to raw, step by step (so a `log1p` target is summed on the raw scale);
+ * {@link scalerScale} builds one from the data layer's fitted `Scaler`. Without a scale, levels,
+ * allocations and responses are on the data's own scale. Multipliers of the observed spend are
+ * applied on the raw scale, so give a scale when the data are standardised (a multiple of a
+ * standardised value is not a multiple of spend).
  */
 export interface ValueScale {
   /** Raw value of `node` -> the model's scale. */
@@ -126,7 +86,39 @@ export function scalerScale(scaler: Scaler, data: { units: number; nodeNames?: s
 // Interventions
 // ---------------------------------------------------------------------------------------------
 
-/** Windows and intervention settings shared by response curves, allocations and the budget glue. */
+/**
+ * Windows and intervention settings shared by response curves, allocations and the budget glue.
+ *
+ * Intervention. For every window (unit u, origin o) of the data (the windows of the diagnostics:
+ * `history` steps `[o - history, o)` teacher-forced, see `planWindows`), the spend of the
+ * intervened channel(s) over the *horizon*, the H steps `o .. o + H - 1`, is set to the
+ * scenario's value, the model is rolled out for `H + carryover` steps, and the model's target
+ * predictions over those steps are added up (`measure: "sum"`, default) or averaged (`"mean"`).
+ * The spend is imposed through the rollout feed of the {@link Forecaster} contract: at rollout
+ * step h the fed value replaces the model's own prediction of step `o + h` as the next input.
+ *
+ * What is held, and how (our choice, stated once here):
+ * - every *channel* node (role "channel", or `channels` of the config) is fed at every rollout
+ *   step, so no channel ever follows the model's own forecast of spend: spend is a decision,
+ *   not something the model predicts;
+ * - channels that are not intervened on are held at their **observed** future values
+ *   (`others: "observed"`, default; needs the data to hold `H + carryover` steps after each
+ *   origin) or at their **last** history value (`others: "last"`, needs no future data);
+ * - during the `carryover` steps after the horizon, the intervened channel returns to the same
+ *   rule as the others (observed, or last), so a curve measures what the H steps of changed
+ *   spend do, including their carry-over;
+ * - intermediates and the target are the model's own rollout (nothing of them is fed).
+ *
+ * Timing: in every model of the study a step's value acts on the *next* steps, so the spend of
+ * step `o + h` first moves the target prediction of step `o + h + 1`; the prediction of step `o`
+ * does not depend on the intervention, and with `carryover = 0` the spend of the last horizon
+ * step does not reach the measured target. Use `carryover >= 1` when it must.
+ *
+ * Units of spend. A *level* and an *allocation* are spend **per step**, constant over the H steps
+ * of the horizon; a budget `total` is the sum over channels of spend per step (the spend of the
+ * whole horizon is `total * H`). Responses are means over units of the mean over origins. Scales:
+ * {@link ValueScale}.
+ */
 export interface InterventionConfig extends WindowConfig {
   /** H: steps o .. o + H - 1 whose spend is set. */
   horizon: number;
@@ -366,7 +358,7 @@ function aggregate(perWindow: Float64Array, S: number, plan: WindowPlan): { mean
 // Response curves
 // ---------------------------------------------------------------------------------------------
 
-/** A response curve: one channel's spend swept, everything else held (module comment). */
+/** A response curve: one channel's spend swept, everything else held ({@link InterventionConfig}). */
 export interface ResponseCurveConfig extends InterventionConfig {
   /** The intervened channel (index or name); must be one of the channels. */
   channel: number | string;
@@ -395,7 +387,7 @@ export interface ResponseCurve extends InterventionPlan {
 }
 
 /**
- * The response curve of one channel (see the module comment): for each level (or multiplier),
+ * The response curve of one channel (see {@link InterventionConfig}): for each level (or multiplier),
  * the channel's spend over the horizon is set to it in every window, the other channels are held
  * (`others`), the model rolls out, and the target over the measured steps is taken.
  * data: values [units, steps, nodes] on the model's scale (a scaled Panel).
@@ -795,8 +787,19 @@ function countedObjective(
 
 /**
  * Maximises `objective` over `{x : lower <= x <= upper, sum(x) = total}` (n channels) by
- * projected gradient ascent with Armijo backtracking along the projection arc (module comment).
- * The objective must be deterministic; NaN or infinite values are errors.
+ * projected gradient ascent with Armijo backtracking along the projection arc. The objective must
+ * be deterministic; NaN or infinite values are errors.
+ *
+ * The capped simplex is searched by projected gradient ascent: gradients analytic when given,
+ * else central finite differences (one-sided at a bound), an Armijo backtracking line search
+ * along the projection arc, and an exact sort-based Euclidean projection onto the capped simplex
+ * ({@link projectCappedSimplex}). For a concave objective every stationary point is a global
+ * maximum; for a non-concave one (S-shaped Hill curves) it finds a local one. Written here rather
+ * than taken from npm: of the candidates on the registry (`nlopt-js` 0.1.1, an Emscripten port
+ * without TypeScript types; `fmin` 0.0.4 and `optimization-js` 1.5.0, both unconstrained, the
+ * latter with build tools as runtime dependencies) none handles an equality-plus-bounds
+ * constraint with TypeScript types and a maintained release, and the method needed is short
+ * enough to test completely.
  */
 export function optimiseBudget(objective: (x: number[]) => number, n: number, config: Partial<OptimiserConfig> & Pick<OptimiserConfig, "total">): BudgetResult {
   const what = "optimiseBudget";

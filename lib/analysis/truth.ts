@@ -1,32 +1,8 @@
 /**
  * The true response of a generated panel to a spend intervention, under the data-generating
  * process that made it (lib/data/simulate.ts): what an allocation really earns, against which the
- * models' recommended budgets are judged (notebook 07).
- *
- * The generator's non-root nodes follow, per unit u (graph g), node i and step t,
- *
- *     x_i(t) = a_i x_i(t-1) + sum_j sum_{l=1..L} W_g[i, j, l] f_j(t-l) + e_i(t)
- *
- * with f_j the saturated adstocked spend of a channel (`Hill(adstock(s_j), kappa_uj, slope_j)`,
- * or the spend itself for a linear panel) and f_j = x_j for intermediates. The system is linear in
- * f given the spend, and an intervention leaves the noise e as drawn, so the change it causes is
- * exact: with Delta f_j(t) = f'_j(t) - f_j(t) for the changed spend s',
- *
- *     Delta x_i(t) = a_i Delta x_i(t-1) + sum_j sum_l W_g[i, j, l] Delta f_j(t-l),
- *
- * propagated from the first changed step. The true target under the intervention is the observed
- * target plus Delta x_target. The same windows and rules as the model-based analysis
- * (lib/analysis/budget.ts): for each (unit, origin o) the spend of every channel is set to the
- * allocation over the H steps o .. o + H - 1 and is the observed spend elsewhere; the target is
- * summed (or averaged) over o .. o + H + carryover - 1; responses are means over units of the
- * mean over origins, on the raw scale of the panel.
- *
- * Approximation (stated, and small): the adstock is recomputed from the panel's first step,
- * without the generator's burn-in; the missing carry-over decays as lambda^t (lambda <= 0.8 in
- * the generator's defaults), so with origins at least 40 steps in it is below 1e-4 of a step's
- * spend. The panel must come from `generateVarDag` or `generateSparseTarget` unmodified (its
- * provenance holds the parameters); rawlog panels are observed through a transform and are not
- * supported.
+ * models' recommended budgets are judged (notebook 07). {@link trueAllocationResponses} gives the
+ * exact propagation, the windows and the one approximation.
  */
 import type { Panel } from "../data/panel";
 import { type ChannelParams, type EdgeWeights, type VarDagConfig, contextHalfPoint, geometricAdstock, hillSaturation } from "../data/simulate";
@@ -68,6 +44,31 @@ function drawnParams(panel: Panel, what: string): DrawnParams {
  * the mean over origins) to each allocation: spend per step of every channel, in the panel's
  * channel order (nodes with role "channel"), over the horizon. Also returns the observed
  * target's value over the same windows (the allocation "as observed").
+ *
+ * The generator's non-root nodes follow, per unit u (graph g), node i and step t,
+ *
+ *     x_i(t) = a_i x_i(t-1) + sum_j sum_{l=1..L} W_g[i, j, l] f_j(t-l) + e_i(t)
+ *
+ * with f_j the saturated adstocked spend of a channel (`Hill(adstock(s_j), kappa_uj, slope_j)`,
+ * or the spend itself for a linear panel) and f_j = x_j for intermediates. The system is linear in
+ * f given the spend, and an intervention leaves the noise e as drawn, so the change it causes is
+ * exact: with Delta f_j(t) = f'_j(t) - f_j(t) for the changed spend s',
+ *
+ *     Delta x_i(t) = a_i Delta x_i(t-1) + sum_j sum_l W_g[i, j, l] Delta f_j(t-l),
+ *
+ * propagated from the first changed step. The true target under the intervention is the observed
+ * target plus Delta x_target. The same windows and rules as the model-based analysis
+ * (lib/analysis/budget.ts): for each (unit, origin o) the spend of every channel is set to the
+ * allocation over the H steps o .. o + H - 1 and is the observed spend elsewhere; the target is
+ * summed (or averaged) over o .. o + H + carryover - 1; responses are means over units of the
+ * mean over origins, on the raw scale of the panel.
+ *
+ * Approximation (stated, and small): the adstock is recomputed from the panel's first step,
+ * without the generator's burn-in; the missing carry-over decays as lambda^t (lambda <= 0.8 in
+ * the generator's defaults), so with origins at least 40 steps in it is below 1e-4 of a step's
+ * spend. The panel must come from `generateVarDag` or `generateSparseTarget` unmodified (its
+ * provenance holds the parameters); rawlog panels are observed through a transform and are not
+ * supported.
  */
 export function trueAllocationResponses(
   panel: Panel,

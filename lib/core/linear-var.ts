@@ -1,10 +1,14 @@
 /**
- * The one coefficient layout of the study's linear VARs, and the one linear solver of their
- * least-squares fits (the Granger baseline, the OLS check of the generators, the analytic linear
- * VAR forecaster all use these).
- *
- * Layout, {@link VarCoefficients}: `coef[i][j][s - 1]` is the weight of sender j's lag s,
- * x_j(t - s), in receiver i's equation (j = i: i's own autoregression), so that
+ * The one coefficient layout of the study's linear VARs ({@link VarCoefficients}), and the one
+ * linear solver of their least-squares fits (the Granger baseline, the OLS check of the
+ * generators, the analytic linear VAR forecaster all use these), so that every linear VAR of the
+ * study reads its coefficients the same way.
+ */
+
+/**
+ * `coef[i][j][s - 1]`: weight of x_j(t - s) in receiver i's equation (N x N x L), the layout of
+ * every linear VAR of the study. It is the weight of sender j's lag s, x_j(t - s), in receiver
+ * i's equation (j = i: i's own autoregression), so that
  *
  *     x_i(t) = b_i + sum_j sum_{s=1..L} coef[i][j][s - 1] x_j(t - s)
  *
@@ -14,8 +18,6 @@
  * gives the same coefficients in that orientation, one N x N matrix per lag, the form a
  * forecaster multiplies by (`x(t + 1) = b + sum_s x(t + 1 - s) A_s`).
  */
-
-/** `coef[i][j][s - 1]`: weight of x_j(t - s) in receiver i's equation (N x N x L). */
 export type VarCoefficients = number[][][];
 
 /** `A[s - 1][j][i] = coef[i][j][s - 1]`: one N x N matrix per lag, in graph orientation (sender j, receiver i). */

@@ -1,19 +1,8 @@
 /**
  * Loader of the simulation data shipped with the official CausalMMM code
- * (`data/causalmmm-sim/`, placed there by `npm run data`; see its README).
- *
- * Files (NumPy, float64, C order):
- * - `shuffled_data.npy`    `[300, 8, 100]` = units x nodes x steps -> our values `[units, steps, nodes]`;
- * - `shuffled_context.npy` `[300, 2]`      = context per unit;
- * - `shuffled_edges.npy`   `[300, 56]`     = per unit the off-diagonal ordered pairs: entry
- *   `k = i*7 + (j if j < i else j - 1)` is 1 when j -> i (for N nodes: `i*(N-1) + ...`).
- *
- * Roles: nodes 0-4 channels, 5-6 intermediates, 7 target (GMV). The per-unit graphs are
- * deduplicated into `truth.graphs` (order of first appearance) with `truth.graphOfUnit`.
- * The data are already standardised (channels take negative values), so the loader does not
- * ask for non-negative spend. The data are highly degenerate (few distinct series among many
- * units, contexts that do not change the series): notebook 01 measures how, with
- * `distinctSeries`, `distinctNodeSeries` and `distinctGraphs` (lib/data/panel.ts).
+ * (`data/causalmmm-sim/`, placed there by `npm run data`; see its README), so that the study can
+ * run CausalMMM on the data it was published with. {@link loadCausalMMMSim} gives the files, the
+ * roles and what the data are like.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -55,7 +44,22 @@ export function decodeEdgeRow(row: ArrayLike<number>, n: number): Graph {
   return g;
 }
 
-/** Loads the CausalMMM shipped simulation as a multi-graph panel with context. */
+/**
+ * Loads the CausalMMM shipped simulation as a multi-graph panel with context.
+ *
+ * Files (NumPy, float64, C order):
+ * - `shuffled_data.npy`    `[300, 8, 100]` = units x nodes x steps -> our values `[units, steps, nodes]`;
+ * - `shuffled_context.npy` `[300, 2]`      = context per unit;
+ * - `shuffled_edges.npy`   `[300, 56]`     = per unit the off-diagonal ordered pairs: entry
+ *   `k = i*7 + (j if j < i else j - 1)` is 1 when j -> i (for N nodes: `i*(N-1) + ...`, {@link edgeIndex}).
+ *
+ * Roles: nodes 0-4 channels, 5-6 intermediates, 7 target (GMV). The per-unit graphs are
+ * deduplicated into `truth.graphs` (order of first appearance) with `truth.graphOfUnit`.
+ * The data are already standardised (channels take negative values), so the loader does not
+ * ask for non-negative spend. The data are highly degenerate (few distinct series among many
+ * units, contexts that do not change the series): notebook 01 measures how, with
+ * `distinctSeries`, `distinctNodeSeries` and `distinctGraphs` (lib/data/panel.ts).
+ */
 export function loadCausalMMMSim(options: CausalMMMSimOptions = {}): Panel {
   const dir = causalMMMSimDir(options.dir);
   const path = (f: string) => join(dir, f);

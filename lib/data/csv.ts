@@ -1,35 +1,9 @@
 /**
- * The bring-your-own-data path: long-format CSV panels and edge-list CSV graphs, read and written.
- *
- * Panel file (one row per unit and time step):
- *
- *     unit,time,<node columns...>,ctx_<name>...
- *
- * - `unit`: any non-empty string; units keep the order of their first row in the file.
- * - `time`: an integer step (`0`, `1`, ...) or an ISO date (`2021-01-25`); the panel's time step
- *   is the most common difference between consecutive times of a unit (or `timeStep`). Every
- *   unit must be contiguous (no gaps, no duplicates) and, since a panel is dense
- *   (`values: [units, steps, nodes]`), every unit must cover the same time axis; units that do
- *   not are an error unless `incompleteUnits: "drop"` asks to drop them (the dropped units are
- *   recorded in the provenance).
- * - node columns: numbers (finite, within float32 range); channel columns must be >= 0 (raw
- *   spend) unless `nonNegativeChannels: false`.
- * - `ctx_<name>` columns: context per unit, constant within a unit.
- *
- * Roles come from the caller (`roles`) or from the JSON sidecar `<file>.roles.json`:
- * `{"target": "...", "channels": [...], "intermediates": [...]}`, which the writer also fills
- * with the provenance and, for panels with true graphs, the edge file and each unit's graph.
- * Every column must be used (a node, the unit, the time or a context column) or be listed in
- * `ignoreColumns`: nothing is dropped or coerced silently.
- *
- * Graph file: `source,target` (one row per edge j -> i), or `graph,source,target` for several
- * graphs. Node names must be the panel's; self-loops, duplicate edges and (when a DAG is
- * required) cycles are errors.
- *
- * Every problem throws a `DataError` naming the file, the column and the data row (1-based,
- * the header is line 1) with its line number. The table work (typed columns, grouping,
- * ordering, window differences) is done with arquero: the file is parsed with `autoType: false`
- * (every cell a string), then each column is converted with an explicit, strict type.
+ * The bring-your-own-data path: long-format CSV panels and edge-list CSV graphs, read and
+ * written, so that a panel of one's own enters the study through the same checks as the shipped
+ * data. Every problem throws a `DataError` naming the file, the column and the data row (1-based,
+ * the header is line 1) with its line number. The formats: {@link readPanelCsv} (panels and their
+ * roles sidecar), {@link readGraphCsv} (graphs).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
@@ -46,7 +20,12 @@ const op = aq.op;
 // Raw CSV text -> arquero table of strings, with the line of every data row
 // ---------------------------------------------------------------------------------------------
 
-/** A parsed CSV file: an arquero table of string cells and the line number of each data row. */
+/**
+ * A parsed CSV file: an arquero table of string cells and the line number of each data row. The
+ * table work (typed columns, grouping, ordering, window differences) is done with arquero: the
+ * file is parsed with `autoType: false` (every cell a string), then each column is converted with
+ * an explicit, strict type.
+ */
 export interface CsvTable {
   file: string;
   /** Every cell a string (arquero `autoType: false`). */
@@ -366,7 +345,28 @@ export const DEFAULT_CSV_PANEL_OPTIONS: CsvPanelOptions = {
   requireDag: true,
 };
 
-/** Reads a long-format CSV panel (see the module comment). */
+/**
+ * Reads a long-format CSV panel. Panel file (one row per unit and time step):
+ *
+ *     unit,time,<node columns...>,ctx_<name>...
+ *
+ * - `unit`: any non-empty string; units keep the order of their first row in the file.
+ * - `time`: an integer step (`0`, `1`, ...) or an ISO date (`2021-01-25`); the panel's time step
+ *   is the most common difference between consecutive times of a unit (or `timeStep`). Every
+ *   unit must be contiguous (no gaps, no duplicates) and, since a panel is dense
+ *   (`values: [units, steps, nodes]`), every unit must cover the same time axis; units that do
+ *   not are an error unless `incompleteUnits: "drop"` asks to drop them (the dropped units are
+ *   recorded in the provenance).
+ * - node columns: numbers (finite, within float32 range); channel columns must be >= 0 (raw
+ *   spend) unless `nonNegativeChannels: false`.
+ * - `ctx_<name>` columns: context per unit, constant within a unit.
+ *
+ * Roles come from the caller (`roles`) or from the JSON sidecar `<file>.roles.json`:
+ * `{"target": "...", "channels": [...], "intermediates": [...]}`, which the writer also fills
+ * with the provenance and, for panels with true graphs, the edge file and each unit's graph.
+ * Every column must be used (a node, the unit, the time or a context column) or be listed in
+ * `ignoreColumns`: nothing is dropped or coerced silently.
+ */
 export function readPanelCsv(file: string, options: Partial<CsvPanelOptions> = {}): Panel {
   return panelFromTable(readCsvTable(file), options);
 }
@@ -755,7 +755,11 @@ export interface GraphSet {
   ids: string[];
 }
 
-/** Reads an edge-list CSV (`source,target` or `graph,source,target`) over the given node names. */
+/**
+ * Reads an edge-list CSV over the given node names. Graph file: `source,target` (one row per edge
+ * j -> i), or `graph,source,target` for several graphs. Node names must be the panel's;
+ * self-loops, duplicate edges and (when a DAG is required) cycles are errors.
+ */
 export function readGraphCsv(file: string, nodeNames: readonly string[], options: Partial<GraphCsvOptions> = {}): GraphSet {
   const opt = { requireDag: true, ...options };
   const { table, lines } = readCsvTable(file);

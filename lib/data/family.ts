@@ -2,88 +2,9 @@
  * The evaluation family for graph recovery (STUDY.md, "Data" 8): seeded panel generators written
  * apart from the study's own generator (simulate.ts), with their own equations, parameter
  * ranges and random streams, so that a graph-recovery method is never judged only on the data it
- * was built on. They share nothing with simulate.ts but the `Panel` shape and the `Rng`.
- *
- * ## Structure (both kinds)
- *
- * Nodes are C channels (`chan1..`), M intermediates (`funnel1..`) and one target (`sales`,
- * last). Each graph draws a random topological order: the channels first (shuffled), then the
- * intermediates (shuffled, so that index order is not the causal order), the target last. A
- * pair j -> i is allowed when j comes before i, j is not the target and not an *inert* channel
- * (a channel with no effect, `graph.inertChannels`), and i is not a channel, except that the
- * linear kind may let channels drive later channels (`linear.channelEdges`). Convention: no
- * edge ever enters a channel from an intermediate or the target, none leaves the target. Each
- * allowed pair is an edge with probability `graph.density`; an intermediate or target left
- * without a parent gets one allowed sender at random. Every edge has its own lag set: between
- * `lagsPerEdge` lags drawn without replacement from 1..`maxLag` (maxLag <= 4), one weight per
- * lag with a magnitude log-uniform over `dynamics.weightRange` (a wide range: some edges and
- * lags are weak) and a sign per edge (linear: negative with probability `linear.negativeShare`;
- * media: media edges positive, funnel edges negative with `media.funnelNegativeShare`).
- *
- * Graph sharing (`graph.sharing.mode`): `shared` (one graph for all units), `groups` (`count`
- * distinct graphs, units assigned in equal shares at random) or `per-unit` (every unit its own
- * graph, distinct when possible). Weights belong to a graph; `dynamics.weightJitter` multiplies
- * each unit's edges by `exp(jitter * N(0,1))`.
- *
- * ## Dynamics
- *
- * Every non-spend node follows
- *
- *     x_i(t) = a_i1 x_i(t-1) + a_i2 x_i(t-2) + c_i * sum_{j in pa(i)} sum_{s in lags(j,i)} w_ijs f_j(x_j(t-s))
- *              + sigma_i e_i(t) + [confounder]
- *
- * with e_i Gaussian or Student-t (scaled to unit variance), `sigma_i` log-uniform over
- * `dynamics.noise.sd`, own autoregression of order `dynamics.ownLags` (1 or 2). `c_i` sets the
- * receiver's innovation signal-to-noise ratio `Var(c_i P_i) / sigma_i^2` to a drawn value
- * (`dynamics.snr`, `dynamics.targetSnr` for the target), P_i's variance measured within units,
- * pooled over the units of the graph, after burn-in: the relative weights of a receiver's edges
- * and lags keep their wide range, only the receiver's total parent signal is set.
- *
- * - **linear**: every node (channels too) is such a process and `f_j` is the identity.
- * - **media**: channels are spend, not a VAR node: flights (on and off periods whose lengths are
- *   drawn from `media.flightOn` / `media.flightOff`, some channels always on), a log-normal
- *   level per unit and channel, multiplicative noise, bursts and zeros. `f_j` of a channel is a
- *   normalised geometric adstock `A(t) = (1 - lambda) x(t) + lambda A(t-1)` followed by a Hill
- *   curve `A^h / (A^h + K^h)` with one half-point K per channel (so units that spend more sit
- *   further up the curve); `f_j` of an intermediate is the identity. Funnel nodes and the
- *   target are driven by the saturated media and by each other.
- *
- * **Stability** is checked on the companion matrix. The lag polynomial of a DAG VAR is
- * triangular in topological order, so the companion spectral radius is the largest modulus of
- * the nodes' own AR roots, whatever the edge weights: own AR coefficients are drawn, then
- * rescaled (a_1 -> r a_1, a_2 -> r^2 a_2, which scales the roots by r) until every root is within
- * `dynamics.ownRadiusMax` < 1. The generator then builds the companion matrix of each graph's
- * VAR (spend channels excluded: they are exogenous and bounded after saturation), computes its
- * spectral radius (Gelfand formula) and throws at >= 1; it also throws on non-finite or
- * exploding series. Burn-in steps are simulated and discarded.
- *
- * ## Switches any member can set
- *
- * - **Heterogeneous scales** (`scales.enabled`): after simulation each node gets a scale
- *   `10^U(nodeDecades)`, each unit and node a further `10^U(unitDecades)`; every node but spend
- *   is also shifted to a positive level `min + U(offset) * sd` (raw-log-like levels), spend keeps
- *   its zeros. Nothing is standardised for the models.
- * - **Confounding** (`confounder.strength > 0`): a per-unit AR(1) demand shock d(t) (unit
- *   variance, `phi`) that is not a node and not part of the true graph drives the target's
- *   innovation (`strength * targetLoad * sigma`), the confounded channels (spend multiplied by
- *   `exp(strength * spendLoad * d)`, mean-preserving; a linear channel's innovation gets
- *   `strength * sigma * d`) and optionally the intermediates. The confounded channels are the
- *   inert ones first, then random others (`confounder.channels`). No draw depends on the
- *   strength: strength 0 gives the same graphs, spend, noise and shock, with the shock's
- *   effect removed (the receivers' scales c_i are set again on those series).
- *
- * ## What every panel records
- *
- * `panel.truth` (graphs per unit), roles, names, and `panel.provenance`: generator
- * `"evaluation-family"`, `params.member` (the member's name), `params.config` (the full
- * configuration), `params.drawn` (orders, edges with lags and final weights, own AR, noise,
- * scales, media parameters, spectral radii), `params.graphForecast` ({@link graphForecastGain}:
- * the MSE@7 ratio of a linear own-past forecaster to a linear forecaster on the true parents)
- * and the seed. The members of the family are {@link EVALUATION_FAMILY}.
- *
- * Random streams: one `Rng(seed)` forks, in a fixed order, streams for the structure, the
- * spend, the noise, the confounder, the scales and the jitter, so switching one part of the
- * configuration leaves the draws of the others alone.
+ * was built on. They share nothing with simulate.ts but the `Panel` shape and the `Rng`. The
+ * members are {@link EVALUATION_FAMILY}; {@link generateFamily} gives the equations and what
+ * every panel records, and the parts of {@link FamilyConfig} say what each switch does.
  */
 import { solveLinearSystem } from "../core/linear-var";
 import type { Graph } from "../graph";
@@ -100,12 +21,33 @@ export type FamilyKind = "linear" | "media";
 /** A closed interval `[lo, hi]`. */
 export type FamilyRange = readonly [number, number];
 
-/** How units share graphs. `count` is used by `groups` only. */
+/**
+ * How units share graphs (`graph.sharing.mode`): `shared` (one graph for all units), `groups`
+ * (`count` distinct graphs, units assigned in equal shares at random) or `per-unit` (every unit
+ * its own graph, distinct when possible). `count` is used by `groups` only. Weights belong to a
+ * graph; `dynamics.weightJitter` multiplies each unit's edges by `exp(jitter * N(0,1))`.
+ */
 export interface GraphSharing {
   mode: "shared" | "groups" | "per-unit";
   count: number;
 }
 
+/**
+ * The graph of a member (both kinds). Nodes are C channels (`chan1..`), M intermediates
+ * (`funnel1..`) and one target (`sales`, last). Each graph draws a random topological order: the
+ * channels first (shuffled), then the intermediates (shuffled, so that index order is not the
+ * causal order), the target last. A pair j -> i is allowed when j comes before i, j is not the
+ * target and not an *inert* channel (a channel with no effect, `graph.inertChannels`), and i is
+ * not a channel, except that the linear kind may let channels drive later channels
+ * (`linear.channelEdges`). Convention: no edge ever enters a channel from an intermediate or the
+ * target, none leaves the target. Each allowed pair is an edge with probability `graph.density`;
+ * an intermediate or target left without a parent gets one allowed sender at random. Every edge
+ * has its own lag set: between `lagsPerEdge` lags drawn without replacement from 1..`maxLag`
+ * (maxLag <= 4), one weight per lag with a magnitude log-uniform over `dynamics.weightRange` (a
+ * wide range: some edges and lags are weak) and a sign per edge (linear: negative with
+ * probability `linear.negativeShare`; media: media edges positive, funnel edges negative with
+ * `media.funnelNegativeShare`).
+ */
 export interface FamilyGraphConfig {
   /** Probability that an allowed pair is an edge. */
   density: number;
@@ -146,7 +88,10 @@ export interface FamilyDynamics {
   weightJitter: number;
 }
 
-/** Used by the linear kind only. */
+/**
+ * Used by the linear kind only: every node (channels too) is a process of the dynamics of
+ * {@link generateFamily} and `f_j` is the identity.
+ */
 export interface FamilyLinear {
   /** Channels may drive later channels (channel -> channel edges). */
   channelEdges: boolean;
@@ -154,7 +99,15 @@ export interface FamilyLinear {
   negativeShare: number;
 }
 
-/** Used by the media kind only. */
+/**
+ * Used by the media kind only. Channels are spend, not a VAR node: flights (on and off periods
+ * whose lengths are drawn from `media.flightOn` / `media.flightOff`, some channels always on), a
+ * log-normal level per unit and channel, multiplicative noise, bursts and zeros. `f_j` of a
+ * channel is a normalised geometric adstock `A(t) = (1 - lambda) x(t) + lambda A(t-1)` followed
+ * by a Hill curve `A^h / (A^h + K^h)` with one half-point K per channel (so units that spend more
+ * sit further up the curve); `f_j` of an intermediate is the identity. Funnel nodes and the
+ * target are driven by the saturated media and by each other.
+ */
 export interface FamilyMedia {
   /** On-flight lengths (steps), an integer drawn uniformly in this range per flight. */
   flightOn: FamilyRange;
@@ -183,6 +136,12 @@ export interface FamilyMedia {
   funnelNegativeShare: number;
 }
 
+/**
+ * Heterogeneous scales (`scales.enabled`): after simulation each node gets a scale
+ * `10^U(nodeDecades)`, each unit and node a further `10^U(unitDecades)`; every node but spend is
+ * also shifted to a positive level `min + U(offset) * sd` (raw-log-like levels), spend keeps its
+ * zeros. Nothing is standardised for the models.
+ */
 export interface FamilyScales {
   enabled: boolean;
   /** log10 of each node's scale, uniform in this range. */
@@ -193,6 +152,16 @@ export interface FamilyScales {
   offset: FamilyRange;
 }
 
+/**
+ * Confounding (`confounder.strength > 0`): a per-unit AR(1) demand shock d(t) (unit variance,
+ * `phi`) that is not a node and not part of the true graph drives the target's innovation
+ * (`strength * targetLoad * sigma`), the confounded channels (spend multiplied by
+ * `exp(strength * spendLoad * d)`, mean-preserving; a linear channel's innovation gets
+ * `strength * sigma * d`) and optionally the intermediates. The confounded channels are the inert
+ * ones first, then random others (`confounder.channels`). No draw depends on the strength:
+ * strength 0 gives the same graphs, spend, noise and shock, with the shock's effect removed (the
+ * receivers' scales c_i are set again on those series).
+ */
 export interface FamilyConfounder {
   /** 0: no confounder. */
   strength: number;
@@ -332,7 +301,9 @@ function checkConfig(c: FamilyConfig): void {
   if (!Number.isInteger(g.lagsPerEdge[0]) || !Number.isInteger(g.lagsPerEdge[1])) bad("graph.lagsPerEdge must hold integers");
   int(g.inertChannels, 0, "graph.inertChannels");
   if (g.inertChannels >= c.channels) bad(`graph.inertChannels (${g.inertChannels}) must leave at least one of the ${c.channels} channels with an effect`);
-  if (!["shared", "groups", "per-unit"].includes(g.sharing.mode)) bad(`graph.sharing.mode must be shared, groups or per-unit, got ${JSON.stringify(g.sharing.mode)}`);
+  if (!["shared", "groups", "per-unit"].includes(g.sharing.mode)) {
+    bad(`graph.sharing.mode must be shared, groups or per-unit, got ${JSON.stringify(g.sharing.mode)}`);
+  }
   if (g.sharing.mode === "groups") {
     int(g.sharing.count, 1, "graph.sharing.count");
     if (g.sharing.count > c.units) bad(`graph.sharing.count (${g.sharing.count}) exceeds the ${c.units} units`);
@@ -378,7 +349,10 @@ function checkConfig(c: FamilyConfig): void {
   const trainSteps = Math.round(c.steps * f.trainShare);
   int(c.steps, 1, "steps");
   if (trainSteps <= 2 * f.lags || c.steps - trainSteps < f.horizon) {
-    bad(`steps (${c.steps}) too few for the forecast check: ${trainSteps} training steps (need > ${2 * f.lags}) and ${c.steps - trainSteps} evaluated (need >= ${f.horizon})`);
+    bad(
+      `steps (${c.steps}) too few for the forecast check: ${trainSteps} training steps (need > ${2 * f.lags}) ` +
+        `and ${c.steps - trainSteps} evaluated (need >= ${f.horizon})`,
+    );
   }
 }
 
@@ -535,7 +509,7 @@ function layout(C: number, M: number): { names: string[]; roles: NodeRole[] } {
   return { names, roles };
 }
 
-/** One random DAG with its lag sets, raw weights and receiver SNRs (see the module comment). */
+/** One random DAG with its lag sets, raw weights and receiver SNRs (see {@link FamilyGraphConfig}). */
 function drawGraph(c: FamilyConfig, rng: Rng, inert: ReadonlySet<number>): DrawnGraph {
   const C = c.channels;
   const N = C + c.intermediates + 1;
@@ -682,7 +656,7 @@ function innovation(rng: Rng, noise: FamilyNoise): number {
 // The generator
 // ---------------------------------------------------------------------------------------------
 
-/** The confounded nodes with their loads (see the module comment). */
+/** The confounded nodes with their loads (see {@link FamilyConfounder}). */
 function confoundedNodes(c: FamilyConfig, rng: Rng, inert: readonly number[], noiseSd: number[]): Map<number, number> {
   const C = c.channels;
   const k = c.confounder;
@@ -876,7 +850,9 @@ function checkBounded(x: Float64Array[][], names: string[], member: string): voi
   x.forEach((row, u) =>
     row.forEach((s, i) => {
       for (let t = 0; t < s.length; t++) {
-        if (!Number.isFinite(s[t]) || Math.abs(s[t]) > 1e9) throw new Error(`evaluation family ${member}: ${names[i]} of unit ${u} explodes (${s[t]} at step ${t})`);
+        if (!Number.isFinite(s[t]) || Math.abs(s[t]) > 1e9) {
+          throw new Error(`evaluation family ${member}: ${names[i]} of unit ${u} explodes (${s[t]} at step ${t})`);
+        }
       }
     }),
   );
@@ -914,8 +890,43 @@ function observe(c: FamilyConfig, x: Float64Array[][], rng: Rng): { values: Floa
 }
 
 /**
- * Generates one panel of the family (see the module comment); `member` names it in the
- * provenance. Throws on an invalid configuration or an unstable draw.
+ * Generates one panel of the family; `member` names it in the provenance. Throws on an invalid
+ * configuration or an unstable draw. The graphs are drawn as {@link FamilyGraphConfig} and
+ * {@link GraphSharing} describe; the kinds are {@link FamilyLinear} and {@link FamilyMedia}, the
+ * switches {@link FamilyScales} and {@link FamilyConfounder}.
+ *
+ * Dynamics: every non-spend node follows
+ *
+ *     x_i(t) = a_i1 x_i(t-1) + a_i2 x_i(t-2)
+ *              + c_i * sum_{j in pa(i)} sum_{s in lags(j,i)} w_ijs f_j(x_j(t-s))
+ *              + sigma_i e_i(t) + [confounder]
+ *
+ * with e_i Gaussian or Student-t (scaled to unit variance), `sigma_i` log-uniform over
+ * `dynamics.noise.sd`, own autoregression of order `dynamics.ownLags` (1 or 2). `c_i` sets the
+ * receiver's innovation signal-to-noise ratio `Var(c_i P_i) / sigma_i^2` to a drawn value
+ * (`dynamics.snr`, `dynamics.targetSnr` for the target), P_i's variance taken within units,
+ * pooled over the units of the graph, after burn-in: the relative weights of a receiver's edges
+ * and lags keep their wide range, only the receiver's total parent signal is set.
+ *
+ * Stability is checked on the companion matrix. The lag polynomial of a DAG VAR is triangular in
+ * topological order, so the companion spectral radius is the largest modulus of the nodes' own AR
+ * roots, whatever the edge weights: own AR coefficients are drawn, then rescaled (a_1 -> r a_1,
+ * a_2 -> r^2 a_2, which scales the roots by r) until every root is within
+ * `dynamics.ownRadiusMax` < 1. The generator then builds the companion matrix of each graph's VAR
+ * (spend channels excluded: they are exogenous and bounded after saturation), computes its
+ * spectral radius (Gelfand formula) and throws at >= 1; it also throws on non-finite or exploding
+ * series. Burn-in steps are simulated and discarded.
+ *
+ * What every panel records: `panel.truth` (graphs per unit), roles, names, and
+ * `panel.provenance`: generator `"evaluation-family"`, `params.member` (the member's name),
+ * `params.config` (the full configuration), `params.drawn` (orders, edges with lags and final
+ * weights, own AR, noise, scales, media parameters, spectral radii), `params.graphForecast`
+ * ({@link graphForecastGain}: the MSE@7 ratio of a linear own-past forecaster to a linear
+ * forecaster on the true parents) and the seed.
+ *
+ * Random streams: one `Rng(seed)` forks, in a fixed order, streams for the structure, the spend,
+ * the noise, the confounder, the scales and the jitter, so switching one part of the
+ * configuration leaves the draws of the others alone.
  */
 export function generateFamily(input: FamilyInput, seed: number, member = "custom"): FamilyResult {
   const c = familyConfig(input);
@@ -980,12 +991,12 @@ export function generateFamily(input: FamilyInput, seed: number, member = "custo
   return { member, panel, config: c, truth, latent, graphForecast };
 }
 
-/** The linear-VAR kind (see the module comment). */
+/** The linear-VAR kind (see {@link FamilyLinear} and {@link generateFamily}). */
 export function generateLinearFamily(input: FamilyInput, seed: number, member = "custom-linear"): FamilyResult {
   return generateFamily({ ...input, kind: "linear" }, seed, member);
 }
 
-/** The media kind (see the module comment). */
+/** The media kind (see {@link FamilyMedia} and {@link generateFamily}). */
 export function generateMediaFamily(input: FamilyInput, seed: number, member = "custom-media"): FamilyResult {
   return generateFamily({ ...input, kind: "media" }, seed, member);
 }
@@ -1072,7 +1083,9 @@ export function graphForecastGain(panel: Panel, options: Partial<GraphForecastOp
   const L = o.lags;
   const H = o.horizon;
   const Ttr = Math.round(T * o.trainShare);
-  if (Ttr <= 2 * L || T - Ttr < H) throw new Error(`graphForecastGain: ${T} steps leave ${Ttr} to fit and ${T - Ttr} to evaluate (need > ${2 * L} and >= ${H})`);
+  if (Ttr <= 2 * L || T - Ttr < H) {
+    throw new Error(`graphForecastGain: ${T} steps leave ${Ttr} to fit and ${T - Ttr} to evaluate (need > ${2 * L} and >= ${H})`);
+  }
   const tgt = targetIndex(panel);
   // Standardised copies, [t * N + i] per unit.
   const z = Array.from({ length: R }, (_, u) => {
@@ -1100,7 +1113,9 @@ export function graphForecastGain(panel: Panel, options: Partial<GraphForecastOp
     // The window of one rollout: L observed steps, then H forecast steps, [k * N + j].
     const w = new Float64Array((L + H) * N);
     for (const model of ["own", "parents"] as const) {
-      const regs = Array.from({ length: N }, (_, i) => (model === "own" ? [i] : [i, ...Array.from({ length: N }, (_, j) => j).filter((j) => j !== i && G[j][i])]));
+      const regs = Array.from({ length: N }, (_, i) =>
+        (model === "own" ? [i] : [i, ...Array.from({ length: N }, (_, j) => j).filter((j) => j !== i && G[j][i])]),
+      );
       const beta = regs.map((rg, i) => fitNode(gm, i, rg, L));
       for (const zu of zs) {
         for (let t0 = Ttr; t0 + H <= T; t0++) {
@@ -1126,7 +1141,16 @@ export function graphForecastGain(panel: Panel, options: Partial<GraphForecastOp
     const mseParents = sse.parents[i] / count;
     return { node, mseOwnPast, mseParents, ratio: mseOwnPast / mseParents };
   });
-  return { lags: L, horizon: H, trainSteps: Ttr, origins, mseOwnPast: byNode[tgt].mseOwnPast, mseParents: byNode[tgt].mseParents, ratio: byNode[tgt].ratio, byNode };
+  return {
+    lags: L,
+    horizon: H,
+    trainSteps: Ttr,
+    origins,
+    mseOwnPast: byNode[tgt].mseOwnPast,
+    mseParents: byNode[tgt].mseParents,
+    ratio: byNode[tgt].ratio,
+    byNode,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

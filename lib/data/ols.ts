@@ -1,16 +1,7 @@
 /**
  * Ordinary least squares VAR on a panel: a check that a generator does what it says (and a
- * reference for the linear Granger baseline). Per receiver i, pooled over the chosen units:
- *
- *     x_i(t) = b_i + sum_j sum_{s=1..L} B[i,j,s] x_j(t-s) + r_i(t),   t = L..T-1
- *
- * With `unitEffects` (default) b_i is a separate intercept per unit (the "within" estimator:
- * y and every regressor are centred per unit), so that level differences between units (a
- * unit's spend level) are not mistaken for dynamics. Every receiver shares the design matrix
- * (all nodes' L lags), so X'X is formed once and the normal equations of every receiver are
- * solved together by the shared solver (`solveLinearSystem`, lib/core/linear-var.ts).
- * Coefficients are reported standardised (`B * sd_j / sd_i`, SDs over the rows used) so that
- * lag-block norms compare across nodes whose scales differ, in the VAR layout of core/linear-var.
+ * reference for the linear Granger baseline). {@link fitVarOls} gives the regression, the
+ * unit effects and how the coefficients are reported.
  */
 import { type VarCoefficients, solveLinearSystem } from "../core/linear-var";
 import { type Panel, at } from "./panel";
@@ -194,7 +185,19 @@ function blockStatistics(
   return { contribution, wald };
 }
 
-/** Fits the VAR by OLS (see the module comment). */
+/**
+ * Fits the VAR by OLS. Per receiver i, pooled over the chosen units:
+ *
+ *     x_i(t) = b_i + sum_j sum_{s=1..L} B[i,j,s] x_j(t-s) + r_i(t),   t = L..T-1
+ *
+ * With `unitEffects` (default) b_i is a separate intercept per unit (the "within" estimator:
+ * y and every regressor are centred per unit), so that level differences between units (a
+ * unit's spend level) are not mistaken for dynamics. Every receiver shares the design matrix
+ * (all nodes' L lags), so X'X is formed once and the normal equations of every receiver are
+ * solved together by the shared solver (`solveLinearSystem`, lib/core/linear-var.ts).
+ * Coefficients are reported standardised (`B * sd_j / sd_i`, SDs over the rows used) so that
+ * lag-block norms compare across nodes whose scales differ, in the VAR layout of core/linear-var.
+ */
 export function fitVarOls(panel: Panel, options: VarOlsOptions): VarOlsFit {
   const L = options.lags;
   const N = panel.nodes;

@@ -1,18 +1,9 @@
 /**
- * The panel: the one data structure every model and diagnostic of the study reads.
- *
- * R units (shops, regions), N nodes (media channels, optional intermediates, one target),
- * T steps. Values are a dense row-major Float32Array with shape `[units, steps, nodes]`.
- *
- * Besides the type, this module holds what every consumer of a panel needs:
- * - `validatePanel`: shape consistency, finite values, roles, graphs (throws `DataError`);
- * - `splitTime` / `splitUnits`: train / validation / test windows by time, seeded unit splits;
- * - `subsetUnits` / `sliceSteps`: copies of a part of a panel (provenance records the step);
- * - `fitScaler` / `applyScaler` / `invertScaler`: per-node standardisation fitted on the
- *   training window (and training units) only, optionally after log1p for raw spend;
- * - `distinctSeries` / `distinctGraphs`: degeneracy measures (how many different units there are);
- * - `describeSize`, `nodeSeries`, `contextOfUnit`, `lag1Autocorrelation`, `describeDegeneracy`
- *   and their kin: small descriptions of a panel that the notebooks print.
+ * The panel: the one data structure every model and diagnostic of the study reads ({@link Panel}),
+ * and what every consumer of a panel needs: validation ({@link validatePanel}), time and seeded
+ * unit splits, copies of a part of a panel, per-node scalers fitted on the training window only
+ * ({@link fitScaler}), degeneracy measures ({@link distinctSeries}) and the small descriptions
+ * of a panel that the notebooks print ({@link describeSize} and its kin).
  */
 import type { Graph } from "../graph";
 import { findCycle } from "../graph";
@@ -42,6 +33,10 @@ export interface ProvenanceStep {
   args: Record<string, unknown>;
 }
 
+/**
+ * A panel: R units (shops, regions), N nodes (media channels, optional intermediates, one
+ * target), T steps. Values are a dense row-major Float32Array with shape `[units, steps, nodes]`.
+ */
 export interface Panel {
   /** values: [units, steps, nodes], row-major. */
   values: Float32Array;
@@ -346,7 +341,7 @@ export function splitUnits(unitsOrPanel: number | Pick<Panel, "units">, config: 
 /**
  * A new panel with the units `idx` (in that order): values `[idx.length, steps, nodes]`, context
  * rows and `truth.graphOfUnit` follow; `truth.graphs` is kept whole so graph indices stay valid
- * across subsets. Throws on an index out of range or repeated.
+ * across subsets; provenance records the step. Throws on an index out of range or repeated.
  */
 export function subsetUnits(panel: Panel, idx: readonly number[]): Panel {
   const seen = new Set<number>();
@@ -376,7 +371,7 @@ export function subsetUnits(panel: Panel, idx: readonly number[]): Panel {
   return out;
 }
 
-/** A new panel with the steps `[from, to)`: values `[units, to - from, nodes]`. */
+/** A new panel with the steps `[from, to)`: values `[units, to - from, nodes]`; provenance records the step. */
 export function sliceSteps(panel: Panel, from: number, to: number): Panel {
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > panel.steps || from >= to) {
     throw new Error(`sliceSteps: [${from}, ${to}) is not a non-empty step range within 0..${panel.steps}`);
@@ -431,7 +426,10 @@ export interface Scaler {
   fittedOn: { steps: { from: number; to: number }; units: string[] };
 }
 
-/** Fits a per-node scaler on the training window / units of a panel (nothing else is looked at). */
+/**
+ * Fits a per-node scaler on the training window / units of a panel (nothing else is looked at),
+ * optionally after log1p for raw spend ({@link ScalerConfig}).
+ */
 export function fitScaler(panel: Panel, config: Partial<ScalerConfig> = {}): Scaler {
   const c = { ...DEFAULT_SCALER, ...config };
   const N = panel.nodes;
@@ -576,7 +574,7 @@ export function unscaleValue(scaler: Scaler, node: number, z: number, group = 0)
 // Degeneracy
 // ---------------------------------------------------------------------------------------------
 
-/** Groups of identical units. */
+/** Groups of identical units: the degeneracy measures (how many different units a panel holds). */
 export interface DistinctGroups {
   /** Number of distinct groups. */
   count: number;

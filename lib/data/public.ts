@@ -1,26 +1,10 @@
 /**
  * The two real public panels shipped in `data/` with their licences (see data/README.md), loaded
- * through the generic CSV path (`panelFromTable`) after mapping their columns with arquero.
- * Neither has a true graph.
- *
- * - Meridian `geo_all_channels.csv` (Google Meridian's simulated geo data, Apache-2.0):
- *   40 geos x 156 weeks. Unit `geo`, time `time` (ISO dates, weekly). Channels: the five
- *   `Channel<k>_impression` columns by default (`media: "spend"` takes `Channel<k>_spend`;
- *   in this file spend is impressions times a fixed cost per channel, so the two differ only by
- *   a per-channel scale). Target: `conversions`. Context: `population` (constant per geo).
- *   Not used: the pandas index column, the controls (`competitor_sales_control`,
- *   `sentiment_score_control`, `Organic_channel0_impression`, `Promo`) and
- *   `revenue_per_conversion` (they are neither funnel nodes nor constant per geo); they are listed
- *   in the provenance.
- * - DeepCausalMMM `mmm_data.csv` (examples/data/MMM Data.csv, MIT): unit `dmacode`, time
- *   `weekid` (integers 0..108), 13 channels `impressions_Channel_<nn>_...` renamed to
- *   `impressions_Channel_<nn>` (the original names are kept in the provenance), target
- *   `target_visits`; the 7 controls are not used. 184 of the 190 regions cover all 109 weeks;
- *   6 cover only part of them. A panel is dense, so the loader drops those 6 explicitly by
- *   default (`incompleteUnits: "drop"`, listed in `provenance.history`); `"error"` refuses.
- *
- * Values are raw (impressions, conversions, visits): fit a scaler (log1p for channels) on the
- * training window before modelling.
+ * through the generic CSV path (`panelFromTable`) after mapping their columns with arquero:
+ * Meridian's geo panel ({@link loadMeridianGeo}) and DeepCausalMMM's example panel
+ * ({@link loadDeepCausalMMM}). Neither has a true graph; they are the study's real data for
+ * forecasting checks and bypass diagnostics. Values are raw (impressions, conversions, visits):
+ * fit a scaler (log1p for channels) on the training window before modelling.
  */
 import { DataError, didYouMean } from "./errors";
 import { type CsvPanelOptions, type CsvTable, panelFromTable, readCsvTable } from "./csv";
@@ -56,7 +40,17 @@ function requireColumns(csv: CsvTable, names: readonly string[]): void {
   for (const n of names) if (!cols.includes(n)) throw new DataError({ file: csv.file, column: n, line: 1 }, `required column is missing${didYouMean(n, cols)}`);
 }
 
-/** Meridian's simulated geo panel: 40 geos x 156 weeks, 5 channels, target conversions, context population. */
+/**
+ * Meridian's simulated geo panel: 40 geos x 156 weeks, 5 channels, target conversions, context
+ * population. The file is Meridian `geo_all_channels.csv` (Google Meridian's simulated geo data,
+ * Apache-2.0). Unit `geo`, time `time` (ISO dates, weekly). Channels: the five
+ * `Channel<k>_impression` columns by default (`media: "spend"` takes `Channel<k>_spend`; in this
+ * file spend is impressions times a fixed cost per channel, so the two differ only by a
+ * per-channel scale). Target: `conversions`. Context: `population` (constant per geo). Not used:
+ * the pandas index column, the controls (`competitor_sales_control`, `sentiment_score_control`,
+ * `Organic_channel0_impression`, `Promo`) and `revenue_per_conversion` (they are neither funnel
+ * nodes nor constant per geo); they are listed in the provenance.
+ */
 export function loadMeridianGeo(options: Partial<MeridianOptions> = {}): Panel {
   const opt = { ...DEFAULT_MERIDIAN_OPTIONS, ...options };
   if (opt.media !== "impression" && opt.media !== "spend") throw new Error(`loadMeridianGeo: media must be "impression" or "spend", got ${opt.media}`);
@@ -89,7 +83,15 @@ export function loadMeridianGeo(options: Partial<MeridianOptions> = {}): Panel {
   return panel;
 }
 
-/** DeepCausalMMM's example panel: regions x 109 weeks, 13 impression channels, target visits. */
+/**
+ * DeepCausalMMM's example panel: regions x 109 weeks, 13 impression channels, target visits. The
+ * file is DeepCausalMMM `mmm_data.csv` (examples/data/MMM Data.csv, MIT): unit `dmacode`, time
+ * `weekid` (integers 0..108), 13 channels `impressions_Channel_<nn>_...` renamed to
+ * `impressions_Channel_<nn>` (the original names are kept in the provenance), target
+ * `target_visits`; the 7 controls are not used. 184 of the 190 regions cover all 109 weeks; 6
+ * cover only part of them. A panel is dense, so the loader drops those 6 explicitly by default
+ * (`incompleteUnits: "drop"`, listed in `provenance.history`); `"error"` refuses.
+ */
 export function loadDeepCausalMMM(options: Partial<DeepCausalMMMOptions> = {}): Panel {
   const opt = { ...DEFAULT_DEEPCAUSALMMM_OPTIONS, ...options };
   const file = dataPath("deepcausalmmm/mmm_data.csv", opt.file);

@@ -1,53 +1,10 @@
 /**
- * Seeded simulators of the study's synthetic panels (STUDY.md, "Data" 2-5).
- *
- * ## VAR-DAG (`generateVarDag`)
- *
- * Nodes are ordered channels (media, the roots), intermediates, target (last). K DAGs are drawn
- * over the allowed pairs j -> i with j < i and i not a channel (so channels are roots and no
- * edge leaves the target); each allowed pair is an edge with probability `density` (rho, a
- * share of the *allowed* pairs; the realised share of all N(N-1) pairs is recorded). Every
- * intermediate and the target get at least one parent; the K graphs are distinct when possible.
- * Units are assigned to graphs in equal shares, at random. Each unit r has a context
- * `c_r ~ U(0, 1)^k`. Then, for every non-root node i of a unit with graph G:
- *
- *     x_i(t) = sum_{j in pa_G(i)} sum_{s=1..L} W[i,j,s] f_j(x_j(t-s)) + a_i x_i(t-1) + e_i(t)
- *
- * - channels (roots) are non-negative spend: an on/off flight process (two-state Markov chain),
- *   a log-normal level per unit and channel, multiplicative noise, bursts and random zeros;
- * - `f_j` of a channel is geometric adstock `A(t) = x(t) + lambda_j A(t-1)` followed by Hill
- *   saturation `A^s / (A^s + kappa^s)`, whose half-point depends on the unit's context:
- *   `kappa_{r,j} = kappa_j * exp(sum_k gamma_{j,k} (c_{r,k} - 0.5))`; `f_j` of an intermediate is
- *   the identity; `linear: true` makes every `f_j` the identity (raw spend enters linearly);
- *   the generator computes `f_j` with the exported `geometricAdstock`, `contextHalfPoint` and
- *   `hillSaturation` (`saturationCurve` evaluates the same curve for plots);
- * - `e_i` is Gaussian (or Student-t scaled to the same SD) with SD `noiseSd`;
- * - `W[i,j,s] = scale_{G,i} * m_{ij} * rho_{ij}^(s-1)`: a random magnitude, a geometric lag
- *   profile and one scale per graph and receiver, **calibrated** so that the parents explain a
- *   set share of the receiver's variance (`parentShare`). Since x_i = a_i x_i(t-1) + P_i + e_i is
- *   linear in the parent term P_i, x_i = scale * xP_i + xE_i with xP = (1 - a B)^-1 P and
- *   xE = (1 - a B)^-1 e; the share Var(scale * xP) / Var(x) (within-unit variances, pooled over
- *   the units of the graph, after burn-in) is a quadratic in `scale`, solved exactly node by node
- *   in topological order. The achieved share is recorded (per graph and per unit).
- *
- * Stability: among the non-root nodes the system is a linear VAR (channels are exogenous and
- * bounded after saturation); its companion matrix is checked (spectral radius by the Gelfand
- * formula) against `maxSpectralRadius` and the generator refuses (throws) above it; with a DAG the
- * radius is max |a_i| < 1. The series are also checked to be finite and bounded. `burnIn` steps
- * are simulated first and discarded.
- *
- * ## Sparse-target benchmark (`generateSparseTarget`)
- *
- * The VAR-DAG with the target's parent set replaced by 1 or 2 parents (uniform among all other
- * nodes), a strong own autoregression (a_target in [0.85, 0.95]) and `targetShare` (default 0.25)
- * of its variance explained by its parents, so its own past forecasts it well but the graph
- * still matters. The recorded `innovationShare` is the share of the target's one-step
- * innovation (P + e) that is due to the parents.
- *
- * ## R/d/T swaps (`swapGrid`, `generateSwap`) and rawlog stress (`generateRawlog`)
- *
- * See their doc comments. Every generator records its full configuration, the seed, the graphs
- * and every drawn parameter in `panel.provenance.params` and returns them typed as well.
+ * Seeded simulators of the study's synthetic panels (STUDY.md, "Data" 2-5), so that the study has
+ * panels whose true graphs and parameters are known: the VAR-DAG ({@link generateVarDag}), the
+ * sparse-target benchmark ({@link generateSparseTarget}), the R/d/T swaps ({@link swapGrid},
+ * {@link generateSwap}) and the rawlog stress ({@link generateRawlog}). Every generator records
+ * its full configuration, the seed, the graphs and every drawn parameter in
+ * `panel.provenance.params` and returns them typed as well.
  */
 import type { Graph } from "../graph";
 import { edgeCount, emptyGraph, isAcyclic } from "../graph";
@@ -476,7 +433,7 @@ function checkConfig(c: VarDagConfig): void {
   }
 }
 
-/** K DAGs over the layout (see the module comment). */
+/** K DAGs over the layout (see {@link generateVarDag}). */
 function sampleGraphs(c: VarDagConfig, rng: Rng): Graph[] {
   const C = c.channels;
   const N = C + c.intermediates + 1;
@@ -926,7 +883,7 @@ function checkStable(c: VarDagConfig, spectral: number[], names: string[], x: Fl
 }
 
 /**
- * The VAR-DAG simulation proper (see the module comment). Four streams are forked from the seed,
+ * The VAR-DAG simulation proper (see {@link generateVarDag}). Four streams are forked from the seed,
  * in this order: graphs and the assignment of units, parameters, context, units' series.
  */
 function run(c: VarDagConfig): Run {
@@ -999,7 +956,42 @@ function toPanel(r: Run, generator: string, extra: Record<string, unknown> = {},
 // Public generators
 // ---------------------------------------------------------------------------------------------
 
-/** VAR-DAG panel (CausalMMM-style, multi-graph); see the module comment. */
+/**
+ * VAR-DAG panel (CausalMMM-style, multi-graph).
+ *
+ * Nodes are ordered channels (media, the roots), intermediates, target (last). K DAGs are drawn
+ * over the allowed pairs j -> i with j < i and i not a channel (so channels are roots and no
+ * edge leaves the target); each allowed pair is an edge with probability `density` (rho, a
+ * share of the *allowed* pairs; the realised share of all N(N-1) pairs is recorded). Every
+ * intermediate and the target get at least one parent; the K graphs are distinct when possible.
+ * Units are assigned to graphs in equal shares, at random. Each unit r has a context
+ * `c_r ~ U(0, 1)^k`. Then, for every non-root node i of a unit with graph G:
+ *
+ *     x_i(t) = sum_{j in pa_G(i)} sum_{s=1..L} W[i,j,s] f_j(x_j(t-s)) + a_i x_i(t-1) + e_i(t)
+ *
+ * - channels (roots) are non-negative spend: an on/off flight process (two-state Markov chain),
+ *   a log-normal level per unit and channel, multiplicative noise, bursts and random zeros;
+ * - `f_j` of a channel is geometric adstock `A(t) = x(t) + lambda_j A(t-1)` followed by Hill
+ *   saturation `A^s / (A^s + kappa^s)`, whose half-point depends on the unit's context:
+ *   `kappa_{r,j} = kappa_j * exp(sum_k gamma_{j,k} (c_{r,k} - 0.5))`; `f_j` of an intermediate is
+ *   the identity; `linear: true` makes every `f_j` the identity (raw spend enters linearly);
+ *   the generator computes `f_j` with the exported `geometricAdstock`, `contextHalfPoint` and
+ *   `hillSaturation` (`saturationCurve` evaluates the same curve for plots);
+ * - `e_i` is Gaussian (or Student-t scaled to the same SD) with SD `noiseSd`;
+ * - `W[i,j,s] = scale_{G,i} * m_{ij} * rho_{ij}^(s-1)`: a random magnitude, a geometric lag
+ *   profile and one scale per graph and receiver, **calibrated** so that the parents explain a
+ *   set share of the receiver's variance (`parentShare`). Since x_i = a_i x_i(t-1) + P_i + e_i is
+ *   linear in the parent term P_i, x_i = scale * xP_i + xE_i with xP = (1 - a B)^-1 P and
+ *   xE = (1 - a B)^-1 e; the share Var(scale * xP) / Var(x) (within-unit variances, pooled over
+ *   the units of the graph, after burn-in) is a quadratic in `scale`, solved exactly node by node
+ *   in topological order. The achieved share is recorded (per graph and per unit).
+ *
+ * Stability: among the non-root nodes the system is a linear VAR (channels are exogenous and
+ * bounded after saturation); its companion matrix is checked (spectral radius by the Gelfand
+ * formula) against `maxSpectralRadius` and the generator refuses (throws) above it; with a DAG the
+ * radius is max |a_i| < 1. The series are also checked to be finite and bounded. `burnIn` steps
+ * are simulated first and discarded.
+ */
 export function generateVarDag(input: VarDagInput = {}): SimulationResult {
   const config = mergeVarDagConfig(VAR_DAG_DEFAULTS, input);
   const r = run(config);
@@ -1027,6 +1019,12 @@ export type SparseTargetInput = VarDagInput & { targetShare?: number };
  * The sparse-target benchmark: the target has 1 or 2 parents, strong own autoregression, and its
  * parents explain `targetShare` of its variance (calibrated; achieved share in
  * `truth.shares` and `panel.provenance.params.achievedTargetShare`).
+ *
+ * It is the VAR-DAG ({@link generateVarDag}) with the target's parent set replaced by 1 or 2
+ * parents (uniform among all other nodes), a strong own autoregression (a_target in
+ * [0.85, 0.95]) and `targetShare` (default 0.25) of its variance explained by its parents, so its
+ * own past forecasts it well but the graph still matters. The recorded `innovationShare` is the
+ * share of the target's one-step innovation (P + e) that is due to the parents.
  */
 export function generateSparseTarget(input: SparseTargetInput = {}): SimulationResult & { config: SparseTargetConfig; achievedTargetShare: number } {
   const targetShare = input.targetShare ?? SPARSE_TARGET_DEFAULTS.targetShare;

@@ -1,23 +1,21 @@
 /**
- * Counterfactual influence of node j on node i inside a forecaster (STUDY.md, "Measures"):
- *
- * - **CIG** (teacher-forced): for every window (unit, origin o) the history `[o - history, o)` is
- *   fed, delta_j is added to j's input at the last history step o - 1, and
- *   `CIG[j][i] = mean over windows and units of |change of the one-step prediction of i at o| / delta_j`.
- * - **AR-CIG** (forecasting mode, as for MSE@M): the same perturbation at o - 1, then an H-step
- *   rollout (default H = 7). *Direct*: every node other than j and i is fed its unperturbed
- *   rollout through the rollout feed mask, so only j's own route to i (and i's feedback on
- *   itself) counts; *total*: nothing is clamped. `AR-CIG[j][i]` = mean over the H steps, the
- *   origins and the units of |change of i's prediction| / delta_j.
- *
- * What "direct" can and cannot clamp: the feed mask clamps the *inputs* of the other nodes, not a
- * recurrent decoder's hidden states. In a decoder with per-node latent state (CausalMMM, the
- * graph-safe decoder), the perturbation of j at the last history step already reaches a child
- * k's state at that step, and k's state then reaches i at later rollout steps even though k's
- * input is clamped. So for such decoders direct AR-CIG[j][i] also carries a (smaller) share of
- * the paths j -> k -> i of length two or more; with a graph-safe decoder it is still exactly 0
- * for every j with no path to i in the supplied graph (checked in
- * test/models/graph-safe.test.ts and test/experiments/dice.test.ts).
+ * Counterfactual influence of node j on node i inside a forecaster (STUDY.md, "Measures"): CIG
+ * ({@link cig}, teacher-forced), AR-CIG ({@link arCig}, in a rollout, direct and total) and their
+ * scoring against a true graph ({@link scoreInfluence}). They show whether a decoder's
+ * sensitivity flows through the graph it reports, which forecasting accuracy cannot show.
+ * {@link InfluenceConfig} gives delta, the result layout, the cost and the determinism required.
+ */
+import { tf } from "../tf";
+import type { Graph } from "../graph";
+import { offDiagonal, transitiveClosure } from "../graph";
+import type { Forecaster, RolloutFeed } from "../core/forecaster";
+import type { GraphScoreSet, RankingResult } from "./ranking";
+import { meanRanking, rankingMetrics, snapTies } from "./ranking";
+import type { SeriesData, WindowConfig, WindowPlan } from "./windows";
+import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, readAndDispose } from "./windows";
+
+/**
+ * Influence configuration (window settings plus perturbation and horizon).
  *
  * The forecaster must be deterministic in evaluation (no dropout, no sampled graph): a perturbed
  * and an unperturbed call are compared row by row, so any randomness would count as influence.
@@ -30,22 +28,7 @@
  * `windows * (1 + N)` rows, AR-CIG one baseline rollout of `windows` rows plus one of
  * `windows * N` rows (total) and one of `windows * N * N` rows (direct, pairs j, i), each cut into
  * chunks of `chunkRows` rows. Within a chunk everything runs in `tf.tidy`; no tensor outlives a call.
- *
- * Scoring: {@link scoreInfluence} ranks the off-diagonal entries against a true graph after
- * merging values that differ only by floating-point noise into ties (`tieTolerance`, relative to
- * the largest off-diagonal value), so that a forecaster whose influence is equal in exact
- * arithmetic gets the constant-score nAUPRC of 0 instead of a ranking of rounding errors.
  */
-import { tf } from "../tf";
-import type { Graph } from "../graph";
-import { offDiagonal, transitiveClosure } from "../graph";
-import type { Forecaster, RolloutFeed } from "../core/forecaster";
-import type { GraphScoreSet, RankingResult } from "./ranking";
-import { meanRanking, rankingMetrics, snapTies } from "./ranking";
-import type { SeriesData, WindowConfig, WindowPlan } from "./windows";
-import { DEFAULT_WINDOWS, batchInputs, checkData, copyHistory, forChunks, planWindows, readAndDispose } from "./windows";
-
-/** Influence configuration (window settings plus perturbation and horizon). */
 export interface InfluenceConfig extends WindowConfig {
   /** Perturbation size per node (one training SD of each node); default ones. */
   delta?: number[];
@@ -140,7 +123,10 @@ function rowUnitOf(plan: WindowPlan, w: number): number {
 }
 
 /**
- * CIG: teacher-forced counterfactual influence graph (see the module comment).
+ * CIG: teacher-forced counterfactual influence graph. For every window (unit, origin o) the
+ * history `[o - history, o)` is fed, delta_j is added to j's input at the last history step
+ * o - 1, and `CIG[j][i] = mean over windows and units of |change of the one-step prediction of i
+ * at o| / delta_j`.
  * data: values [units, steps, nodes], already scaled; the forecaster's `predictOneStep` is called
  * on x: [rows, history, nodes] with rows = windows * (1 + N), chunked.
  */
@@ -336,7 +322,21 @@ function directArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
 }
 
 /**
- * AR-CIG, direct and/or total (see the module comment).
+ * AR-CIG, direct and/or total (forecasting mode, as for MSE@M): the perturbation of {@link cig}
+ * at o - 1, then an H-step rollout (default H = 7). *Direct*: every node other than j and i is
+ * fed its unperturbed rollout through the rollout feed mask, so only j's own route to i (and i's
+ * feedback on itself) counts; *total*: nothing is clamped. `AR-CIG[j][i]` = mean over the H
+ * steps, the origins and the units of |change of i's prediction| / delta_j.
+ *
+ * What "direct" can and cannot clamp: the feed mask clamps the *inputs* of the other nodes, not a
+ * recurrent decoder's hidden states. In a decoder with per-node latent state (CausalMMM, the
+ * graph-safe decoder), the perturbation of j at the last history step already reaches a child
+ * k's state at that step, and k's state then reaches i at later rollout steps even though k's
+ * input is clamped. So for such decoders direct AR-CIG[j][i] also carries a (smaller) share of
+ * the paths j -> k -> i of length two or more; with a graph-safe decoder it is still exactly 0
+ * for every j with no path to i in the supplied graph (checked in
+ * test/models/graph-safe.test.ts and test/experiments/dice.test.ts).
+ *
  * data: values [units, steps, nodes], already scaled; `rollout` is called on x: [rows, history,
  * nodes] with horizon H, chunked: the baseline (windows rows), total (windows * N rows) and direct
  * (windows * N * N rows, the feed mask clamping every node but j and i to the baseline rollout).
@@ -398,7 +398,10 @@ function sameGraph(a: Graph, b: Graph): boolean {
 /**
  * Scores an influence matrix against a true graph (off-diagonal entries): per unit (each unit's
  * matrix against its own graph), the mean over units, all units pooled, and the unit-averaged
- * matrix against the shared graph.
+ * matrix against the shared graph. It ranks the off-diagonal entries after merging values that
+ * differ only by floating-point noise into ties (`tieTolerance`, relative to the largest
+ * off-diagonal value), so that a forecaster whose influence is equal in exact arithmetic gets the
+ * constant-score nAUPRC of 0 instead of a ranking of rounding errors.
  * @param truth one N x N 0/1 graph for every unit, or one per unit of the data (indexed by unit
  *   index, as `unitGraphs(panel)` returns; only `m.units` are used).
  */

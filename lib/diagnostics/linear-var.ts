@@ -1,20 +1,7 @@
 /**
  * A hand-built linear VAR forecaster: the analytic reference of the diagnostics. No training;
  * its influence graphs are known in closed form, so CIG, AR-CIG, MSE@M and graph swaps can be
- * checked against it.
- *
- * `x_i(t + 1) = b_i + sum_{s=1..L} sum_j coef[i][j][s-1] * m[j][i] * x_j(t + 1 - s)`
- *
- * with `coef` in the VAR layout of lib/core/linear-var.ts (`coef[i][j][s-1]`: sender j's lag s
- * in receiver i's equation; `coef[i][i]` is i's own autoregression), given as `coefficients` or,
- * in graph orientation, as lag matrices `weights[s-1][j][i]` (converted at construction), and `m`
- * the edge mask: 1 everywhere for a graph-free model; for a graph-consuming model (`acceptsGraph =
- * true`), `m[j][i] = graph[j][i]` off the diagonal (0/1 or a probability) and 1 on it, so a node's
- * own past is always used. A graph-consuming model called without a graph uses its fixed `graph`
- * from the config, or no mask at all.
- *
- * Implements {@link Forecaster} exactly: steps before the first lag are zero-padded in
- * `predictOneStep` (those rows are defined but not scored, t + 1 < L).
+ * checked against it. {@link LinearVarForecaster} gives its equation and edge mask.
  */
 import { tf } from "../tf";
 import type { Graph } from "../graph";
@@ -52,7 +39,22 @@ function configCoefficients(c: LinearVarConfig): VarCoefficients {
   return fromLagMatrices(W);
 }
 
-/** The linear VAR forecaster (see the module comment). */
+/**
+ * The linear VAR forecaster:
+ *
+ * `x_i(t + 1) = b_i + sum_{s=1..L} sum_j coef[i][j][s-1] * m[j][i] * x_j(t + 1 - s)`
+ *
+ * with `coef` in the VAR layout of lib/core/linear-var.ts (`coef[i][j][s-1]`: sender j's lag s
+ * in receiver i's equation; `coef[i][i]` is i's own autoregression), given as `coefficients` or,
+ * in graph orientation, as lag matrices `weights[s-1][j][i]` (converted at construction), and `m`
+ * the edge mask: 1 everywhere for a graph-free model; for a graph-consuming model (`acceptsGraph =
+ * true`), `m[j][i] = graph[j][i]` off the diagonal (0/1 or a probability) and 1 on it, so a node's
+ * own past is always used. A graph-consuming model called without a graph uses its fixed `graph`
+ * from the config, or no mask at all.
+ *
+ * Implements {@link Forecaster} exactly: steps before the first lag are zero-padded in
+ * `predictOneStep` (those rows are defined but not scored, t + 1 < L).
+ */
 export class LinearVarForecaster implements Forecaster {
   readonly nodes: number;
   readonly minHistory: number;

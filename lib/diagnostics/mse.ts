@@ -1,17 +1,7 @@
 /**
- * MSE@M: forecasting accuracy at horizon M with rolling origins (STUDY.md, "Measures").
- *
- * For every unit and every origin `o` of the test window with `o + M <= window.to`: teacher-force
- * the `history` steps before `o`, roll out M steps autoregressively, and take the squared error
- * over the steps `o .. o + M - 1`. MSE@M of a unit = mean over those M steps and over its
- * origins; the reported MSE@M = mean over units. Computed for the target node and for all nodes
- * (mean over nodes), and per node. Errors are on the scale of the data passed in: the caller
- * standardises by training-window statistics as the benchmark defines.
- *
- * Every (unit, origin) window is one batch row `x: [batch, history, nodes]`; all rows are rolled
- * out to the largest horizon in one `rollout` call per chunk of `chunkRows` rows. Each horizon
- * uses the origins that leave M steps of truth inside the test window, so a long horizon may use
- * fewer origins than a short one (`origins` of each result lists them).
+ * MSE@M: forecasting accuracy at horizon M with rolling origins (STUDY.md, "Measures"), the
+ * forecasting half of every comparison of the study (a model can forecast well and still not be
+ * graph aligned). {@link mseAtHorizons} gives the definition and how it is batched.
  */
 import { tf } from "../tf";
 import type { Forecaster } from "../core/forecaster";
@@ -64,6 +54,18 @@ export interface MseResult {
 /**
  * MSE@M of a forecaster on rolling origins of the test window.
  * data: values [units, steps, nodes] (a Panel or the same layout), already scaled.
+ *
+ * For every unit and every origin `o` of the test window with `o + M <= window.to`: teacher-force
+ * the `history` steps before `o`, roll out M steps autoregressively, and take the squared error
+ * over the steps `o .. o + M - 1`. MSE@M of a unit = mean over those M steps and over its
+ * origins; the reported MSE@M = mean over units. Computed for the target node and for all nodes
+ * (mean over nodes), and per node. Errors are on the scale of the data passed in: the caller
+ * standardises by training-window statistics as the benchmark defines.
+ *
+ * Every (unit, origin) window is one batch row `x: [batch, history, nodes]`; all rows are rolled
+ * out to the largest horizon in one `rollout` call per chunk of `chunkRows` rows. Each horizon
+ * uses the origins that leave M steps of truth inside the test window, so a long horizon may use
+ * fewer origins than a short one (`origins` of each result lists them).
  */
 export function mseAtHorizons(forecaster: Forecaster, data: SeriesData, config: Partial<MseConfig> = {}): MseResult {
   const c: MseConfig = { ...DEFAULT_MSE, ...config };

@@ -1,27 +1,9 @@
 /**
  * Ranking metrics for graph recovery: AUROC, average precision (AP) and nAUPRC, with the
- * conventions of scikit-learn's `roc_auc_score` and `average_precision_score` (binary labels,
- * no sample weights), ties included:
- *
- * - scores are sorted in decreasing order and grouped by distinct value; each distinct value is
- *   one threshold, and all samples tied at it enter the curve together;
- * - AUROC is the trapezoid area under the ROC curve through those thresholds (starting at
- *   (0, 0)); a tie group between positives and negatives therefore counts one half, as in the
- *   average-rank (Mann-Whitney) formula;
- * - AP = sum over thresholds n of (R_n - R_{n-1}) * P_n, with R_0 = 0 (a step function, no
- *   interpolation), exactly as `average_precision_score` sums its precision-recall curve;
- * - nAUPRC = (AP - p) / (1 - p), p the share of positives: 0 for a random or constant score,
- *   1 for a perfect one, negative when worse than random.
- *
- * When one class is missing (no positive or no negative entry) scikit-learn raises or warns;
- * here every metric is NaN and `reason` says why. A constant score is *not* an error: it gives
- * AUROC 0.5 and AP = p, as in scikit-learn.
- *
- * Graph scoring uses the N(N-1) off-diagonal ordered pairs only (`G[j][i] = 1` means j -> i; the
- * diagonal is never part of a graph). Graphs may differ per unit: {@link scoreGraphs} scores every
- * unit against its own true graph, averages the per-unit metrics, and also scores all units'
- * entries pooled into one ranking (for a graph shared by all units with one score matrix, the
- * pooled score equals the single-graph score).
+ * conventions of scikit-learn's `roc_auc_score` and `average_precision_score` (binary labels, no
+ * sample weights), ties included, so that the study's graph scores agree with scikit-learn's
+ * (STUDY.md, "Measures"). {@link rankingMetrics} states the conventions; {@link scoreGraph} and
+ * {@link scoreGraphs} score graphs (one, or one per unit).
  */
 import type { Graph } from "../graph";
 import { offDiagonal } from "../graph";
@@ -85,6 +67,20 @@ function asLabel(v: number | boolean, k: number, what: string): 0 | 1 {
  * AUROC, AP and nAUPRC of `scores` against binary `labels` (scikit-learn conventions, ties
  * included). Throws when the lengths differ or a label is not 0/1; returns NaN metrics with a
  * `reason` when a class is missing or a score is not finite.
+ *
+ * - scores are sorted in decreasing order and grouped by distinct value; each distinct value is
+ *   one threshold, and all samples tied at it enter the curve together;
+ * - AUROC is the trapezoid area under the ROC curve through those thresholds (starting at
+ *   (0, 0)); a tie group between positives and negatives therefore counts one half, as in the
+ *   average-rank (Mann-Whitney) formula;
+ * - AP = sum over thresholds n of (R_n - R_{n-1}) * P_n, with R_0 = 0 (a step function, no
+ *   interpolation), exactly as `average_precision_score` sums its precision-recall curve;
+ * - nAUPRC = (AP - p) / (1 - p), p the share of positives: 0 for a random or constant score,
+ *   1 for a perfect one, negative when worse than random.
+ *
+ * When one class is missing (no positive or no negative entry) scikit-learn raises or warns;
+ * here every metric is NaN and `reason` says why. A constant score is *not* an error: it gives
+ * AUROC 0.5 and AP = p, as in scikit-learn.
  */
 export function rankingMetrics(labels: ArrayLike<number | boolean>, scores: ArrayLike<number>): RankingResult {
   const n = labels.length;
@@ -152,7 +148,9 @@ function checkPair(scores: Graph, truth: Graph, what: string): void {
 
 /**
  * Scores an N x N score matrix (edge probabilities, influence...) against an N x N 0/1 true
- * graph over the off-diagonal entries, `scores[j][i]` ranking the claim j -> i.
+ * graph over the off-diagonal entries, `scores[j][i]` ranking the claim j -> i. Graph scoring
+ * uses the N(N-1) off-diagonal ordered pairs only (`G[j][i] = 1` means j -> i; the diagonal is
+ * never part of a graph).
  */
 export function scoreGraph(scores: Graph, truth: Graph): RankingResult {
   checkPair(scores, truth, "scoreGraph");
@@ -187,7 +185,10 @@ function perUnitList(g: Graph | readonly Graph[], units: number, what: string): 
 }
 
 /**
- * Scores per unit, averaged over units, and pooled.
+ * Scores per unit, averaged over units, and pooled. Graphs may differ per unit: every unit is
+ * scored against its own true graph, the per-unit metrics are averaged, and all units' entries
+ * are also scored pooled into one ranking (for a graph shared by all units with one score
+ * matrix, the pooled score equals the single-graph score).
  * @param scores one N x N score matrix shared by all units, or one per unit.
  * @param truth one N x N 0/1 true graph shared by all units, or one per unit.
  * @param units number of units (needed when both arguments are single matrices; default: the

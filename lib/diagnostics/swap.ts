@@ -2,23 +2,9 @@
  * Frozen-decoder graph swap (STUDY.md, "Measures"): a forecaster that consumes a graph is trained
  * once and frozen; MSE@M and direct AR-CIG nAUPRC (against the oracle graph) are evaluated with
  * supplied graphs: learned, oracle, empty, full, and K degree-preserving random rewirings of the
- * oracle, which form the null distribution (see below for what that null keeps). Oracle high and learned low localises the bottleneck
- * in graph-support selection rather than in forecasting or decoder capacity.
- *
- * Rewiring: repeated directed double-edge swaps `a -> b, c -> d` => `a -> d, c -> b` (accepted
- * only when neither new edge exists already and none is a self-loop; optionally only when the
- * graph stays acyclic). Each swap keeps every node's in- and out-degree. The rewired graph is
- * drawn from a seeded {@link Rng}, so the null distribution is reproducible.
- *
- * What the null measures: a degree-preserving rewiring keeps the *role structure* of the graph.
- * In an MMM graph the channels are roots (in-degree 0) and the target a sink (out-degree 0), so
- * every rewired edge still runs from a sender to a receiver, and a large share of the oracle's
- * edges survives any number of swaps. Its nAUPRC against the oracle is then clearly above 0
- * (test/diagnostics/swap.test.ts checks it on a small MMM graph), while for a graph with
- * homogeneous degrees it is near 0. So compare the oracle and the learned graph with the null
- * distribution (`null.mean`, `null.pOracle`), not with 0; the
- * `nullModel: "density"` option gives the plainer null (same edge count, placed uniformly over
- * the off-diagonal pairs), which is centred near 0.
+ * oracle (the null distribution). Oracle high and learned low localises the bottleneck in
+ * graph-support selection rather than in forecasting or decoder capacity. {@link graphSwap} runs
+ * it; the rewiring and what its null keeps: {@link rewireDegreePreserving}.
  */
 import * as aq from "arquero";
 import type { Graph } from "../graph";
@@ -63,6 +49,21 @@ export interface Rewiring {
 /**
  * A degree-preserving random rewiring of a 0/1 graph (off-diagonal; the diagonal is ignored and
  * left 0): every node keeps its in- and out-degree, no self-loops, optionally acyclic.
+ *
+ * Rewiring: repeated directed double-edge swaps `a -> b, c -> d` => `a -> d, c -> b` (accepted
+ * only when neither new edge exists already and none is a self-loop; optionally only when the
+ * graph stays acyclic). Each swap keeps every node's in- and out-degree. The rewired graph is
+ * drawn from a seeded {@link Rng}, so the null distribution is reproducible.
+ *
+ * What the null measures: a degree-preserving rewiring keeps the *role structure* of the graph.
+ * In an MMM graph the channels are roots (in-degree 0) and the target a sink (out-degree 0), so
+ * every rewired edge still runs from a sender to a receiver, and a large share of the oracle's
+ * edges survives any number of swaps. Its nAUPRC against the oracle is then clearly above 0
+ * (test/diagnostics/swap.test.ts checks it on a small MMM graph), while for a graph with
+ * homogeneous degrees it is near 0. So compare the oracle and the learned graph with the null
+ * distribution (`null.mean`, `null.pOracle`), not with 0; the `nullModel: "density"` option
+ * gives the plainer null ({@link rewireDensityPreserving}: same edge count, placed uniformly
+ * over the off-diagonal pairs), which is centred near 0.
  */
 export function rewireDegreePreserving(g: Graph, rng: Rng, config: Partial<RewireConfig> = {}): Rewiring {
   const c = { ...DEFAULT_REWIRE, ...config };
@@ -244,7 +245,9 @@ function rewireOracle(
 }
 
 /**
- * Evaluates a frozen graph-consuming forecaster under supplied graphs (see the module comment).
+ * Evaluates a frozen graph-consuming forecaster under supplied graphs: learned, oracle, empty,
+ * full, K rewirings of the oracle (the null distribution, see {@link rewireDegreePreserving}) and
+ * any `extra` graphs.
  * data: values [units, steps, nodes], already scaled; the oracle defaults to the panel's truth
  * when `data` is a panel with one.
  */

@@ -3,18 +3,7 @@
  * known data-generating process, each model recommends an allocation of a fixed budget (its own
  * optimum, found by intervention on the model: lib/analysis/budget.ts), and every allocation is
  * then scored by the revenue it really earns under the true process (lib/analysis/truth.ts).
- *
- * Models: the graph-safe decoder with the oracle graph, DICE (Stage 1, the validation-MSE
- * support, the DICE-hard decoder), the unconstrained high-capacity joint GRU, the graph-safe
- * decoder with no graph, and the DeepCausalMMM-style model. Beside them, allocations that use no
- * model: the true optimum (the same optimiser on the true response), the observed spend mix
- * rescaled to the budget, and an equal split.
- *
- * The budget: one allocation per step for all evaluated units (a national plan), spend per step
- * of each channel held over `horizon` steps from each origin, revenue = the target summed over
- * `horizon + carryover` steps, mean over units and origins; the total is the observed mean spend
- * per step (the sum over channels) of those units over the training window; each channel is
- * bounded by [0, upperMultiple x total / channels].
+ * {@link budgetSeed} lists the models, the reference allocations and the budget.
  */
 import { allocationResponses, budgetFromForecaster, optimiseBudget, scalerScale } from "../analysis/budget";
 import { trueAllocationResponses } from "../analysis/truth";
@@ -124,7 +113,21 @@ function budgetWindows(tp: TimePanel, c: BudgetStudyConfig) {
   return { origins, units };
 }
 
-/** One seed of the budget study (see the module comment). */
+/**
+ * One seed of the budget study.
+ *
+ * Models: the graph-safe decoder with the oracle graph, DICE (Stage 1, the validation-MSE
+ * support, the DICE-hard decoder), the unconstrained high-capacity joint GRU, the graph-safe
+ * decoder with no graph, and the DeepCausalMMM-style model. Beside them, allocations that use no
+ * model: the true optimum (the same optimiser on the true response), the observed spend mix
+ * rescaled to the budget, and an equal split.
+ *
+ * The budget: one allocation per step for all evaluated units (a national plan), spend per step
+ * of each channel held over `horizon` steps from each origin, revenue = the target summed over
+ * `horizon + carryover` steps, mean over units and origins; the total is the observed mean spend
+ * per step (the sum over channels) of those units over the training window; each channel is
+ * bounded by [0, upperMultiple x total / channels].
+ */
 export async function budgetSeed(tp: TimePanel, seed: number, config: Partial<BudgetStudyConfig> = {}): Promise<BudgetSeedResult> {
   const c: BudgetStudyConfig = { ...BUDGET_STUDY_DEFAULTS, ...config };
   if (!tp.truth || !tp.raw || !tp.scaler) throw new Error("budgetSeed: needs a generated panel prepared by prepareTimePanel (true graphs, raw data, scaler)");

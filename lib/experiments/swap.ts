@@ -1,20 +1,8 @@
 /**
  * Graph-swap localisation (STUDY.md claim 3 and the "Graph swap" measure) and support selections
- * judged by a frozen decoder (claim 5).
- *
- * Per seed: DICE Stage 1 is trained and its support selected by validation MSE; the DICE-hard
- * decoder is trained once along that support and frozen; it is then evaluated (MSE@M and direct
- * AR-CIG nAUPRC against the true graph) with supplied graphs: its learned support, the oracle,
- * empty, full, K degree-preserving rewirings of the oracle (the null distribution), and the
- * supports of the other selection methods, among them ours:
- *
- * - **roles**: Stage 1 retrained with the MMM role constraints (no edge into a channel, none out
- *   of the target), then the validation-MSE threshold;
- * - **top-k** and **stability** as in STUDY.md (stability: an edge kept when P >= 0.5 in at least
- *   60% of `stabilityRuns` Stage 1 runs with different seeds).
- *
- * The gap a selection closes: `(nAUPRC(selection) - nAUPRC(learned)) / (nAUPRC(oracle) -
- * nAUPRC(learned))` for the same frozen decoder.
+ * judged by a frozen decoder (claim 5): whether DICE's learned support, the oracle and the other
+ * selection methods change what one frozen DICE-hard decoder does, so that the bottleneck can be
+ * placed in support selection. {@link swapSeed} gives the protocol of a seed.
  */
 import { type GraphSwapResult, graphSwap } from "../diagnostics/swap";
 import { scoreSupport, type SupportScore } from "../diagnostics/ranking";
@@ -70,7 +58,21 @@ export interface SwapSeedResult {
   seconds: number;
 }
 
-/** One seed of the graph-swap study (see the module comment). */
+/**
+ * One seed of the graph-swap study. DICE Stage 1 is trained and its support selected by
+ * validation MSE; the DICE-hard decoder is trained once along that support and frozen; it is
+ * then evaluated (MSE@M and direct AR-CIG nAUPRC against the true graph) with supplied graphs:
+ * its learned support, the oracle, empty, full, K degree-preserving rewirings of the oracle (the
+ * null distribution), and the supports of the other selection methods, among them ours:
+ *
+ * - **roles**: Stage 1 retrained with the MMM role constraints (no edge into a channel, none out
+ *   of the target), then the validation-MSE threshold;
+ * - **top-k** and **stability** as in STUDY.md (stability: an edge kept when P >= 0.5 in at least
+ *   60% of `stabilityRuns` Stage 1 runs with different seeds).
+ *
+ * The gap a selection closes: `(nAUPRC(selection) - nAUPRC(learned)) / (nAUPRC(oracle) -
+ * nAUPRC(learned))` for the same frozen decoder.
+ */
 export async function swapSeed(tp: TimePanel, seed: number, config: Partial<SwapStudyConfig> = {}): Promise<SwapSeedResult> {
   const c: SwapStudyConfig = { ...SWAP_STUDY_DEFAULTS, ...config };
   if (!tp.truth) throw new Error("swapSeed: the graph swap needs a panel with true graphs");

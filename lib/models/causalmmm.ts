@@ -1,29 +1,9 @@
 /**
- * CausalMMM (Gong et al., WSDM 2024), batched over units.
- *
- * - *Causal Relational Encoder* (NRI-style): each node's whole training series is embedded by an
- *   MLP, then node -> edge -> node -> edge message passing over all N(N-1) ordered pairs gives
- *   two logits per edge (no-edge / edge). Edges are sampled with a soft Gumbel-softmax (tau).
- * - *Marketing Response Decoder*: a recurrent message-passing network. At each step node i
- *   receives `agg_i = (1/N) sum_j z_ji tanh(W2 tanh(W1 [h_j, h_i] + b1) + b2)` from its sampled
- *   parents, a gated update (the official one: r, u, n gates from the node's input and `agg`)
- *   keeps a hidden state per node, and an MLP reads out every node's next value. The target's
- *   read-out passes a Hill saturation `y * f^a / (f^a + g^a)`, f = max(y, 0.1), with
- *   `a, g = max(linear(context), 0.1)`.
- * - Training: teacher forcing up to `T - horizon`, then autoregressive rollout; loss = Gaussian
- *   NLL (fixed variance) + lambda * KL(q(z) || prior), the prior uniform (official) or a sparse
- *   Bernoulli.
- *
- * Differences from the official PyTorch code, all deliberate: batched over units (the official
- * code only runs with batch size 1); the first layer of each edge MLP is applied to each node
- * once and broadcast to edges (an exact restructuring: `W [h_j, h_i] = W_s h_j + W_r h_i`), which
- * saves (N-1)/1 of that layer's work; the official encoder's batch normalisation (over one unit's nodes or edges, as its batch size
- * of 1 makes it) is kept per unit, so that a unit's graph does not depend on its batch; evaluation
- * uses the edge probabilities themselves instead of a random Gumbel sample, so that diagnostics
- * are deterministic.
- *
- * Shapes: B batch rows (units or windows), N nodes, E = N(N-1) edges, H decoder hidden size,
- * K context size.
+ * CausalMMM (Gong et al., WSDM 2024), batched over units: a Causal Relational Encoder that gives
+ * edge probabilities and a Marketing Response Decoder that forecasts through the sampled graph.
+ * It is the baseline whose graph recovery and stability the study compares DICE with;
+ * {@link CausalMMM} gives the architecture, the loss and the deliberate differences from the
+ * official code.
  */
 import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
 import { Rng } from "../rng";
@@ -102,6 +82,33 @@ export interface CausalMMMLoss {
   mse: tf.Scalar;
 }
 
+/**
+ * The CausalMMM model, batched over units.
+ *
+ * - *Causal Relational Encoder* (NRI-style): each node's whole training series is embedded by an
+ *   MLP, then node -> edge -> node -> edge message passing over all N(N-1) ordered pairs gives
+ *   two logits per edge (no-edge / edge). Edges are sampled with a soft Gumbel-softmax (tau).
+ * - *Marketing Response Decoder*: a recurrent message-passing network. At each step node i
+ *   receives `agg_i = (1/N) sum_j z_ji tanh(W2 tanh(W1 [h_j, h_i] + b1) + b2)` from its sampled
+ *   parents, a gated update (the official one: r, u, n gates from the node's input and `agg`)
+ *   keeps a hidden state per node, and an MLP reads out every node's next value. The target's
+ *   read-out passes a Hill saturation `y * f^a / (f^a + g^a)`, f = max(y, 0.1), with
+ *   `a, g = max(linear(context), 0.1)`.
+ * - Training: teacher forcing up to `T - horizon`, then autoregressive rollout; loss = Gaussian
+ *   NLL (fixed variance) + lambda * KL(q(z) || prior), the prior uniform (official) or a sparse
+ *   Bernoulli.
+ *
+ * Differences from the official PyTorch code, all deliberate: batched over units (the official
+ * code only runs with batch size 1); the first layer of each edge MLP is applied to each node
+ * once and broadcast to edges (an exact restructuring: `W [h_j, h_i] = W_s h_j + W_r h_i`), which
+ * saves (N-1)/1 of that layer's work; the official encoder's batch normalisation (over one unit's nodes or edges, as its batch size
+ * of 1 makes it) is kept per unit, so that a unit's graph does not depend on its batch; evaluation
+ * uses the edge probabilities themselves instead of a random Gumbel sample, so that diagnostics
+ * are deterministic.
+ *
+ * Shapes: B batch rows (units or windows), N nodes, E = N(N-1) edges, H decoder hidden size,
+ * K context size.
+ */
 export class CausalMMM implements Trainable {
   readonly kind = "causalmmm";
   readonly config: CausalMMMConfig;

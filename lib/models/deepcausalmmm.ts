@@ -1,64 +1,9 @@
 /**
- * A DeepCausalMMM-style model (STUDY.md, "The three works" and "Models and decoders").
- *
- * Per row (one region's window) and step t, with C channels in the model's *DAG order*
- * (`config.channels`, node indices) and spend `s_c(t) = x_c(t) - zeroSpend_c`:
- *
- *     a_c(t)   = s_c(t) + lambda_c a_c(t-1),  a_c(-1) = 0       geometric adstock, lambda_c = sigmoid(.)
- *     h_c(t)   = a^S / (a^S + K^S) for a = a_c(t) > 0, else 0      Hill, S_c = softplus(.), K_c = softplus(.)
- *                (computed as sigmoid(S (log a - log K)), 0 for a <= 1e-12: the same curve, finite gradients)
- *     A        = sigmoid(logits / temperature) on the strict upper triangle, 0 elsewhere   [C, C]
- *     m(t)     = h(t) + h(t) A       i.e. m_i = h_i + sum_{j<i} A[j][i] h_j  (additive one-hop blend)
- *     g(t)     = GRU([m(t), y(t), c], g(t-1))      shared by all regions; y the target, c the context
- *     y^0(t+1) = sum_c beta_c m_c(t) + w_r . g(t) + phi y(t),   beta_c = softplus(.) >= 0
- *     y^(t+1)  = y^0(t+1) + b(t)                   b: the region's baseline (below)
- *
- * Channel i can only receive from channels j before it in `config.channels`: the order decides
- * which directions the DAG can express (an edge from a later to an earlier channel is exactly 0
- * for any logits). The DAG acts on the *media effect* (what channel i contributes to the target
- * includes a share of its parents' saturated media), not on the spend series, which stays
- * exogenous: as in DeepCausalMMM, the DAG is a claim about channels, and the model's forecasts
- * of a channel never depend on another channel (so CIG and AR-CIG between two channels are 0
- * whatever A says: the DAG is read out as the graph, but it is no path between channel series).
- *
- * Baseline (region-specific). `b0` is a shared learned intercept; with `regions > 0` each region r
- * adds a learned intercept delta_r (DeepCausalMMM's region baselines; rows name their region in
- * the batch field `region`). Ours: the Forecaster contract carries no unit identity and the study
- * evaluates on held-out units, so the baseline is also estimated from the row's own history,
- * shrunk toward that prior (`baselineShrinkage` = kappa, the prior's weight in steps):
- *
- *     b(0) = prior = b0 + delta_r (delta_r = 0 when the region is not given)
- *     b(t) = (kappa prior + sum_{s=1..t} [y(s) - y^0(s)]) / (kappa + t)     (t >= 1)
- *
- * a causal running mean of the core model's residuals. In a rollout the target's input is its own
- * prediction, whose residual is the current baseline, so b stays fixed at its value at the
- * origin. (In teacher forcing this adds a small path: spend at t moves y^0(t+1), hence the
- * residual at t+1 and, by -1/(kappa + t + 1) of it, the later baselines.)
- * `baselineShrinkage: null` uses the prior alone (DeepCausalMMM's baseline; forecasting then
- * needs the region through `inputs.regions`). No trend and no seasonality (a window carries no
- * absolute time).
- *
- * Spend must be non-negative after `zeroSpend` is subtracted for the Hill curve to see it: on a
- * standardised panel, set `zeroSpend` to each channel's scaled zero (`scaleValue(scaler, c, 0)`);
- * a negative adstocked level saturates to 0.
- *
- * As a {@link Forecaster} (`minHistory` 1, `acceptsGraph` false) it forecasts the target only:
- * every other node's prediction is its own input (persistence). In a rollout the channels are
- * exogenous spend: the `feed` values where the mask is 1, otherwise the last observed spend is
- * held. Intermediate nodes are not modelled (held like channels; nothing reads them). Training
- * rollouts (the last `horizon` steps of each window) feed the channels their observed spend.
- *
- * Loss: Huber (delta `huberDelta`) on the target's predictions after the first `burnIn` of each
- * window (the adstock and GRU start cold), plus `dagPenalty` x the mean DAG weight (a sparsity
- * pull; DeepCausalMMM regularises its DAG too). Its graph ({@link DeepCausalMMM.graph}): A between
- * channels, beta / max(beta) from each channel to the target, 0 elsewhere.
- *
- * Ours where DeepCausalMMM differs or is silent: the blend form, the target's own lag (phi and the
- * GRU input y; `ownLag: false` removes both, as in DeepCausalMMM, whose GRU reads media and
- * controls only), the history-estimated baseline, the linear read-out of the GRU (DeepCausalMMM
- * turns its GRU state into time-varying coefficients), context in place of controls.
- *
- * Shapes: B rows, T steps, N nodes, C channels, H hidden size, K context size, R regions.
+ * A DeepCausalMMM-style model (STUDY.md, "The three works" and "Models and decoders"): adstock
+ * and Hill saturation per channel, an upper-triangular DAG that blends each channel's media with
+ * its parents', a GRU shared by all regions and region baselines. It is the study's example of a
+ * neural MMM that reports its own DAG as the graph; {@link DeepCausalMMM} gives the equations,
+ * the Forecaster behaviour and where it departs from DeepCausalMMM.
  */
 import type { NodeRole, Panel } from "../data/panel";
 import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
@@ -87,11 +32,36 @@ export interface DeepCausalMMMConfig {
   huberDelta: number;
   /** Weight of the mean DAG entry in the loss. */
   dagPenalty: number;
-  /** Weight of the prior baseline in steps (kappa), or null: the prior alone. */
+  /**
+   * Weight of the prior baseline in steps (kappa), or null: the prior alone.
+   *
+   * Baseline (region-specific). `b0` is a shared learned intercept; with `regions > 0` each
+   * region r adds a learned intercept delta_r (DeepCausalMMM's region baselines; rows name their
+   * region in the batch field `region`). Ours: the Forecaster contract carries no unit identity
+   * and the study evaluates on held-out units, so the baseline is also estimated from the row's
+   * own history, shrunk toward that prior (`baselineShrinkage` = kappa, the prior's weight in
+   * steps):
+   *
+   *     b(0) = prior = b0 + delta_r (delta_r = 0 when the region is not given)
+   *     b(t) = (kappa prior + sum_{s=1..t} [y(s) - y^0(s)]) / (kappa + t)     (t >= 1)
+   *
+   * a causal running mean of the core model's residuals. In a rollout the target's input is its
+   * own prediction, whose residual is the current baseline, so b stays fixed at its value at the
+   * origin. (In teacher forcing this adds a small path: spend at t moves y^0(t+1), hence the
+   * residual at t+1 and, by -1/(kappa + t + 1) of it, the later baselines.)
+   * `baselineShrinkage: null` uses the prior alone (DeepCausalMMM's baseline; forecasting then
+   * needs the region through `inputs.regions`). No trend and no seasonality (a window carries no
+   * absolute time).
+   */
   baselineShrinkage: number | null;
   /** Whether the target's own past enters (the GRU input y and the lag term phi). */
   ownLag: boolean;
-  /** Per channel (DAG order), the value on the data's scale that means zero spend; null: 0. */
+  /**
+   * Per channel (DAG order), the value on the data's scale that means zero spend; null: 0.
+   * Spend must be non-negative after `zeroSpend` is subtracted for the Hill curve to see it: on a
+   * standardised panel, set `zeroSpend` to each channel's scaled zero (`scaleValue(scaler, c, 0)`);
+   * a negative adstocked level saturates to 0.
+   */
   zeroSpend: number[] | null;
   /** Steps rolled out at the end of each training window. */
   horizon: number;
@@ -202,6 +172,47 @@ function checkConfig(c: DeepCausalMMMConfig): void {
   if (!int(c.burnIn, 0)) throw new Error(`${what}: burnIn must be an integer >= 0, got ${c.burnIn}`);
 }
 
+/**
+ * The DeepCausalMMM-style model. Per row (one region's window) and step t, with C channels in the
+ * model's *DAG order* (`config.channels`, node indices) and spend `s_c(t) = x_c(t) - zeroSpend_c`:
+ *
+ *     a_c(t)   = s_c(t) + lambda_c a_c(t-1),  a_c(-1) = 0       geometric adstock, lambda_c = sigmoid(.)
+ *     h_c(t)   = a^S / (a^S + K^S) for a = a_c(t) > 0, else 0      Hill, S_c = softplus(.), K_c = softplus(.)
+ *                (computed as sigmoid(S (log a - log K)), 0 for a <= 1e-12: the same curve, finite gradients)
+ *     A        = sigmoid(logits / temperature) on the strict upper triangle, 0 elsewhere   [C, C]
+ *     m(t)     = h(t) + h(t) A       i.e. m_i = h_i + sum_{j<i} A[j][i] h_j  (additive one-hop blend)
+ *     g(t)     = GRU([m(t), y(t), c], g(t-1))      shared by all regions; y the target, c the context
+ *     y^0(t+1) = sum_c beta_c m_c(t) + w_r . g(t) + phi y(t),   beta_c = softplus(.) >= 0
+ *     y^(t+1)  = y^0(t+1) + b(t)                   b: the region's baseline
+ *
+ * (the baseline b is described at {@link DeepCausalMMMConfig.baselineShrinkage}).
+ *
+ * Channel i can only receive from channels j before it in `config.channels`: the order decides
+ * which directions the DAG can express (an edge from a later to an earlier channel is exactly 0
+ * for any logits). The DAG acts on the *media effect* (what channel i contributes to the target
+ * includes a share of its parents' saturated media), not on the spend series, which stays
+ * exogenous: as in DeepCausalMMM, the DAG is a claim about channels, and the model's forecasts
+ * of a channel never depend on another channel (so CIG and AR-CIG between two channels are 0
+ * whatever A says: the DAG is read out as the graph, but it is no path between channel series).
+ *
+ * As a {@link Forecaster} (`minHistory` 1, `acceptsGraph` false) it forecasts the target only:
+ * every other node's prediction is its own input (persistence). In a rollout the channels are
+ * exogenous spend: the `feed` values where the mask is 1, otherwise the last observed spend is
+ * held. Intermediate nodes are not modelled (held like channels; nothing reads them). Training
+ * rollouts (the last `horizon` steps of each window) feed the channels their observed spend.
+ *
+ * Loss: Huber (delta `huberDelta`) on the target's predictions after the first `burnIn` of each
+ * window (the adstock and GRU start cold), plus `dagPenalty` x the mean DAG weight (a sparsity
+ * pull; DeepCausalMMM regularises its DAG too). Its graph ({@link DeepCausalMMM.graph}): A between
+ * channels, beta / max(beta) from each channel to the target, 0 elsewhere.
+ *
+ * Ours where DeepCausalMMM differs or is silent: the blend form, the target's own lag (phi and the
+ * GRU input y; `ownLag: false` removes both, as in DeepCausalMMM, whose GRU reads media and
+ * controls only), the history-estimated baseline, the linear read-out of the GRU (DeepCausalMMM
+ * turns its GRU state into time-varying coefficients), context in place of controls.
+ *
+ * Shapes: B rows, T steps, N nodes, C channels, H hidden size, K context size, R regions.
+ */
 export class DeepCausalMMM implements Trainable {
   readonly kind = "deepcausalmmm";
   readonly config: DeepCausalMMMConfig;

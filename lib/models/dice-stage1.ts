@@ -1,25 +1,9 @@
 /**
  * DICE Stage 1: a graph encoder trained with a *restricted graph-mediated decoder*
- * (STUDY.md, "Models and decoders").
- *
- * The encoder is CausalMMM's relational encoder ({@link RelationalEncoder}): it reads each unit's
- * training series and gives P(j -> i) per unit. The decoder is deliberately weak, so that the
- * only way a sender can help a receiver is through the edge variable z:
- *
- *   x_i(t+1) = b_i + sum_{s=1..L} a_{i,s} x_i(t+1-s) + c_i sum_{j != i} z_ji g(x_j(t), ..., x_j(t-L+1))
- *
- * with a small edge function g: R^L -> R (one tanh hidden layer) shared by every edge, a gain c_i
- * per receiver, and no latent memory, no context, no pooling over nodes. During training z is a
- * soft Gumbel-softmax sample of the encoder's logits (temperature tau); in evaluation z is the
- * probabilities themselves, or a supplied 0/1 graph (support selection scores candidate graphs
- * with it). Loss: Gaussian NLL with a fixed variance + lambda * KL(q(z) || Bernoulli(p)), p the
- * expected edge density (a sparse prior, not CausalMMM's uniform one).
- *
- * Ours where the paper is silent: the form of g (shared MLP of a sender's L lags) and the
- * receiver gain c_i; the NLL variance (0.5 on standardised data, so that an edge must explain
- * about a nat of variance to pay for its KL cost).
- *
- * Shapes: B units, T steps, N nodes, E = N(N-1) edges, L lags.
+ * (STUDY.md, "Models and decoders"). The decoder is deliberately weak, so that the only way a
+ * sender can help a receiver is through the edge variable, and the encoder's edge probabilities
+ * are what support selection turns into DICE's graph. {@link DiceStage1} gives the decoder, the
+ * loss and what is ours.
  */
 import type { NodeRole } from "../data/panel";
 import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
@@ -77,6 +61,28 @@ export const DICE_STAGE1_DEFAULTS: Omit<DiceStage1Config, "nodes" | "encoderStep
 
 export type DiceStage1Input = Partial<DiceStage1Config> & Pick<DiceStage1Config, "nodes" | "encoderSteps">;
 
+/**
+ * The DICE Stage 1 model: encoder and restricted decoder.
+ *
+ * The encoder is CausalMMM's relational encoder ({@link RelationalEncoder}): it reads each unit's
+ * training series and gives P(j -> i) per unit. The decoder is deliberately weak, so that the
+ * only way a sender can help a receiver is through the edge variable z:
+ *
+ *   x_i(t+1) = b_i + sum_{s=1..L} a_{i,s} x_i(t+1-s) + c_i sum_{j != i} z_ji g(x_j(t), ..., x_j(t-L+1))
+ *
+ * with a small edge function g: R^L -> R (one tanh hidden layer) shared by every edge, a gain c_i
+ * per receiver, and no latent memory, no context, no pooling over nodes. During training z is a
+ * soft Gumbel-softmax sample of the encoder's logits (temperature tau); in evaluation z is the
+ * probabilities themselves, or a supplied 0/1 graph (support selection scores candidate graphs
+ * with it). Loss: Gaussian NLL with a fixed variance + lambda * KL(q(z) || Bernoulli(p)), p the
+ * expected edge density (a sparse prior, not CausalMMM's uniform one).
+ *
+ * Ours where the paper is silent: the form of g (shared MLP of a sender's L lags) and the
+ * receiver gain c_i; the NLL variance (0.5 on standardised data, so that an edge must explain
+ * about a nat of variance to pay for its KL cost).
+ *
+ * Shapes: B units, T steps, N nodes, E = N(N-1) edges, L lags.
+ */
 export class DiceStage1 implements Trainable {
   readonly kind = "dice-stage1";
   readonly config: DiceStage1Config;

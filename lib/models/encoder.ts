@@ -1,5 +1,23 @@
 /**
- * The NRI-style *Causal Relational Encoder* of CausalMMM, shared by CausalMMM and DICE Stage 1.
+ * The NRI-style *Causal Relational Encoder* of CausalMMM, shared by CausalMMM and DICE Stage 1,
+ * so that both read graphs from the series with the same encoder and differ only in what they
+ * train it with. {@link RelationalEncoder} gives its equations and shapes.
+ */
+import { tf } from "../tf";
+import { type EdgeIndex, edgeIndex, edgePairs } from "./edges";
+import type { ParamStore } from "../core/params";
+import { type Mlp, type RowNorm, applyMlp, dense, matMul2d, mlp, normRows, rowNorm } from "./params";
+
+export interface RelationalEncoderConfig {
+  nodes: number;
+  /** Length T of the series the encoder reads per node. */
+  steps: number;
+  /** Hidden size He. */
+  hidden: number;
+}
+
+/**
+ * The Causal Relational Encoder.
  *
  * Each node's whole series is embedded by an MLP, then node -> edge -> node -> edge message
  * passing over all N(N-1) ordered pairs gives two logits per edge (no-edge / edge):
@@ -18,19 +36,6 @@
  * Shapes: B units, T encoder steps, N nodes, E = N(N-1) edges (receiver-major, see edges.ts),
  * He hidden size. Parameter names start with `prefix` (CausalMMM and DICE use "enc.").
  */
-import { tf } from "../tf";
-import { type EdgeIndex, edgeIndex, edgePairs } from "./edges";
-import type { ParamStore } from "../core/params";
-import { type Mlp, type RowNorm, applyMlp, dense, matMul2d, mlp, normRows, rowNorm } from "./params";
-
-export interface RelationalEncoderConfig {
-  nodes: number;
-  /** Length T of the series the encoder reads per node. */
-  steps: number;
-  /** Hidden size He. */
-  hidden: number;
-}
-
 export class RelationalEncoder {
   readonly edges: EdgeIndex;
   private readonly m1: Mlp;

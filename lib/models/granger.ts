@@ -1,62 +1,9 @@
 /**
- * The linear Granger baseline: a group-lasso VAR, one regression per receiver.
- *
- * Model (on standardised data, see below), for every receiver i and every row (unit u, step t):
- *
- *     z_i(u, t) = b_i + sum_{j} sum_{s=1..L} B[i][j][s-1] z_j(u, t - s) + e
- *
- * (B in the layout of lib/core/linear-var.ts: receiver i, sender j, lag s - 1).
- *
- * fitted by minimising, per receiver i,
- *
- *     1/(2n) sum_rows (z_i - b_i - x' beta_i)^2 + lambda * sum_{j != i} ||B[i][j][.]||_2
- *
- * The intercept b_i and the receiver's own lag block B[i][i] are never penalised (a node's own
- * past is always available and is no attribution claim); every other sender j has one group of
- * L coefficients. The edge score of j -> i is the L2 norm of that group, `scores[j][i]`
- * (diagonal 0). A sender is in the recovered `support` when its group is non-zero.
- *
- * Fitting: the design (all nodes' L lags) is the same for every receiver, so the centred Gram
- * matrix `X'X/n` and `X'z_i/n` are accumulated once from the rows (nothing of size n is stored)
- * and each receiver is solved by FISTA with adaptive (gradient) restart and block
- * soft-thresholding; the step is 1 / (largest eigenvalue of the Gram matrix, by power iteration,
- * times 1.01). Unpenalised intercepts are handled exactly by centring. With `lambda = 0` the
- * solution is ordinary least squares.
- *
- * Data: rows are (unit, t) pairs with targets t in [from + L, to) of the step window `steps`
- * (lags come from inside the window). Every node is standardised by its mean and SD over the
- * window and the fitted units (the panel's training statistics, `fitScaler` scope "node"), so
- * lambda and the scores are on a common scale across nodes whatever the raw units are.
- * `scope: "pooled"` (default) fits one VAR shared by all units; `scope: "unit"` fits one VAR
- * per unit (with one shared lambda), and the reported scores are the mean of the units' scores,
- * as the study averages per-unit graph scores.
- *
- * Choice of lambda (`lambda: "auto"`, the default): a short path of fractions of lambda_max
- * (`lambdaPath`, default 0.3, 0.1, 0.03, 0.01; lambda_max is the smallest lambda at which every
- * sender group of every receiver is zero, with the own lags at their least-squares values), one
- * lambda shared by all receivers so that the scores are comparable across receivers, fitted
- * with warm starts from large to small.
- * - `selection: "bic"` (default): every path point is fitted on all rows and scored by
- *   `sum_i [n log(RSS_i / n) + df_i log n]` (summed over receivers, and units for scope
- *   "unit"), with df_i = 1 + L + L * (non-zero sender groups): the full-group count, which
- *   over-counts the shrunk coefficients and so errs on the sparse side. This is the default
- *   because the baseline's job is the graph: on the 8-node test VAR (12 true edges, 30 units x
- *   200 steps) BIC keeps all true edges with 2 false ones, while held-out MSE keeps 35 false ones.
- * - `selection: "validation"`: the last `validationFraction` of the window's steps (default 20%)
- *   of every unit are held out; each path point is fitted on the rest and scored by the one-step
- *   MSE on the held-out targets (all nodes, standardised scale, teacher-forced: the lags of a
- *   held-out target are observed values). The lambda with the smallest MSE is chosen and, with
- *   `refit` (default), the model is refitted on all rows at that lambda. One-step MSE is a
- *   forecasting criterion: the curve is flat near its minimum and it picks a small lambda with
- *   many weak false edges (the ranking, i.e. the scores, is hardly affected).
- * `selection.path` keeps every point's criterion and edge count; `selection.atPathEnd` flags a
- * choice at the largest or smallest fraction (BIC picks 0.3 on short panels, e.g. 3 units x 100
- * steps: extend the path there). A number for `lambda` fits that lambda on all rows (selection
- * "fixed"). Raw spend is standardised but not log-transformed here: pass a log1p-scaled panel
- * for heavy-tailed raw data.
- *
- * {@link GrangerVar} is the fitted VAR as a {@link Forecaster}: it reads and returns the scale of
- * the panel it was fitted on (it standardises its input and un-standardises its predictions).
+ * The linear Granger baseline: a group-lasso VAR, one regression per receiver, on standardised
+ * data. STUDY.md asks for it because it is cheap and strong on linear data, so the neural methods
+ * must be shown against it. {@link fitGranger} gives the model, the solver and the data,
+ * {@link GrangerConfig} the choice of lambda; {@link GrangerVar} is the fitted VAR as a
+ * {@link Forecaster}.
  */
 import { DataError } from "../data/errors";
 import { at, fitScaler, panelLabel, type Panel } from "../data/panel";
@@ -69,6 +16,32 @@ import { tf } from "../tf";
 // Configuration and result
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The configuration of {@link fitGranger}.
+ *
+ * Choice of lambda (`lambda: "auto"`, the default): a short path of fractions of lambda_max
+ * (`lambdaPath`, default 0.3, 0.1, 0.03, 0.01; lambda_max is the smallest lambda at which every
+ * sender group of every receiver is zero, with the own lags at their least-squares values), one
+ * lambda shared by all receivers so that the scores are comparable across receivers, fitted
+ * with warm starts from large to small.
+ * - `selection: "bic"` (default): every path point is fitted on all rows and scored by
+ *   `sum_i [n log(RSS_i / n) + df_i log n]` (summed over receivers, and units for scope
+ *   "unit"), with df_i = 1 + L + L * (non-zero sender groups): the full-group count, which
+ *   over-counts the shrunk coefficients and so errs on the sparse side. This is the default
+ *   because the baseline's job is the graph, and held-out MSE keeps many more false edges.
+ * - `selection: "validation"`: the last `validationFraction` of the window's steps (default 20%)
+ *   of every unit are held out; each path point is fitted on the rest and scored by the one-step
+ *   MSE on the held-out targets (all nodes, standardised scale, teacher-forced: the lags of a
+ *   held-out target are observed values). The lambda with the smallest MSE is chosen and, with
+ *   `refit` (default), the model is refitted on all rows at that lambda. One-step MSE is a
+ *   forecasting criterion: the curve is flat near its minimum and it picks a small lambda with
+ *   many weak false edges (the ranking, i.e. the scores, is hardly affected).
+ *
+ * `selection.path` keeps every point's criterion and edge count; `selection.atPathEnd` flags a
+ * choice at the largest or smallest fraction (BIC may pick the largest fraction on short panels
+ * with few units: extend the path there). A number for `lambda` fits that lambda on all rows
+ * (selection "fixed").
+ */
 export interface GrangerConfig {
   /** Number of lags L (>= 1). */
   lags: number;
@@ -743,8 +716,40 @@ function combineFits(fits: GrangerVarFit[], panel: Panel, c: GrangerConfig, inpu
 
 /**
  * Fits the group-lasso VAR to a panel and returns the edge scores with the evidence of the
- * lambda choice. Throws a `DataError` naming the unit, step and node of a non-finite value in
- * the window, and an error when the window is too short for L lags (plus the held-out steps).
+ * lambda choice ({@link GrangerConfig}). Throws a `DataError` naming the unit, step and node of a
+ * non-finite value in the window, and an error when the window is too short for L lags (plus the
+ * held-out steps).
+ *
+ * Model (on standardised data, see below), for every receiver i and every row (unit u, step t):
+ *
+ *     z_i(u, t) = b_i + sum_{j} sum_{s=1..L} B[i][j][s-1] z_j(u, t - s) + e
+ *
+ * (B in the layout of lib/core/linear-var.ts: receiver i, sender j, lag s - 1).
+ *
+ * fitted by minimising, per receiver i,
+ *
+ *     1/(2n) sum_rows (z_i - b_i - x' beta_i)^2 + lambda * sum_{j != i} ||B[i][j][.]||_2
+ *
+ * The intercept b_i and the receiver's own lag block B[i][i] are never penalised (a node's own
+ * past is always available and is no attribution claim); every other sender j has one group of
+ * L coefficients. The edge score of j -> i is the L2 norm of that group, `scores[j][i]`
+ * (diagonal 0). A sender is in the recovered `support` when its group is non-zero.
+ *
+ * Fitting: the design (all nodes' L lags) is the same for every receiver, so the centred Gram
+ * matrix `X'X/n` and `X'z_i/n` are accumulated once from the rows (nothing of size n is stored)
+ * and each receiver is solved by FISTA with adaptive (gradient) restart and block
+ * soft-thresholding; the step is 1 / (largest eigenvalue of the Gram matrix, by power iteration,
+ * times 1.01). Unpenalised intercepts are handled exactly by centring. With `lambda = 0` the
+ * solution is ordinary least squares.
+ *
+ * Data: rows are (unit, t) pairs with targets t in [from + L, to) of the step window `steps`
+ * (lags come from inside the window). Every node is standardised by its mean and SD over the
+ * window and the fitted units (the panel's training statistics, `fitScaler` scope "node"), so
+ * lambda and the scores are on a common scale across nodes whatever the raw units are.
+ * `scope: "pooled"` (default) fits one VAR shared by all units; `scope: "unit"` fits one VAR
+ * per unit (with one shared lambda), and the reported scores are the mean of the units' scores,
+ * as the study averages per-unit graph scores. Raw spend is standardised but not
+ * log-transformed here: pass a log1p-scaled panel for heavy-tailed raw data.
  */
 export function fitGranger(panel: Panel, config: Partial<GrangerConfig> = {}): GrangerResult {
   const start = performance.now();
@@ -805,7 +810,9 @@ export interface GrangerVarParams {
 
 /**
  * The fitted VAR as a {@link Forecaster} (`acceptsGraph = false`, `minHistory = L`):
- * `x_hat(t + 1) = unscale(b + sum_s B_s scale(x(t + 1 - s)))` on the scale of the fitted panel.
+ * `x_hat(t + 1) = unscale(b + sum_s B_s scale(x(t + 1 - s)))` on the scale of the fitted panel:
+ * it reads and returns the scale of the panel it was fitted on (it standardises its input and
+ * un-standardises its predictions).
  * In `predictOneStep`, lags before step 0 (rows t + 1 < L, defined but not scored) are taken at
  * the node means (zero on the standardised scale).
  */

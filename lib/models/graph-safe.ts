@@ -1,33 +1,9 @@
 /**
- * Stage 2 decoders of DICE and the reference decoders (STUDY.md, "Models and decoders").
- *
- * - {@link GraphSafeDecoder}: the *graph-safe latent decoder*. One GRU state per node; node i's
- *   update reads its own input x_i(t), its own state, a learned node embedding e_i, and the sum
- *   of messages from its parents **along the supplied graph only**:
- *
- *     msg_j(t) = tanh(W_h h_j(t-1) + w_x x_j(t) + W_e e_j + b)        (sender-only message)
- *     m_i(t)   = sum_j G[j][i] msg_j(t)                                 (G supplied, diagonal 0)
- *     h_i(t)   = GRU([x_i(t), m_i(t), e_i], h_i(t-1))
- *     x^_i(t+1) = a_i x_i(t) + MLP([h_i(t), e_i])
- *
- *   No global pooling, no context in any cross-node path: context only sets the Hill saturation
- *   of the target's own read-out, as in CausalMMM (`y f^a / (f^a + g^a)`, a, g linear in the
- *   unit's context). With G = 0 every node's prediction depends on its own past only, whatever
- *   the weights: the decoder is graph safe by construction (test/models/graph-safe.test.ts).
- *   The same class with a fixed supplied graph is each reference decoder: no-graph (empty),
- *   full-graph (complete), oracle (true), learned (DICE Stage 1's support). DICE-hard supplies
- *   a 0/1 support, DICE-soft the Stage 1 edge probabilities.
- * - {@link JointGruDecoder}: the unconstrained high-capacity decoder, the typical neural MMM:
- *   one GRU over all nodes and the context jointly, a dense read-out of every node. It takes no
- *   graph; whatever cross-node paths it uses, it uses without being told.
- *
- * Training (both): windows of a unit's series, teacher-forced through all but the last
- * `horizon` steps, then rolled out on their own predictions (as CausalMMM trains); loss = MSE
- * over every prediction, a mean over rows. Batches carry `x` [B, W, N], optional `context`
- * [B, K], and for the graph-safe decoder `graph` [B, N, N].
- *
- * Shapes: B rows (units or windows), N nodes, H hidden size, Hm message size, De embedding size,
- * K context size.
+ * Stage 2 decoders of DICE and the reference decoders (STUDY.md, "Models and decoders"): the
+ * graph-safe latent decoder ({@link GraphSafeDecoder}), whose cross-node paths run only along a
+ * supplied graph, and the unconstrained joint GRU ({@link JointGruDecoder}), the typical neural
+ * MMM. Together they let the study compare a decoder that must use the graph with one that need
+ * not. Training and shapes: {@link DecoderConfig}.
  */
 import type { ForecastInputs, Forecaster, RolloutFeed } from "../core/forecaster";
 import { Rng } from "../rng";
@@ -37,7 +13,17 @@ import { ParamStore } from "../core/params";
 import { dense, type GruWeights, gruUpdate, gruWeights, hillHead, matMulBatched } from "./params";
 import { runRecurrent } from "./recurrent";
 
-/** Settings both decoders share. */
+/**
+ * Settings both decoders share.
+ *
+ * Training (both): windows of a unit's series, teacher-forced through all but the last
+ * `horizon` steps, then rolled out on their own predictions (as CausalMMM trains); loss = MSE
+ * over every prediction, a mean over rows. Batches carry `x` [B, W, N], optional `context`
+ * [B, K], and for the graph-safe decoder `graph` [B, N, N].
+ *
+ * Shapes: B rows (units or windows), N nodes, H hidden size, Hm message size, De embedding size,
+ * K context size.
+ */
 export interface DecoderConfig {
   nodes: number;
   /** Index of the target node. */
@@ -136,6 +122,24 @@ function recurrentForecaster(
   };
 }
 
+/**
+ * The *graph-safe latent decoder*. One GRU state per node; node i's update reads its own input
+ * x_i(t), its own state, a learned node embedding e_i, and the sum of messages from its parents
+ * **along the supplied graph only**:
+ *
+ *     msg_j(t) = tanh(W_h h_j(t-1) + w_x x_j(t) + W_e e_j + b)        (sender-only message)
+ *     m_i(t)   = sum_j G[j][i] msg_j(t)                                 (G supplied, diagonal 0)
+ *     h_i(t)   = GRU([x_i(t), m_i(t), e_i], h_i(t-1))
+ *     x^_i(t+1) = a_i x_i(t) + MLP([h_i(t), e_i])
+ *
+ * No global pooling, no context in any cross-node path: context only sets the Hill saturation
+ * of the target's own read-out, as in CausalMMM (`y f^a / (f^a + g^a)`, a, g linear in the
+ * unit's context). With G = 0 every node's prediction depends on its own past only, whatever
+ * the weights: the decoder is graph safe by construction (test/models/graph-safe.test.ts).
+ * The same class with a fixed supplied graph is each reference decoder: no-graph (empty),
+ * full-graph (complete), oracle (true), learned (DICE Stage 1's support). DICE-hard supplies
+ * a 0/1 support, DICE-soft the Stage 1 edge probabilities.
+ */
 export class GraphSafeDecoder implements Trainable {
   readonly kind = "graph-safe";
   readonly config: GraphSafeConfig;
@@ -258,6 +262,11 @@ export class GraphSafeDecoder implements Trainable {
   }
 }
 
+/**
+ * The unconstrained high-capacity decoder, the typical neural MMM: one GRU over all nodes and the
+ * context jointly, a dense read-out of every node. It takes no graph; whatever cross-node paths
+ * it uses, it uses without being told.
+ */
 export class JointGruDecoder implements Trainable {
   readonly kind = "joint-gru";
   readonly config: JointGruConfig;

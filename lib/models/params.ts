@@ -14,9 +14,9 @@ registerModelModule(require.resolve("./registry"));
 
 /**
  * 2-d matrix product whose gradient uses explicit transposes. tfjs differentiates `matMul` into
- * products with `transposeA/B` flags, which the wasm backend runs on a slow path (5-7x slower
- * than a plain product of the transposed copy, measured here); this keeps every product of the
- * backward pass on the fast path. x: [M, K], w: [K, N] -> [M, N].
+ * products with `transposeA/B` flags, which the wasm backend runs on a slow path (slower than a
+ * plain product of the transposed copy); this keeps every product of the backward pass on the
+ * fast path. x: [M, K], w: [K, N] -> [M, N].
  */
 export const matMul2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([x, w]);

@@ -1,52 +1,9 @@
 /**
  * A PCMCI-style baseline for lagged graph recovery: conditional-independence tests with linear
- * partial correlations (ParCorr), written from the published algorithm (Runge et al., "Detecting
- * and quantifying causal associations in large nonlinear time series datasets", Science Advances
- * 2019), not from its reference implementation. Why: a constraint-based linear baseline beside
- * the group-lasso Granger VAR. Pairwise lagged correlation is fooled by autocorrelation, indirect
- * paths (a -> b -> c reads as a -> c) and common drivers; PCMCI conditions on both the
- * receiver's and the sender's own past, so an edge has to carry information that neither
- * node's other parents carry.
- *
- * Lagged variables are x_k(t - s), s = 0..; `G[j][i]` (sender j, receiver i) is the claim that
- * the past of j drives i. Only lags s >= 1 are tested (no contemporaneous links).
- *
- * 1. **PC1 condition selection**, per receiver i. Candidates: x_k(t - s) for every allowed sender
- *    k (always including i itself: own lags are conditioned on) and s = 1..maxLag. For
- *    p = 0, 1, 2, ... each remaining candidate c is tested against x_i(t) given the p strongest
- *    *other* remaining candidates (one conditioning set per candidate and iteration, the paper's
- *    PC1); c is removed when the p-value exceeds `pcAlpha`. Removals take effect after the
- *    iteration; the remaining candidates are then sorted by the smallest |partial correlation|
- *    they have shown in any test so far (strongest first, ties by node then lag). It stops when
- *    fewer than p + 1 candidates remain or p passes `maxConds`. The survivors, in that order,
- *    are the parents P(i).
- * 2. **MCI test**, for every allowed pair j -> i (j != i) and lag tau = 1..maxLag: the partial
- *    correlation of x_j(t - tau) and x_i(t) given P(i) without x_j(t - tau), and the first
- *    `maxCondsPx` parents of j shifted by tau (x_k(t - s - tau) for (k, s) in P(j); all of them by
- *    default). Duplicates in the union are conditioned on once.
- *
- * ParCorr: both variables are regressed by least squares on the conditioning set plus an
- * intercept and the residuals are correlated. It is computed from the centred covariance matrix
- * of all lagged variables of a stage (the normal equations, solved by core/linear-var's
- * `solveLinearSystem`), which gives the same residual correlation as regressing the rows. The
- * test is the exact t test of a partial correlation: t = r sqrt(df / (1 - r^2)),
- * df = n - 2 - |Z|, two-sided p from Student's t (regularised incomplete beta).
- *
- * Samples: pooled over units, every (unit, t) whose lags all lie in the step window of the same
- * unit (rows never cross unit boundaries). PC1 uses t in [from + maxLag, to); MCI uses
- * t in [from + maxLag + m, to) with m the largest lag among all selected parents (the shifted
- * parents of a sender reach back maxLag + m), one sample shared by all MCI tests so that their
- * statistics are comparable. With `standardise` (default), each node is standardised per unit
- * over the window first (mean 0, SD 1; a constant series becomes 0), so that units with other
- * scales and offsets do not dominate the pooled correlations.
- *
- * Edge score: `scores[j][i]` = max over tau of |MCI partial correlation| of j -> i (an effect
- * size on one shared sample; p-values underflow to ties at 0 for strong edges, which would blur
- * the ranking). The per-lag statistics and p-values, the best lag, the selected parents and a
- * support graph (some lag with p <= `alpha`, optionally after Benjamini-Hochberg over all MCI
- * tests) are reported too. With `roles`, edges into a channel and out of the target are ruled
- * out (as DICE Stage 1's role constraints): such senders are not PC1 candidates of the receiver
- * and the pair is neither tested nor scored (score 0, statistic 0, p-value 1).
+ * partial correlations (ParCorr), written from the published algorithm (Runge et al. 2019), not
+ * from its reference implementation. Why: a constraint-based linear baseline beside the
+ * group-lasso Granger VAR, one that conditions on the receiver's and the sender's own past, which
+ * pairwise lagged correlation does not. {@link fitPcmci} gives the algorithm.
  */
 import type { NodeRole, Panel } from "../data/panel";
 import { solveLinearSystem } from "../core/linear-var";
@@ -457,8 +414,52 @@ function benjaminiHochberg(p: readonly number[]): number[] {
 }
 
 /**
- * PCMCI on a panel (see the module comment): PC1 condition selection per node, then the MCI
- * test of every allowed pair and lag; scores are max over lags of |MCI partial correlation|.
+ * PCMCI on a panel: PC1 condition selection per node, then the MCI test of every allowed pair and
+ * lag; scores are max over lags of |MCI partial correlation|. From Runge et al., "Detecting and
+ * quantifying causal associations in large nonlinear time series datasets", Science Advances
+ * 2019. Pairwise lagged correlation is fooled by autocorrelation, indirect paths (a -> b -> c
+ * reads as a -> c) and common drivers; PCMCI conditions on both the receiver's and the sender's
+ * own past, so an edge has to carry information that neither node's other parents carry.
+ *
+ * Lagged variables are x_k(t - s), s = 0..; `G[j][i]` (sender j, receiver i) is the claim that
+ * the past of j drives i. Only lags s >= 1 are tested (no contemporaneous links).
+ *
+ * 1. **PC1 condition selection**, per receiver i. Candidates: x_k(t - s) for every allowed sender
+ *    k (always including i itself: own lags are conditioned on) and s = 1..maxLag. For
+ *    p = 0, 1, 2, ... each remaining candidate c is tested against x_i(t) given the p strongest
+ *    *other* remaining candidates (one conditioning set per candidate and iteration, the paper's
+ *    PC1); c is removed when the p-value exceeds `pcAlpha`. Removals take effect after the
+ *    iteration; the remaining candidates are then sorted by the smallest |partial correlation|
+ *    they have shown in any test so far (strongest first, ties by node then lag). It stops when
+ *    fewer than p + 1 candidates remain or p passes `maxConds`. The survivors, in that order,
+ *    are the parents P(i).
+ * 2. **MCI test**, for every allowed pair j -> i (j != i) and lag tau = 1..maxLag: the partial
+ *    correlation of x_j(t - tau) and x_i(t) given P(i) without x_j(t - tau), and the first
+ *    `maxCondsPx` parents of j shifted by tau (x_k(t - s - tau) for (k, s) in P(j); all of them by
+ *    default). Duplicates in the union are conditioned on once.
+ *
+ * ParCorr: both variables are regressed by least squares on the conditioning set plus an
+ * intercept and the residuals are correlated. It is computed from the centred covariance matrix
+ * of all lagged variables of a stage (the normal equations, solved by core/linear-var's
+ * `solveLinearSystem`), which gives the same residual correlation as regressing the rows. The
+ * test is the exact t test of a partial correlation: t = r sqrt(df / (1 - r^2)),
+ * df = n - 2 - |Z|, two-sided p from Student's t (regularised incomplete beta).
+ *
+ * Samples: pooled over units, every (unit, t) whose lags all lie in the step window of the same
+ * unit (rows never cross unit boundaries). PC1 uses t in [from + maxLag, to); MCI uses
+ * t in [from + maxLag + m, to) with m the largest lag among all selected parents (the shifted
+ * parents of a sender reach back maxLag + m), one sample shared by all MCI tests so that their
+ * statistics are comparable. With `standardise` (default), each node is standardised per unit
+ * over the window first (mean 0, SD 1; a constant series becomes 0), so that units with other
+ * scales and offsets do not dominate the pooled correlations.
+ *
+ * Edge score: `scores[j][i]` = max over tau of |MCI partial correlation| of j -> i (an effect
+ * size on one shared sample; p-values underflow to ties at 0 for strong edges, which would blur
+ * the ranking). The per-lag statistics and p-values, the best lag, the selected parents and a
+ * support graph (some lag with p <= `alpha`, optionally after Benjamini-Hochberg over all MCI
+ * tests) are reported too. With `roles`, edges into a channel and out of the target are ruled
+ * out (as DICE Stage 1's role constraints): such senders are not PC1 candidates of the receiver
+ * and the pair is neither tested nor scored (score 0, statistic 0, p-value 1).
  */
 export function fitPcmci(panel: Panel, input: PcmciInput = {}): PcmciResult {
   const { config, from, to, units } = resolveConfig(panel, input);

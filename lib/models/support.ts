@@ -1,15 +1,9 @@
 /**
  * Support selection: turning DICE Stage 1's edge probabilities into a discrete graph
  * (STUDY.md, "Support selection"). Three methods, each returning the 0/1 graphs (one per unit)
- * and the evidence it rested on:
- *
- * - {@link selectByValidation}: a threshold on P(edge), chosen by the validation MSE of the
- *   restricted decoder run with each candidate support (the caller supplies that score);
- * - {@link selectByStability}: stability selection, an edge is kept when it is present
- *   (P >= `edgeCut`) in at least `frequencyCut` of several runs (seeds or bootstraps);
- * - {@link selectTopK}: the k most probable edges per unit, k = expected density x N(N-1).
- *
- * Graphs are `G[j][i]` (j -> i); diagonals are never selected.
+ * and the evidence it rested on ({@link SupportSelection}): {@link selectByValidation} (a
+ * threshold chosen by validation MSE), {@link selectByStability} (stability selection) and
+ * {@link selectTopK} (the k most probable edges per unit).
  */
 import { type Graph, emptyGraph } from "../graph";
 
@@ -21,6 +15,7 @@ export interface ThresholdCandidate {
   score: number;
 }
 
+/** A selected support and its evidence. Graphs are `G[j][i]` (j -> i); diagonals are never selected. */
 export interface SupportSelection<E = unknown> {
   method: "validation" | "stability" | "top-k" | string;
   /** One 0/1 graph per unit, in the order of the input. */
@@ -73,7 +68,8 @@ const countEdges = (gs: readonly Graph[]) => gs.reduce((s, g) => s + g.reduce((t
 export const DEFAULT_THRESHOLDS: readonly number[] = Array.from({ length: 19 }, (_, k) => Math.round((k + 1) * 5) / 100);
 
 /**
- * Threshold chosen by a validation score of each candidate support. `score` receives one 0/1
+ * A threshold on P(edge) chosen by a validation score of each candidate support (the caller
+ * supplies that score: the restricted decoder run with each candidate). `score` receives one 0/1
  * graph per unit and returns the validation MSE of the restricted decoder with it (lower is
  * better). Among candidates within `tolerance` (relative) of the best score, the highest
  * threshold (the sparsest support) is chosen.
@@ -99,8 +95,8 @@ export function selectByValidation(
 }
 
 /**
- * Stability selection over runs: `runs[r][u]` is run r's P(j -> i) for unit u. An edge is kept
- * for unit u when P >= `edgeCut` in at least `frequencyCut` of the runs.
+ * Stability selection over runs (seeds or bootstraps): `runs[r][u]` is run r's P(j -> i) for
+ * unit u. An edge is kept for unit u when P >= `edgeCut` in at least `frequencyCut` of the runs.
  */
 export function selectByStability(
   runs: readonly (readonly Graph[])[],
@@ -133,7 +129,7 @@ export function selectByStability(
 
 /**
  * The k most probable edges per unit (ties broken by the lower flat index j * N + i), with
- * k = `k` or round(density x N(N-1)).
+ * k = `k` or round(density x N(N-1)) (the expected density x N(N-1)).
  */
 export function selectTopK(probs: readonly Graph[], config: { k?: number; density?: number }): SupportSelection<TopKEvidence> {
   const N = checkProbs(probs, "selectTopK");

@@ -1,17 +1,7 @@
 /**
- * JSON for cached results and cache keys, without JSON's silent losses.
- *
- * `JSON.stringify` turns NaN and +/-Infinity into `null`, -0 into 0, drops functions and turns
- * a `Map` into `{}`. Metrics are often NaN (an undefined AUROC, a failed seed), so here:
- *
- * - non-finite numbers and -0 are written as `{"$float": "NaN" | "Infinity" | "-Infinity" | "-0"}`
- *   and read back as numbers (an object whose only key is `$float` is therefore reserved);
- * - typed arrays are written as plain arrays (read back as `number[]`);
- * - objects with a `toJSON` method (Date) are written through it, as JSON does;
- * - properties whose value is `undefined` are left out, as JSON does;
- * - anything else that is not plain data (functions, symbols, bigints, Map, Set, class
- *   instances such as tensors or models, `undefined` in an array, cycles) is an error that names
- *   where in the value it sits, e.g. `result.rows[3].model`.
+ * JSON for cached results and cache keys, without JSON's silent losses: metrics are often NaN
+ * (an undefined AUROC, a failed seed), and a cached result must read back as the value that was
+ * computed. {@link encodeJson} lists what is written how.
  */
 
 /** Plain JSON data, as read back by {@link decodeJson}. */
@@ -79,7 +69,21 @@ function encode(value: unknown, path: string, sortKeys: boolean, seen: Set<objec
   }
 }
 
-/** JSON text of `value` with NaN, +/-Infinity and -0 preserved; `path` names the value in errors. */
+/**
+ * JSON text of `value` with NaN, +/-Infinity and -0 preserved; `path` names the value in errors.
+ *
+ * `JSON.stringify` turns NaN and +/-Infinity into `null`, -0 into 0, drops functions and turns
+ * a `Map` into `{}`. Metrics are often NaN (an undefined AUROC, a failed seed), so here:
+ *
+ * - non-finite numbers and -0 are written as `{"$float": "NaN" | "Infinity" | "-Infinity" | "-0"}`
+ *   and read back as numbers (an object whose only key is `$float` is therefore reserved);
+ * - typed arrays are written as plain arrays (read back as `number[]`);
+ * - objects with a `toJSON` method (Date) are written through it, as JSON does;
+ * - properties whose value is `undefined` are left out, as JSON does;
+ * - anything else that is not plain data (functions, symbols, bigints, Map, Set, class
+ *   instances such as tensors or models, `undefined` in an array, cycles) is an error that names
+ *   where in the value it sits, e.g. `result.rows[3].model`.
+ */
 export function encodeJson(value: unknown, path = "value"): string {
   if (value === undefined) throw new TypeError(`${path}: undefined cannot be stored as JSON`);
   return encode(value, path, false, new Set());

@@ -1,20 +1,7 @@
 /**
  * Job registry: maps a job's `kind` to the function that computes it, like the model registry
- * (lib/models/registry.ts) does for models.
- *
- * A module registers its jobs when it is loaded, and says which file it is (`module:
- * __filename`), so that a child process of the runner can load the same module to find the job:
- *
- * ```ts
- * export const seedJob = registerJob({
- *   kind: "bypass-seed", version: "1", module: __filename,
- *   run: async (config: { seed: number }) => ({ seed: config.seed, mse: 0.1 }),
- * });
- * await runJobs([seedJob({ seed: 1 }), seedJob({ seed: 2 })]);
- * ```
- *
- * `version` is part of the cache key: change it when the job's code changes its results, and
- * the cached results of the old version are no longer used.
+ * (lib/models/registry.ts) does for models, so that a child process of the runner can find the
+ * job it is given by name. {@link registerJob} shows how a module registers its jobs.
  */
 
 /** A unit of work: a registered kind and its JSON configuration. `R` is the result's type. */
@@ -58,6 +45,20 @@ const JOBS = new Map<string, JobDefinition>();
 /**
  * Registers (or replaces) a job kind; returns a function that makes jobs of this kind, typed by
  * the definition's configuration and result.
+ *
+ * A module registers its jobs when it is loaded, and says which file it is (`module:
+ * __filename`), so that a child process of the runner can load the same module to find the job:
+ *
+ * ```ts
+ * export const seedJob = registerJob({
+ *   kind: "bypass-seed", version: "1", module: __filename,
+ *   run: async (config: { seed: number }) => ({ seed: config.seed, mse: 0.1 }),
+ * });
+ * await runJobs([seedJob({ seed: 1 }), seedJob({ seed: 2 })]);
+ * ```
+ *
+ * `version` is part of the cache key: change it when the job's code changes its results, and
+ * the cached results of the old version are no longer used.
  */
 export function registerJob<C, R>(def: JobDefinition<C, R>): (config: C) => Job<R> {
   if (!KIND.test(def.kind)) throw new Error(`job kind "${def.kind}" must match ${KIND}`);

@@ -1,16 +1,7 @@
 /**
- * `runJobs`: runs a list of jobs, each result computed once and cached on disk.
- *
- * Cached results are read; the others run in a pool of child processes, `workers` at a time
- * (one per core by default), one fresh process per job (see worker.ts). Each child writes its
- * result to the cache before it reports, so an interrupted run (a killed worker, a killed
- * notebook, Ctrl-C) keeps every finished job and a re-run computes only the rest. The results
- * come back in job order, always as read from the cache, so that a fresh result and a cached one
- * are the same values (NaN included).
- *
- * A job that fails (throws, or its process dies) is reported with its kind, configuration and
- * stack; no new job starts after it, the running ones finish (and are cached), and the run
- * rejects with a {@link JobError} listing every failure (`keepGoing: true` runs the rest first).
+ * `runJobs`: runs a list of jobs, each result computed once and cached on disk, so that the
+ * study's long experiments survive interruptions and re-runs reuse what is done.
+ * {@link runJobs} gives the pool, the cache and what happens on failure.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -166,8 +157,19 @@ function checkWorkers(workers: number): void {
 export type ResultOf<J> = J extends Job<infer R> ? R : never;
 
 /**
- * Runs the jobs (see the module comment); resolves to their results in job order (typed by the
- * jobs' makers: a list of `Job<A> | Job<B>` gives `(A | B)[]`).
+ * Runs the jobs; resolves to their results in job order (typed by the jobs' makers: a list of
+ * `Job<A> | Job<B>` gives `(A | B)[]`).
+ *
+ * Cached results are read; the others run in a pool of child processes, `workers` at a time
+ * (one per core by default), one fresh process per job (see worker.ts). Each child writes its
+ * result to the cache before it reports, so an interrupted run (a killed worker, a killed
+ * notebook, Ctrl-C) keeps every finished job and a re-run computes only the rest. The results
+ * come back in job order, always as read from the cache, so that a fresh result and a cached one
+ * are the same values (NaN included).
+ *
+ * A job that fails (throws, or its process dies) is reported with its kind, configuration and
+ * stack; no new job starts after it, the running ones finish (and are cached), and the run
+ * rejects with a {@link JobError} listing every failure (`keepGoing: true` runs the rest first).
  */
 export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunOptions = {}): Promise<ResultOf<J>[]> {
   type R = ResultOf<J>;
