@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { launchChromium } from "../lib/plot/render";
-import { NotebookError, listNotebooks, runNotebook } from "../scripts/notebooks";
+import { NotebookError, environment, listNotebooks, runNotebook } from "../scripts/notebooks";
 
 interface Output {
   output_type: string;
@@ -114,6 +114,17 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   },
 };
 
+/** Whether an executed notebook carries a valid signature in the checkout's Jupyter data folder (so a server opening it trusts it). */
+function signed(file: string): boolean {
+  const env = environment();
+  const code =
+    "import sys, nbformat\nfrom nbformat.sign import NotebookNotary\n" +
+    "print(NotebookNotary(data_dir=sys.argv[1]).check_signature(nbformat.read(sys.argv[2], 4)))";
+  const r = spawnSync(env.python, ["-c", code, env.jupyterData, file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim() === "True";
+}
+
 const names = (outs: Output[]) => figures(outs).map((f) => joined(f.data?.["text/plain"]).split(":")[0]);
 const markdownText = (outs: Output[]) => outs.map((o) => joined(o.data?.["text/markdown"])).join("\n");
 
@@ -149,6 +160,7 @@ describe("notebooks at smoke scale", () => {
       assert.doesNotMatch(printed, /^\|:?-+/m, `${name} prints no Markdown table`);
       if (WITH_TABLES.has(name)) assert.ok(outs.some(isTable), `${name} shows its results as an HTML table`);
       EXPECTED[name]?.(outs);
+      if (name === "00-tour.ipynb") assert.equal(signed(run.output), true, "the executed copy is signed (trusted) for the notebook server");
     });
   }
 

@@ -394,7 +394,7 @@ interface ResolvedRoles {
 
 /** Reads the sidecar (when there is one) and checks the roles. */
 function resolveRoles(file: string, opt: CsvPanelOptions): ResolvedRoles {
-  const scPath = opt.sidecar === false ? undefined : opt.sidecar ?? (existsSync(sidecarPath(file)) ? sidecarPath(file) : undefined);
+  const scPath = opt.sidecar === false ? undefined : (opt.sidecar ?? (existsSync(sidecarPath(file)) ? sidecarPath(file) : undefined));
   if (opt.sidecar !== undefined && opt.sidecar !== false && !existsSync(opt.sidecar)) {
     throw new DataError({ file: opt.sidecar }, "the roles sidecar does not exist");
   }
@@ -510,8 +510,17 @@ function orderRows(rd: TableReader, typed: TypedColumns): OrderedRows {
   const nRows = rd.table.numRows();
   const rowIdx = Int32Array.from({ length: nRows }, (_, r) => r + 1);
   let t = aq.table({ __unit: typed.units, __t: typed.timeKey, __row: rowIdx });
-  t = t.groupby("__unit").derive({ __first: op.min("__row") }).ungroup().orderby("__first", "__t");
-  const dup = t.groupby("__unit", "__t").derive({ __n: op.count() }).ungroup().filter((d: { __n: number }) => d.__n > 1).orderby("__row");
+  t = t
+    .groupby("__unit")
+    .derive({ __first: op.min("__row") })
+    .ungroup()
+    .orderby("__first", "__t");
+  const dup = t
+    .groupby("__unit", "__t")
+    .derive({ __n: op.count() })
+    .ungroup()
+    .filter((d: { __n: number }) => d.__n > 1)
+    .orderby("__row");
   if (dup.numRows() > 0) {
     const rows = dup.array("__row") as unknown as number[];
     const u = (dup.array("__unit") as unknown as string[])[0];
@@ -521,8 +530,15 @@ function orderRows(rd: TableReader, typed: TypedColumns): OrderedRows {
       .find((_, k) => (dup.array("__unit") as unknown as string[])[k + 1] === u && (dup.array("__t") as unknown as number[])[k + 1] === key)!;
     throw cellError(cell(opt.timeColumn, other), `duplicate (unit, time) = ("${u}", ${timeLabel(key, kind)}): also on row ${rows[0]}`);
   }
-  t = t.groupby("__unit").derive({ __d: (d: { __t: number }) => d.__t - op.lag(d.__t) }).ungroup();
-  const diffs = t.filter((d: { __d: number }) => !op.is_nan(d.__d)).groupby("__d").count({ as: "__n" }).orderby(aq.desc("__n"), "__d");
+  t = t
+    .groupby("__unit")
+    .derive({ __d: (d: { __t: number }) => d.__t - op.lag(d.__t) })
+    .ungroup();
+  const diffs = t
+    .filter((d: { __d: number }) => !op.is_nan(d.__d))
+    .groupby("__d")
+    .count({ as: "__n" })
+    .orderby(aq.desc("__n"), "__d");
   let step = opt.timeStep ?? (diffs.numRows() > 0 ? (diffs.array("__d") as unknown as number[])[0] : 1);
   if (!(step > 0)) step = 1;
   const sUnit = t.array("__unit") as unknown as string[];
@@ -559,7 +575,10 @@ interface TimeAxis {
 function timeAxis(rd: TableReader, rows: OrderedRows, kind: TimeKind): TimeAxis {
   const { opt, cell } = rd;
   const { step } = rows;
-  const per = rows.t.groupby("__unit").rollup({ n: op.count(), tmin: op.min("__t"), tmax: op.max("__t"), first: op.min("__row") }).orderby("first");
+  const per = rows.t
+    .groupby("__unit")
+    .rollup({ n: op.count(), tmin: op.min("__t"), tmax: op.max("__t"), first: op.min("__row") })
+    .orderby("first");
   const uIds = per.array("__unit") as unknown as string[];
   const uN = per.array("n") as unknown as number[];
   const uMin = per.array("tmin") as unknown as number[];
@@ -854,10 +873,11 @@ function pathBetween(g: Graph, from: number, to: number): number[] | undefined {
       }
       return path;
     }
-    for (let v = 0; v < g.length; v++) if (v !== u && g[u][v] && !prev.has(v)) {
-      prev.set(v, u);
-      queue.push(v);
-    }
+    for (let v = 0; v < g.length; v++)
+      if (v !== u && g[u][v] && !prev.has(v)) {
+        prev.set(v, u);
+        queue.push(v);
+      }
   }
   return undefined;
 }

@@ -515,11 +515,7 @@ function drawGraph(c: FamilyConfig, rng: Rng, inert: ReadonlySet<number>): Drawn
   const N = C + c.intermediates + 1;
   const tgt = N - 1;
   const channelEdges = c.kind === "linear" && c.linear.channelEdges;
-  const order = [
-    ...rng.shuffle(Array.from({ length: C }, (_, k) => k)),
-    ...rng.shuffle(Array.from({ length: c.intermediates }, (_, k) => C + k)),
-    tgt,
-  ];
+  const order = [...rng.shuffle(Array.from({ length: C }, (_, k) => k)), ...rng.shuffle(Array.from({ length: c.intermediates }, (_, k) => C + k)), tgt];
   const graph = emptyGraph(N);
   for (let p = 0; p < N; p++) {
     const i = order[p];
@@ -540,7 +536,10 @@ function drawGraph(c: FamilyConfig, rng: Rng, inert: ReadonlySet<number>): Drawn
     for (const j of order) {
       if (!graph[j][i]) continue;
       const k = intIn(rng, c.graph.lagsPerEdge);
-      const lags = rng.shuffle(Array.from({ length: c.graph.maxLag }, (_, s) => s + 1)).slice(0, k).sort((a, b) => a - b);
+      const lags = rng
+        .shuffle(Array.from({ length: c.graph.maxLag }, (_, s) => s + 1))
+        .slice(0, k)
+        .sort((a, b) => a - b);
       const negative = c.kind === "linear" ? c.linear.negativeShare : j < C ? 0 : c.media.funnelNegativeShare;
       const sign = rng.bernoulli(negative) ? -1 : 1;
       edges.push({ from: j, to: i, lags, raw: lags.map(() => sign * logUniformIn(rng, c.dynamics.weightRange)) });
@@ -700,7 +699,10 @@ interface Structure {
 function drawStructure(c: FamilyConfig, rng: Rng): Structure {
   const C = c.channels;
   const N = C + c.intermediates + 1;
-  const inert = rng.shuffle(Array.from({ length: C }, (_, j) => j)).slice(0, c.graph.inertChannels).sort((a, b) => a - b);
+  const inert = rng
+    .shuffle(Array.from({ length: C }, (_, j) => j))
+    .slice(0, c.graph.inertChannels)
+    .sort((a, b) => a - b);
   const ownAr = drawOwnAr(c, rng, N);
   const noiseSd = Array.from({ length: N }, () => logUniformIn(rng, c.dynamics.noise.sd));
   const { graphs, graphOfUnit } = drawGraphs(c, rng, new Set(inert));
@@ -1114,7 +1116,7 @@ export function graphForecastGain(panel: Panel, options: Partial<GraphForecastOp
     const w = new Float64Array((L + H) * N);
     for (const model of ["own", "parents"] as const) {
       const regs = Array.from({ length: N }, (_, i) =>
-        (model === "own" ? [i] : [i, ...Array.from({ length: N }, (_, j) => j).filter((j) => j !== i && G[j][i])]),
+        model === "own" ? [i] : [i, ...Array.from({ length: N }, (_, j) => j).filter((j) => j !== i && G[j][i])],
       );
       const beta = regs.map((rg, i) => fitNode(gm, i, rg, L));
       for (const zu of zs) {

@@ -53,7 +53,9 @@ export function parseNpy(buf: Uint8Array, file = "<npy>"): NpyArray {
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const start = 8 + lenBytes;
   if (buf.length < start + headerLen) fail("header", `truncated header: ${headerLen} bytes announced, ${buf.length - start} present`);
-  const header = Buffer.from(buf.subarray(start, start + headerLen)).toString(major === 3 ? "utf8" : "latin1").trim();
+  const header = Buffer.from(buf.subarray(start, start + headerLen))
+    .toString(major === 3 ? "utf8" : "latin1")
+    .trim();
   const dict = parseHeader(header, (d) => fail("header", d));
   const dtype = dict.descr;
   if (!(dtype in DTYPES)) {
@@ -87,7 +89,10 @@ function parseHeader(h: string, fail: (detail: string) => never): { descr: strin
   if (!fo) fail(`the header has no 'fortran_order' entry: ${h}`);
   const sh = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(h);
   if (!sh) fail(`the header has no 'shape' tuple: ${h}`);
-  const parts = sh![1].split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const parts = sh![1]
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const shape = parts.map((p) => {
     if (!/^\d+L?$/.test(p)) fail(`shape entry '${p}' is not a non-negative integer`);
     return parseInt(p, 10);

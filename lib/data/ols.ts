@@ -156,11 +156,15 @@ function blockStatistics(
   const { p, XtX, sum2, n } = ne;
   const { N, L, fe } = fit;
   // (X'X)^-1 for the Wald statistics; the covariance of the regressors for the contributions.
-  const inv = solve(XtX, p, Array.from({ length: p }, (_, k) => {
-    const e = new Float64Array(p);
-    e[k] = 1;
-    return e;
-  }));
+  const inv = solve(
+    XtX,
+    p,
+    Array.from({ length: p }, (_, k) => {
+      const e = new Float64Array(p);
+      e[k] = 1;
+      return e;
+    }),
+  );
   const dof = n - p - (fe ? fit.units : 0);
   const sigma2 = beta.map((b, i) => Math.max(sum2[i] - explained(ne, b, i), 0) / dof);
   const colMean = Array.from({ length: p }, (_, a) => (fe ? 0 : XtX[a] / n)); // column 0 is the intercept (all ones) without unit effects

@@ -143,7 +143,11 @@ export function validatePanel(panel: Panel, options: Partial<PanelValidationOpti
     throw new DataError({ file, column }, detail);
   };
   const { units: R, steps: T, nodes: N } = panel;
-  for (const [k, v] of [["units", R], ["steps", T], ["nodes", N]] as const) {
+  for (const [k, v] of [
+    ["units", R],
+    ["steps", T],
+    ["nodes", N],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) fail(`${k} must be a positive integer, got ${v}`);
   }
   if (!(panel.values instanceof Float32Array)) fail("values must be a Float32Array");
@@ -476,10 +480,12 @@ export function fitScaler(panel: Panel, config: Partial<ScalerConfig> = {}): Sca
       }
     }
     mean.push(Array.from(m));
-    sd.push(Array.from(s2, (v) => {
-      const s = Math.sqrt(v / n);
-      return s < c.minSd ? 1 : s;
-    }));
+    sd.push(
+      Array.from(s2, (v) => {
+        const s = Math.sqrt(v / n);
+        return s < c.minSd ? 1 : s;
+      }),
+    );
   }
   return {
     scope: c.scope,

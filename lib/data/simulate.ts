@@ -249,11 +249,7 @@ export interface SimulationResult {
 
 /** Node names and roles for C channels and M intermediates: ch1.., mid1.., target. */
 export function nodeLayout(channels: number, intermediates: number): { names: string[]; roles: NodeRole[] } {
-  const names = [
-    ...Array.from({ length: channels }, (_, k) => `ch${k + 1}`),
-    ...Array.from({ length: intermediates }, (_, k) => `mid${k + 1}`),
-    "target",
-  ];
+  const names = [...Array.from({ length: channels }, (_, k) => `ch${k + 1}`), ...Array.from({ length: intermediates }, (_, k) => `mid${k + 1}`), "target"];
   const roles: NodeRole[] = [...Array(channels).fill("channel"), ...Array(intermediates).fill("intermediate"), "target"];
   return { names, roles };
 }
@@ -508,11 +504,12 @@ export function spectralRadius(A: number[][]): number {
   let est = 0;
   for (let m = 1; m <= 40; m++) {
     const C = Array.from({ length: n }, () => new Float64Array(n));
-    for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) {
-      const b = B[i][k];
-      if (b === 0) continue;
-      for (let j = 0; j < n; j++) C[i][j] += b * B[k][j];
-    }
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < n; k++) {
+        const b = B[i][k];
+        if (b === 0) continue;
+        for (let j = 0; j < n; j++) C[i][j] += b * B[k][j];
+      }
     logScale *= 2;
     let norm = 0;
     for (const r of C) for (const v of r) norm += v * v;
@@ -834,10 +831,11 @@ function calibratedEdges(s: CalibrationState): EdgeWeights[] {
   const N = names.length;
   const edges: EdgeWeights[] = [];
   s.graphs.forEach((g, gi) => {
-    for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
-      const w = s.params.raw[gi][i][j];
-      if (w) edges.push({ graph: gi, source: names[j], target: names[i], weights: w.map((v) => v * s.scale[gi][i]) });
-    }
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) {
+        const w = s.params.raw[gi][i][j];
+        if (w) edges.push({ graph: gi, source: names[j], target: names[i], weights: w.map((v) => v * s.scale[gi][i]) });
+      }
   });
   return edges;
 }
@@ -877,9 +875,11 @@ function checkStable(c: VarDagConfig, spectral: number[], names: string[], x: Fl
     );
   }
   const bound = 1e6 * (c.noiseSd + c.media.levelMedian * c.media.burstMax);
-  for (let u = 0; u < c.units; u++) for (let i = 0; i < names.length; i++) for (const v of x[u][i]) {
-    if (!Number.isFinite(v) || Math.abs(v) > bound) throw new Error(`simulate: node ${names[i]} of unit ${u} reached ${v}: the process exploded`);
-  }
+  for (let u = 0; u < c.units; u++)
+    for (let i = 0; i < names.length; i++)
+      for (const v of x[u][i]) {
+        if (!Number.isFinite(v) || Math.abs(v) > bound) throw new Error(`simulate: node ${names[i]} of unit ${u} reached ${v}: the process exploded`);
+      }
 }
 
 /**
@@ -1188,29 +1188,25 @@ export function generateRawlog(input: RawlogInput = {}): SimulationResult & { co
     let s = 0;
     let s2 = 0;
     let n = 0;
-    for (let u = 0; u < config.units; u++) for (let t = config.burnIn; t < config.burnIn + config.steps; t++) {
-      const v = r.x[u][i][t];
-      s += v;
-      s2 += v * v;
-      n++;
-    }
+    for (let u = 0; u < config.units; u++)
+      for (let t = config.burnIn; t < config.burnIn + config.steps; t++) {
+        const v = r.x[u][i][t];
+        s += v;
+        s2 += v * v;
+        n++;
+      }
     mean[i] = s / n;
     sd[i] = Math.sqrt(Math.max(s2 / n - mean[i] ** 2, 1e-12));
   }
   let outliers = 0;
-  const panel = toPanel(
-    r,
-    "rawlog",
-    {},
-    (_u, i, _t, v) => {
-      let raw = i < C ? v * scaleOf[i] : scaleOf[i] * Math.exp((config.kpiLogSd * (v - mean[i])) / sd[i]);
-      if (obsRng.bernoulli(config.outlierProb)) {
-        raw *= obsRng.range(config.outlierMin, config.outlierMax);
-        outliers++;
-      }
-      return raw;
-    },
-  );
+  const panel = toPanel(r, "rawlog", {}, (_u, i, _t, v) => {
+    let raw = i < C ? v * scaleOf[i] : scaleOf[i] * Math.exp((config.kpiLogSd * (v - mean[i])) / sd[i]);
+    if (obsRng.bernoulli(config.outlierProb)) {
+      raw *= obsRng.range(config.outlierMin, config.outlierMax);
+      outliers++;
+    }
+    return raw;
+  });
   const observation: RawlogObservation = { scale: Object.fromEntries(r.names.map((n, i) => [n, scaleOf[i]])), latentMean: mean, latentSd: sd, outliers };
   panel.provenance = { ...panel.provenance, params: { config, observation, drawn: r.truth } };
   validatePanel(panel, { requireDag: true, nonNegativeChannels: true, targetIsSink: true });

@@ -139,18 +139,14 @@ export interface SupportComparison {
  * threshold and top-k (k = the prior density x N(N-1)) of each run, scored and averaged over
  * runs; stability selection across the runs (one support).
  */
-export function compareSupportSelections(
-  runs: readonly Stage1Run[],
-  tp: TimePanel,
-  config: { frequencyCut?: number } = {},
-): { perRun: SupportComparison[][]; stability: SupportComparison } {
+export function compareSupportSelections(runs: readonly Stage1Run[], tp: TimePanel, config: { frequencyCut?: number } = {}): SupportComparisons {
   if (!tp.truth) throw new Error("compareSupportSelections: needs true graphs");
   const truth = tp.truth;
-  const perRun = runs.map((r) => {
-    const validation = selectSupportByValidation(r, tp);
+  const validation = runs.map((r) => selectSupportByValidation(r, tp));
+  const perRun = runs.map((r, k) => {
     const topK = selectTopK(r.probs, { density: r.model.config.priorDensity });
     return [
-      { name: "validation-MSE threshold", selection: validation as SupportSelection, score: scoreSupport(validation.graphs, truth) },
+      { name: "validation-MSE threshold", selection: validation[k] as SupportSelection, score: scoreSupport(validation[k].graphs, truth) },
       { name: `top-k (k = ${topK.evidence.k})`, selection: topK as SupportSelection, score: scoreSupport(topK.graphs, truth) },
     ];
   });
@@ -158,14 +154,22 @@ export function compareSupportSelections(
     runs.map((r) => r.probs),
     { frequencyCut: config.frequencyCut ?? 0.6 },
   );
-  return { perRun, stability: { name: `stability (${runs.length} seeds)`, selection: stable, score: scoreSupport(stable.graphs, truth) } };
+  return { perRun, validation, stability: { name: `stability (${runs.length} seeds)`, selection: stable, score: scoreSupport(stable.graphs, truth) } };
+}
+
+/** The selections compared: per run (validation-MSE threshold, top-k), the validation selections with their evidence, and stability across runs. */
+export interface SupportComparisons {
+  perRun: SupportComparison[][];
+  /** Each run's validation-MSE selection with its candidates (threshold, score, edges). */
+  validation: SupportSelection<ValidationEvidence>[];
+  stability: SupportComparison;
 }
 
 /** The measures of the support-selection table. */
 export type SupportMeasure = "precision" | "recall" | "f1" | "shd" | "edges";
 
 /** The support selections' scores as a summary: per-run selections over seeds, stability once. */
-export function supportSummary(cmp: { perRun: SupportComparison[][]; stability: SupportComparison }): Summary<string, SupportMeasure> {
+export function supportSummary(cmp: Pick<SupportComparisons, "perRun" | "stability">): Summary<string, SupportMeasure> {
   const items = [...cmp.perRun.flat(), cmp.stability];
   return summarise("selection", items, (c) => c.name, {
     precision: (c) => c.score.precision,

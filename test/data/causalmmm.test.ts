@@ -12,14 +12,17 @@ import { REPO_ROOT } from "../../lib/study";
 import { readPanelCsv, writePanelCsv } from "../../lib/data/csv";
 import { assertDataError, assertSamePanel, tempDir } from "./helpers";
 
-
 /** A small fake copy of the shipped layout: R units, 8 nodes, T steps, edges for two graphs. */
 function fakeSim(dir: string, R = 4, T = 6): void {
   mkdirSync(dir, { recursive: true });
   const N = 8;
   const data = Array.from({ length: R * N * T }, (_, k) => k / 10);
   writeNpy(join(dir, "shuffled_data.npy"), data, [R, N, T]);
-  writeNpy(join(dir, "shuffled_context.npy"), Array.from({ length: R * 2 }, (_, k) => k / 8), [R, 2]);
+  writeNpy(
+    join(dir, "shuffled_context.npy"),
+    Array.from({ length: R * 2 }, (_, k) => k / 8),
+    [R, 2],
+  );
   const edges: number[] = [];
   for (let u = 0; u < R; u++) {
     const row = new Array<number>(N * (N - 1)).fill(0);
@@ -63,11 +66,21 @@ describe("CausalMMM shipped data", () => {
   it("has exactly 3 distinct graphs with 10, 13 and 14 edges, 100 units each, all DAGs with no edge out of the target", () => {
     const g = p.truth!;
     assert.equal(g.graphs.length, 3);
-    assert.deepEqual(g.graphs.map(edgeCount).sort((a, b) => a - b), [10, 13, 14]);
+    assert.deepEqual(
+      g.graphs.map(edgeCount).sort((a, b) => a - b),
+      [10, 13, 14],
+    );
     assert.deepEqual(distinctGraphs(p).sizes, [100, 100, 100]);
     for (const G of g.graphs) {
-      assert.ok(G[7].every((v) => v === 0), "no edge out of the target");
-      for (let i = 0; i < 5; i++) assert.ok(G.every((row) => row[i] === 0), "channels are roots");
+      assert.ok(
+        G[7].every((v) => v === 0),
+        "no edge out of the target",
+      );
+      for (let i = 0; i < 5; i++)
+        assert.ok(
+          G.every((row) => row[i] === 0),
+          "channels are roots",
+        );
     }
   });
 
@@ -76,7 +89,11 @@ describe("CausalMMM shipped data", () => {
   });
 
   it("channels: one spend series shared by 299 of 300 units; contexts all distinct but without effect on the series", () => {
-    for (let i = 0; i < 5; i++) assert.deepEqual([...distinctNodeSeries(p, i).sizes].sort((a, b) => b - a), [299, 1]);
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(
+        [...distinctNodeSeries(p, i).sizes].sort((a, b) => b - a),
+        [299, 1],
+      );
     const k = p.context!.names.length;
     const key = (u: number) => Array.from(p.context!.values.subarray(u * k, (u + 1) * k)).join(",");
     assert.equal(new Set(Array.from({ length: p.units }, (_, u) => key(u))).size, 300);
@@ -133,7 +150,12 @@ describe("CausalMMM loader on fake files", () => {
     assert.equal(p.units, 4);
     assert.equal(p.steps, 6);
     // data[u, i, t] = ((u*8 + i)*6 + t) / 10
-    for (const [u, i, t] of [[0, 0, 0], [1, 7, 2], [3, 5, 5]]) assert.equal(p.values[at(p, u, t, i)], Math.fround(((u * 8 + i) * 6 + t) / 10));
+    for (const [u, i, t] of [
+      [0, 0, 0],
+      [1, 7, 2],
+      [3, 5, 5],
+    ])
+      assert.equal(p.values[at(p, u, t, i)], Math.fround(((u * 8 + i) * 6 + t) / 10));
     assert.equal(p.truth!.graphs.length, 2);
     assert.deepEqual(p.truth!.graphOfUnit, [0, 1, 0, 1]);
     assert.equal(p.truth!.graphs[1][5][7], 1);
@@ -152,7 +174,10 @@ describe("CausalMMM loader on fake files", () => {
     mkdirSync(dir);
     assertDataError(() => loadCausalMMMSim({ dir }), { file: join(dir, "shuffled_data.npy"), match: /missing \(run `npm run data`/ });
     fakeSim(dir, 4, 6);
-    const full = encodeNpy(Array.from({ length: 4 * 8 * 6 }, () => 0), [4, 8, 6]);
+    const full = encodeNpy(
+      Array.from({ length: 4 * 8 * 6 }, () => 0),
+      [4, 8, 6],
+    );
     const data = join(dir, "shuffled_data.npy");
     writeFileSync(data, full.subarray(0, full.length - 16));
     assertDataError(() => loadCausalMMMSim({ dir }), { file: data, column: "data", match: /truncated/ });

@@ -47,7 +47,10 @@ describe("long CSV panel reader", () => {
     writeText(dir, "shuffled.csv.roles.json", JSON.stringify(ROLES));
     const p = readPanelCsv(file);
     assert.deepEqual(p.unitIds, ["b", "a"]);
-    assert.deepEqual(Array.from({ length: 4 }, (_, t) => p.values[(0 * 4 + t) * 4]), [1, 2, 3, 4]);
+    assert.deepEqual(
+      Array.from({ length: 4 }, (_, t) => p.values[(0 * 4 + t) * 4]),
+      [1, 2, 3, 4],
+    );
   });
 
   it("reads ISO dates as the time axis (weekly step inferred)", () => {
@@ -59,7 +62,7 @@ describe("long CSV panel reader", () => {
   });
 
   it("accepts a BOM, CRLF line ends, quoted cells and trailing blank lines", () => {
-    const text = "\ufeffunit,time,tv,search,visits,sales\r\n\"x,1\",0,1,2,3,4\r\n\"x,1\",1,1,2,3,4\r\n\r\n\r\n";
+    const text = '\ufeffunit,time,tv,search,visits,sales\r\n"x,1",0,1,2,3,4\r\n"x,1",1,1,2,3,4\r\n\r\n\r\n';
     const p = readPanelCsv(writeText(dir, "bom.csv", text), { roles: ROLES });
     assert.deepEqual(p.unitIds, ["x,1"]);
     assert.equal(p.steps, 2);
@@ -137,14 +140,26 @@ describe("long CSV panel reader", () => {
     const rows = goodRows();
     rows[4] = "a,2,9,9,9,9,1.5"; // row 4 repeats time 2 of unit a (row 3); time 3 is then missing
     const file = writeText(dir, "duplicate.csv", csv(rows));
-    assertDataError(() => readPanelCsv(file, { roles: ROLES }), { file, column: "time", row: 4, line: 5, match: /duplicate \(unit, time\) = \("a", 2\): also on row 3/ });
+    assertDataError(() => readPanelCsv(file, { roles: ROLES }), {
+      file,
+      column: "time",
+      row: 4,
+      line: 5,
+      match: /duplicate \(unit, time\) = \("a", 2\): also on row 3/,
+    });
   });
 
   it("gap in time within a unit", () => {
     const rows = goodRows();
     rows.splice(7, 1); // drop b,2
     const file = writeText(dir, "gap.csv", csv(rows));
-    assertDataError(() => readPanelCsv(file, { roles: ROLES }), { file, column: "time", row: 7, line: 8, match: /gap in time for unit "b": 1 missing step\(s\) between 1 and 3/ });
+    assertDataError(() => readPanelCsv(file, { roles: ROLES }), {
+      file,
+      column: "time",
+      row: 7,
+      line: 8,
+      match: /gap in time for unit "b": 1 missing step\(s\) between 1 and 3/,
+    });
   });
 
   it("irregular time step", () => {
@@ -232,7 +247,10 @@ describe("edge-list CSV graph reader", () => {
     assert.equal(g.graphs.length, 1);
     assert.equal(g.graphs[0][0][2], 1);
     assert.equal(g.graphs[0][2][3], 1);
-    assert.equal(g.graphs[0].flat().reduce((a, b) => a + b), 3);
+    assert.equal(
+      g.graphs[0].flat().reduce((a, b) => a + b),
+      3,
+    );
   });
 
   it("reads several graphs with a graph column", () => {
@@ -286,9 +304,24 @@ describe("CSV writers", () => {
   });
 
   it("write-then-read returns the same panel (multi-graph, context, time labels, odd unit ids)", () => {
-    const g0 = [[0, 0, 1, 1], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]];
-    const g1 = [[0, 0, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]];
-    const g2 = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]];
+    const g0 = [
+      [0, 0, 1, 1],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+      [0, 0, 0, 0],
+    ];
+    const g1 = [
+      [0, 0, 0, 1],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+      [0, 0, 0, 0],
+    ];
+    const g2 = [
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ];
     const R = 3;
     const T = 5;
     const values = Float32Array.from({ length: R * T * 4 }, (_, k) => (k % 4 < 2 ? k * 1.37 : Math.sin(k) * 1e4 + 1 / 3));
@@ -320,7 +353,12 @@ describe("CSV writers", () => {
   });
 
   it("writeGraphCsv then readGraphCsv returns the graph", () => {
-    const g = [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]];
+    const g = [
+      [0, 1, 1, 0],
+      [0, 0, 0, 1],
+      [0, 0, 0, 1],
+      [0, 0, 0, 0],
+    ];
     const file = writeGraphCsv(g, NODES, join(dir, "one.edges.csv"));
     assert.equal(readFileSync(file, "utf8").split("\n")[0], "source,target");
     assert.deepEqual(readGraphCsv(file, NODES).graphs, [g]);

@@ -61,11 +61,18 @@ function assertStructure(r: FamilyResult): void {
       }
     }
     for (let i = 0; i < N; i++) {
-      if (!isChannel(i)) assert.ok(G.some((row) => row[i]), `${r.member}: ${panel.nodeNames[i]} has a parent in graph ${g}`);
+      if (!isChannel(i))
+        assert.ok(
+          G.some((row) => row[i]),
+          `${r.member}: ${panel.nodeNames[i]} has a parent in graph ${g}`,
+        );
     }
     for (const name of truth.inertChannels) {
       const j = panel.nodeNames.indexOf(name);
-      assert.ok(G[j].every((v) => v === 0), `inert ${name} has no children`);
+      assert.ok(
+        G[j].every((v) => v === 0),
+        `inert ${name} has no children`,
+      );
     }
     // The edge list is the graph, and every edge has a lag set within 1..4.
     const listed = truth.edges.filter((e) => e.graph === g);
@@ -73,7 +80,10 @@ function assertStructure(r: FamilyResult): void {
     for (const e of listed) {
       assert.equal(G[panel.nodeNames.indexOf(e.from)][panel.nodeNames.indexOf(e.to)], 1, `${e.from} -> ${e.to} is in graph ${g}`);
       assert.ok(e.lags.length >= 1 && e.lags.length === e.weights.length);
-      assert.ok(e.lags.every((s) => Number.isInteger(s) && s >= 1 && s <= 4), `lags ${e.lags}`);
+      assert.ok(
+        e.lags.every((s) => Number.isInteger(s) && s >= 1 && s <= 4),
+        `lags ${e.lags}`,
+      );
       assert.equal(new Set(e.lags).size, e.lags.length, "distinct lags");
       assert.ok(e.weights.every((w) => Number.isFinite(w)));
     }
@@ -82,7 +92,10 @@ function assertStructure(r: FamilyResult): void {
 
 describe("evaluation family: every member", () => {
   it("lists the documented members, each with a configuration that passes the checks", () => {
-    assert.deepEqual(EVALUATION_FAMILY.map((m) => m.name), ["linear-short", "linear-long", "media-short", "media-per-unit", "hetero-scales", "confounded"]);
+    assert.deepEqual(
+      EVALUATION_FAMILY.map((m) => m.name),
+      ["linear-short", "linear-long", "media-short", "media-per-unit", "hetero-scales", "confounded"],
+    );
     for (const m of EVALUATION_FAMILY) assert.doesNotThrow(() => familyConfig(m.config), m.name);
     const long = familyConfig(EVALUATION_FAMILY[1].config);
     assert.deepEqual([long.units, long.steps], [100, 400]);
@@ -106,11 +119,7 @@ describe("evaluation family: every member", () => {
       const N = config.channels + config.intermediates + 1;
       assert.deepEqual([panel.units, panel.steps, panel.nodes], [config.units, config.steps, N]);
       assert.equal(panel.values.length, panel.units * panel.steps * N);
-      assert.deepEqual(panel.roles, [
-        ...Array(config.channels).fill("channel"),
-        ...Array(config.intermediates).fill("intermediate"),
-        "target",
-      ]);
+      assert.deepEqual(panel.roles, [...Array(config.channels).fill("channel"), ...Array(config.intermediates).fill("intermediate"), "target"]);
       assert.equal(new Set(panel.nodeNames).size, N);
       assert.equal(panel.unitIds.length, panel.units);
       validatePanel(panel, { requireDag: true, targetIsSink: true, nonNegativeChannels: config.kind === "media" });
@@ -136,7 +145,10 @@ describe("evaluation family: every member", () => {
 
 describe("evaluation family: structure", () => {
   it("holds the conventions over many drawn graphs (per-unit, with channel -> channel edges and inert channels)", () => {
-    const lin = generateLinearFamily({ units: 30, steps: 100, channels: 4, intermediates: 3, graph: { density: 0.6, inertChannels: 1, sharing: { mode: "per-unit" } } }, 3);
+    const lin = generateLinearFamily(
+      { units: 30, steps: 100, channels: 4, intermediates: 3, graph: { density: 0.6, inertChannels: 1, sharing: { mode: "per-unit" } } },
+      3,
+    );
     assertStructure(lin);
     const chanEdges = lin.truth.graphs.filter((G) => G.some((row, j) => j < 4 && row.slice(0, 4).some((v) => v))).length;
     assert.ok(chanEdges > 5, `channel -> channel edges occur in the linear kind (${chanEdges} graphs)`);
@@ -149,8 +161,18 @@ describe("evaluation family: structure", () => {
 
     const med = familyPanel("media-per-unit", 5);
     assertStructure(med);
-    for (const G of med.truth.graphs) for (let i = 0; i < 3; i++) assert.ok(G.every((row) => row[i] === 0), "media channels are roots");
-    for (const e of med.truth.edges) if (e.from.startsWith("chan")) assert.ok(e.weights.every((w) => w > 0), "media effects are positive");
+    for (const G of med.truth.graphs)
+      for (let i = 0; i < 3; i++)
+        assert.ok(
+          G.every((row) => row[i] === 0),
+          "media channels are roots",
+        );
+    for (const e of med.truth.edges)
+      if (e.from.startsWith("chan"))
+        assert.ok(
+          e.weights.every((w) => w > 0),
+          "media effects are positive",
+        );
   });
 
   it("per-unit members have a different graph per unit, group members K graphs, shared members one", () => {
@@ -165,7 +187,10 @@ describe("evaluation family: structure", () => {
 
     const groups = familyPanel("linear-long", 2, { units: 9 });
     assert.equal(distinctGraphs(groups.panel).count, 3);
-    assert.deepEqual([0, 1, 2].map((g) => groups.truth.graphOfUnit.filter((k) => k === g).length), [3, 3, 3]);
+    assert.deepEqual(
+      [0, 1, 2].map((g) => groups.truth.graphOfUnit.filter((k) => k === g).length),
+      [3, 3, 3],
+    );
   });
 
   it("rejects configurations outside the family's conventions", () => {
@@ -180,18 +205,46 @@ describe("evaluation family: structure", () => {
 
 describe("evaluation family: dynamics", () => {
   it("the spectral radius helpers agree with known matrices", () => {
-    assert.ok(Math.abs(companionSpectralRadius([[0.5, 3], [0, 0.9]]) - 0.9) < 1e-6);
+    assert.ok(
+      Math.abs(
+        companionSpectralRadius([
+          [0.5, 3],
+          [0, 0.9],
+        ]) - 0.9,
+      ) < 1e-6,
+    );
     const c = Math.cos(0.3);
     const s = Math.sin(0.3);
-    assert.ok(Math.abs(companionSpectralRadius([[0.8 * c, -0.8 * s], [0.8 * s, 0.8 * c]]) - 0.8) < 1e-6, "a rotation");
-    assert.equal(companionSpectralRadius([[0, 1], [0, 0]]), 0, "nilpotent");
+    assert.ok(
+      Math.abs(
+        companionSpectralRadius([
+          [0.8 * c, -0.8 * s],
+          [0.8 * s, 0.8 * c],
+        ]) - 0.8,
+      ) < 1e-6,
+      "a rotation",
+    );
+    assert.equal(
+      companionSpectralRadius([
+        [0, 1],
+        [0, 0],
+      ]),
+      0,
+      "nilpotent",
+    );
     assert.ok(Math.abs(ownRootModulus(0.5, 0.3) - (0.5 + Math.sqrt(0.25 + 1.2)) / 2) < 1e-12);
     assert.ok(Math.abs(ownRootModulus(0.2, -0.64) - 0.8) < 1e-12, "complex roots");
   });
 
   it("a linear member is stable: companion radius below 1 (the largest own root), finite, variance not growing over a long run", () => {
     const r = generateLinearFamily(
-      { units: 2, steps: 4000, channels: 3, intermediates: 4, dynamics: { ownAr1: [0.8, 0.99], ownAr2: [0, 0.2], weightRange: [0.5, 1], snr: [3, 5], targetSnr: [3, 5] } },
+      {
+        units: 2,
+        steps: 4000,
+        channels: 3,
+        intermediates: 4,
+        dynamics: { ownAr1: [0.8, 0.99], ownAr2: [0, 0.2], weightRange: [0.5, 1], snr: [3, 5], targetSnr: [3, 5] },
+      },
       2,
     );
     const { panel, truth } = r;
@@ -211,7 +264,14 @@ describe("evaluation family: dynamics", () => {
 
   it("a small linear member is recovered by a least-squares VAR: true edges significant at their own lags, non-edges not", () => {
     const r = generateLinearFamily(
-      { units: 30, steps: 150, channels: 2, intermediates: 2, graph: { density: 0.5, lagsPerEdge: [1, 2] }, dynamics: { weightRange: [0.5, 1], snr: [1.5, 2.5], targetSnr: [1.5, 2.5] } },
+      {
+        units: 30,
+        steps: 150,
+        channels: 2,
+        intermediates: 2,
+        graph: { density: 0.5, lagsPerEdge: [1, 2] },
+        dynamics: { weightRange: [0.5, 1], snr: [1.5, 2.5], targetSnr: [1.5, 2.5] },
+      },
       1,
     );
     const { panel } = r;
@@ -275,9 +335,16 @@ describe("evaluation family: switches", () => {
       const s = Array.from({ length: panel.units }, (_, u) => sd(series(panel, u, i)));
       return Math.max(...s) / Math.min(...s);
     });
-    assert.ok(spread.some((v) => v > 3), "units differ in scale within a node");
+    assert.ok(
+      spread.some((v) => v > 3),
+      "units differ in scale within a node",
+    );
     for (let i = config.channels; i < panel.nodes; i++) {
-      for (let u = 0; u < panel.units; u++) assert.ok(series(panel, u, i).every((v) => v > 0), `${panel.nodeNames[i]} is a positive level`);
+      for (let u = 0; u < panel.units; u++)
+        assert.ok(
+          series(panel, u, i).every((v) => v > 0),
+          `${panel.nodeNames[i]} is a positive level`,
+        );
     }
     assert.ok(series(panel, 0, 0).some((v) => v === 0) || series(panel, 1, 0).some((v) => v === 0), "spend zeros stay zeros");
     assert.ok(truth.scales && truth.scales.node.length === panel.nodes);
@@ -287,7 +354,10 @@ describe("evaluation family: switches", () => {
     const on = familyPanel("hetero-scales", 8, { units: 8 });
     const off = familyPanel("hetero-scales", 8, { units: 8, scales: { enabled: false } });
     assert.deepEqual(on.truth.graphs, off.truth.graphs);
-    assert.ok(Math.abs(on.graphForecast.ratio - off.graphForecast.ratio) < 1e-3 * off.graphForecast.ratio, `${on.graphForecast.ratio} vs ${off.graphForecast.ratio}`);
+    assert.ok(
+      Math.abs(on.graphForecast.ratio - off.graphForecast.ratio) < 1e-3 * off.graphForecast.ratio,
+      `${on.graphForecast.ratio} vs ${off.graphForecast.ratio}`,
+    );
   });
 
   it("the confounder makes an inert channel move with the target; without it (same seed) they are unrelated", () => {
@@ -295,14 +365,19 @@ describe("evaluation family: switches", () => {
       const r = familyPanel("confounded", 1, { units: 20, confounder: { strength } });
       const p = r.panel;
       const j = p.nodeNames.indexOf(r.truth.inertChannels[0]);
-      assert.ok(p.truth!.graphs.every((G) => G[j].every((v) => v === 0)), "the inert channel is no parent of anything");
+      assert.ok(
+        p.truth!.graphs.every((G) => G[j].every((v) => v === 0)),
+        "the inert channel is no parent of anything",
+      );
       return { r, c: mean(Array.from({ length: p.units }, (_, u) => corr(series(p, u, j), series(p, u, p.nodes - 1)))) };
     };
     const withConf = meanCorr(1);
     const without = meanCorr(0);
     assert.deepEqual(withConf.r.truth.graphs, without.r.truth.graphs, "the same graph");
     assert.deepEqual(withConf.r.latent, without.r.latent, "the same shock, switched off");
-    assert.ok(withConf.r.truth.confounded.some((x) => x.node === withConf.r.truth.inertChannels[0]) && withConf.r.truth.confounded.some((x) => x.node === "sales"));
+    assert.ok(
+      withConf.r.truth.confounded.some((x) => x.node === withConf.r.truth.inertChannels[0]) && withConf.r.truth.confounded.some((x) => x.node === "sales"),
+    );
     assert.deepEqual(without.r.truth.confounded, []);
     assert.ok(withConf.c > 0.1, `correlation of the inert channel with the target, confounded: ${withConf.c}`);
     assert.ok(Math.abs(without.c) < 0.05, `without the confounder: ${without.c}`);

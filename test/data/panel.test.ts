@@ -40,7 +40,21 @@ function toy(R = 4, T = 10): Panel {
     roles: ["channel", "intermediate", "target"],
     unitIds: Array.from({ length: R }, (_, u) => `u${u}`),
     context: { values: Float32Array.from({ length: R }, (_, u) => u / 10), names: ["c"] },
-    truth: { graphs: [[[0, 1, 1], [0, 0, 1], [0, 0, 0]], [[0, 0, 1], [0, 0, 0], [0, 0, 0]]], graphOfUnit: Array.from({ length: R }, (_, u) => u % 2) },
+    truth: {
+      graphs: [
+        [
+          [0, 1, 1],
+          [0, 0, 1],
+          [0, 0, 0],
+        ],
+        [
+          [0, 0, 1],
+          [0, 0, 0],
+          [0, 0, 0],
+        ],
+      ],
+      graphOfUnit: Array.from({ length: R }, (_, u) => u % 2),
+    },
     provenance: { generator: "toy", params: {} },
   };
 }
@@ -91,11 +105,53 @@ describe("validatePanel", () => {
   it("rejects bad graphs: self-loop, cycle, non-0/1, edge out of the target, bad graphOfUnit", () => {
     const p = toy();
     const withGraph = (g: number[][]) => ({ ...p, truth: { graphs: [g], graphOfUnit: [0, 0, 0, 0] } });
-    expectInvalid(withGraph([[1, 0, 0], [0, 0, 0], [0, 0, 0]]), "ch", /self-loop/);
-    expectInvalid(withGraph([[0, 1, 0], [0, 0, 1], [1, 0, 0]]), undefined, /cycle/);
-    assert.doesNotThrow(() => validatePanel(withGraph([[0, 1, 0], [0, 0, 1], [1, 0, 0]]), { requireDag: false }));
-    expectInvalid(withGraph([[0, 0.5, 0], [0, 0, 0], [0, 0, 0]]), "ch", /expected 0 or 1/);
-    expectInvalid(withGraph([[0, 0, 0], [0, 0, 0], [1, 0, 0]]), "y", /edge out of the target/, { targetIsSink: true });
+    expectInvalid(
+      withGraph([
+        [1, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ]),
+      "ch",
+      /self-loop/,
+    );
+    expectInvalid(
+      withGraph([
+        [0, 1, 0],
+        [0, 0, 1],
+        [1, 0, 0],
+      ]),
+      undefined,
+      /cycle/,
+    );
+    assert.doesNotThrow(() =>
+      validatePanel(
+        withGraph([
+          [0, 1, 0],
+          [0, 0, 1],
+          [1, 0, 0],
+        ]),
+        { requireDag: false },
+      ),
+    );
+    expectInvalid(
+      withGraph([
+        [0, 0.5, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ]),
+      "ch",
+      /expected 0 or 1/,
+    );
+    expectInvalid(
+      withGraph([
+        [0, 0, 0],
+        [0, 0, 0],
+        [1, 0, 0],
+      ]),
+      "y",
+      /edge out of the target/,
+      { targetIsSink: true },
+    );
     expectInvalid({ ...p, truth: { graphs: p.truth!.graphs, graphOfUnit: [0, 1, 2, 0] } }, undefined, /graphOfUnit\[2\] = 2/);
   });
 
@@ -127,7 +183,10 @@ describe("splits", () => {
     assert.equal(a.train.length, 240);
     assert.equal(a.test.length, 60);
     assert.equal(a.config.seed, 100);
-    assert.deepEqual([...a.train, ...a.test].sort((x, y) => x - y), Array.from({ length: 300 }, (_, k) => k));
+    assert.deepEqual(
+      [...a.train, ...a.test].sort((x, y) => x - y),
+      Array.from({ length: 300 }, (_, k) => k),
+    );
     assert.notDeepEqual(splitUnits(300, { seed: 1 }).train, a.train);
     const c = splitUnits(10, { train: 0.6, validation: 0.2, test: 0.2, shuffle: false });
     assert.deepEqual(c.train, [0, 1, 2, 3, 4, 5]);
@@ -179,10 +238,11 @@ describe("scaler", () => {
     for (let i = 0; i < 3; i++) {
       let s = 0;
       let s2 = 0;
-      for (let u = 0; u < 4; u++) for (let t = 0; t < 6; t++) {
-        s += z.values[at(z, u, t, i)];
-        s2 += z.values[at(z, u, t, i)] ** 2;
-      }
+      for (let u = 0; u < 4; u++)
+        for (let t = 0; t < 6; t++) {
+          s += z.values[at(z, u, t, i)];
+          s2 += z.values[at(z, u, t, i)] ** 2;
+        }
       assert.ok(Math.abs(s / 24) < 1e-5);
       assert.ok(Math.abs(s2 / 24 - 1) < 1e-4);
     }
@@ -202,7 +262,10 @@ describe("scaler", () => {
     back.values.forEach((v, k) => assert.ok(Math.abs(v - p.values[k]) <= 1e-3 * Math.max(1, Math.abs(p.values[k]))));
     const bad = toy();
     bad.values[at(bad, 0, 0, 1)] = -2;
-    assert.throws(() => fitScaler(bad, { log1p: ["mid"] }), (e: unknown) => e instanceof DataError && e.column === "mid" && /log1p/.test(e.message));
+    assert.throws(
+      () => fitScaler(bad, { log1p: ["mid"] }),
+      (e: unknown) => e instanceof DataError && e.column === "mid" && /log1p/.test(e.message),
+    );
   });
 
   it("scope unit-node fits one mean/SD per unit and looks units up by id", () => {
@@ -248,7 +311,10 @@ describe("describing a panel", () => {
 
   it("nodeSeries reads one node of one unit over the steps", () => {
     const p = toy(3, 5);
-    assert.deepEqual(nodeSeries(p, 2, 1), [0, 1, 2, 3, 4].map((t) => Math.fround(200 + t + 0.1)));
+    assert.deepEqual(
+      nodeSeries(p, 2, 1),
+      [0, 1, 2, 3, 4].map((t) => Math.fround(200 + t + 0.1)),
+    );
     assert.throws(() => nodeSeries(p, 3, 0), /unit 3 is not in 0..2/);
     assert.throws(() => nodeSeries(p, 0, 3), /node 3 is not in 0..2/);
   });
@@ -266,7 +332,10 @@ describe("describing a panel", () => {
 
   it("graphUnitCount counts the units of a true graph", () => {
     const p = toy(5);
-    assert.deepEqual([0, 1, 2].map((g) => graphUnitCount(p, g)), [3, 2, 0]);
+    assert.deepEqual(
+      [0, 1, 2].map((g) => graphUnitCount(p, g)),
+      [3, 2, 0],
+    );
     assert.throws(() => graphUnitCount({ ...p, truth: undefined }, 0), /no true graphs/);
   });
 

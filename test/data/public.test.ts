@@ -37,7 +37,14 @@ describe("Meridian geo panel", () => {
   it("40 geos x 156 weeks, 5 impression channels, target conversions, context population", () => {
     const p = loadMeridianGeo();
     assert.deepEqual([p.units, p.steps, p.nodes], [40, 156, 6]);
-    assert.deepEqual(p.nodeNames, ["Channel0_impression", "Channel1_impression", "Channel2_impression", "Channel3_impression", "Channel4_impression", "conversions"]);
+    assert.deepEqual(p.nodeNames, [
+      "Channel0_impression",
+      "Channel1_impression",
+      "Channel2_impression",
+      "Channel3_impression",
+      "Channel4_impression",
+      "conversions",
+    ]);
     assert.deepEqual(p.roles, ["channel", "channel", "channel", "channel", "channel", "target"]);
     assert.deepEqual(p.context!.names, ["population"]);
     assert.equal(p.timeLabels![0], "2021-01-25");
@@ -57,10 +64,11 @@ describe("Meridian geo panel", () => {
     const sp = loadMeridianGeo({ media: "spend" });
     assert.equal(sp.nodeNames[2], "Channel2_spend");
     const ratios = new Set<string>();
-    for (let u = 0; u < sp.units; u++) for (let t = 0; t < sp.steps; t++) {
-      const i = imp.values[at(imp, u, t, 0)];
-      if (i > 0) ratios.add((sp.values[at(sp, u, t, 0)] / i).toFixed(5));
-    }
+    for (let u = 0; u < sp.units; u++)
+      for (let t = 0; t < sp.steps; t++) {
+        const i = imp.values[at(imp, u, t, 0)];
+        if (i > 0) ratios.add((sp.values[at(sp, u, t, 0)] / i).toFixed(5));
+      }
     assert.deepEqual([...ratios], ["0.00733"]);
   });
 
@@ -100,7 +108,13 @@ describe("DeepCausalMMM panel", () => {
   });
 
   it("refuses the partial regions when asked to, naming the file's time column and the row", () => {
-    assertDataError(() => loadDeepCausalMMM({ incompleteUnits: "error" }), { file: deepFile, column: "weekid", row: 1926, line: 1927, match: /unit "766" covers 0..65/ });
+    assertDataError(() => loadDeepCausalMMM({ incompleteUnits: "error" }), {
+      file: deepFile,
+      column: "weekid",
+      row: 1926,
+      line: 1927,
+      match: /unit "766" covers 0..65/,
+    });
   });
 
   it("negative impressions are named by the original column", () => {
@@ -108,7 +122,13 @@ describe("DeepCausalMMM panel", () => {
       c[4] = "-5";
       return c;
     });
-    assertDataError(() => loadDeepCausalMMM({ file }), { file, column: "impressions_Channel_03_geometric_max_lag_5_length_0.05", row: 2, line: 3, match: /negative spend/ });
+    assertDataError(() => loadDeepCausalMMM({ file }), {
+      file,
+      column: "impressions_Channel_03_geometric_max_lag_5_length_0.05",
+      row: 2,
+      line: 3,
+      match: /negative spend/,
+    });
   });
 
   it("a unit too short for the lag window plus horizon", () => {

@@ -90,7 +90,10 @@ describe("VAR-DAG generator", () => {
       }
       assert.ok(G[N - 1].every((v) => v === 0));
     }
-    assert.deepEqual([0, 1, 2].map((k) => panel.truth!.graphOfUnit.filter((x) => x === k).length), [10, 10, 10]);
+    assert.deepEqual(
+      [0, 1, 2].map((k) => panel.truth!.graphOfUnit.filter((x) => x === k).length),
+      [10, 10, 10],
+    );
     validatePanel(panel, { requireDag: true, targetIsSink: true, nonNegativeChannels: true });
   });
 
@@ -99,18 +102,19 @@ describe("VAR-DAG generator", () => {
     let zeros = 0;
     let longZeroRuns = 0;
     let bursty = 0;
-    for (let u = 0; u < panel.units; u++) for (let j = 0; j < config.channels; j++) {
-      const s = series(panel, u, j);
-      assert.ok(s.every((v) => v >= 0));
-      zeros += s.filter((v) => v === 0).length;
-      let run = 0;
-      for (const v of s) {
-        run = v === 0 ? run + 1 : 0;
-        if (run === 3) longZeroRuns++;
+    for (let u = 0; u < panel.units; u++)
+      for (let j = 0; j < config.channels; j++) {
+        const s = series(panel, u, j);
+        assert.ok(s.every((v) => v >= 0));
+        zeros += s.filter((v) => v === 0).length;
+        let run = 0;
+        for (const v of s) {
+          run = v === 0 ? run + 1 : 0;
+          if (run === 3) longZeroRuns++;
+        }
+        const on = s.filter((v) => v > 0).sort((a, b) => a - b);
+        if (on.length > 4 && on[on.length - 1] > 2.5 * on[Math.floor(on.length / 2)]) bursty++;
       }
-      const on = s.filter((v) => v > 0).sort((a, b) => a - b);
-      if (on.length > 4 && on[on.length - 1] > 2.5 * on[Math.floor(on.length / 2)]) bursty++;
-    }
     const cells = panel.units * panel.steps * config.channels;
     assert.ok(zeros / cells > 0.2 && zeros / cells < 0.6, `zero share ${zeros / cells}`);
     assert.ok(longZeroRuns > 10, "off-flights of 3+ steps");
@@ -149,9 +153,29 @@ describe("VAR-DAG generator", () => {
   });
 
   it("spectralRadius is right on known matrices", () => {
-    assert.ok(Math.abs(spectralRadius([[0.5, 10], [0, 0.3]]) - 0.5) < 1e-6);
-    assert.ok(Math.abs(spectralRadius([[0, 1], [-1, 0]]) - 1) < 1e-6);
-    assert.equal(spectralRadius([[0, 1], [0, 0]]), 0);
+    assert.ok(
+      Math.abs(
+        spectralRadius([
+          [0.5, 10],
+          [0, 0.3],
+        ]) - 0.5,
+      ) < 1e-6,
+    );
+    assert.ok(
+      Math.abs(
+        spectralRadius([
+          [0, 1],
+          [-1, 0],
+        ]) - 1,
+      ) < 1e-6,
+    );
+    assert.equal(
+      spectralRadius([
+        [0, 1],
+        [0, 0],
+      ]),
+      0,
+    );
   });
 
   it("linear settings: OLS VAR recovers the true parent set", () => {
@@ -160,7 +184,18 @@ describe("VAR-DAG generator", () => {
     // (chi-squared, L = 2 df) >= 500 for every true edge and <= 25 for every absent pair
     // (p ~ 4e-6). Units are fitted per graph with a unit fixed effect; channels (roots) are
     // receivers too, so "absent" includes every pair into a channel.
-    const config = { linear: true, units: 200, steps: 400, graphs: 2, lags: 2, density: 0.3, parentShareIntermediate: 0.7, parentShareTarget: 0.7, weightMin: 1, weightMax: 1.5 };
+    const config = {
+      linear: true,
+      units: 200,
+      steps: 400,
+      graphs: 2,
+      lags: 2,
+      density: 0.3,
+      parentShareIntermediate: 0.7,
+      parentShareTarget: 0.7,
+      weightMin: 1,
+      weightMax: 1.5,
+    };
     for (const seed of [1, 2, 3]) {
       const { panel } = generateVarDag({ ...config, seed });
       let minTrue = Infinity;
@@ -171,16 +206,17 @@ describe("VAR-DAG generator", () => {
         const units = panel.truth!.graphOfUnit.flatMap((k, u) => (k === g ? [u] : []));
         const fit = fitVarOls(panel, { lags: 2, units });
         const G = panel.truth!.graphs[g];
-        for (let j = 0; j < panel.nodes; j++) for (let i = 0; i < panel.nodes; i++) {
-          if (i === j) continue;
-          if (G[j][i]) {
-            minTrue = Math.min(minTrue, fit.blockNorm[j][i]);
-            minTrueWald = Math.min(minTrueWald, fit.wald[j][i]);
-          } else {
-            maxAbsent = Math.max(maxAbsent, fit.blockNorm[j][i]);
-            maxAbsentWald = Math.max(maxAbsentWald, fit.wald[j][i]);
+        for (let j = 0; j < panel.nodes; j++)
+          for (let i = 0; i < panel.nodes; i++) {
+            if (i === j) continue;
+            if (G[j][i]) {
+              minTrue = Math.min(minTrue, fit.blockNorm[j][i]);
+              minTrueWald = Math.min(minTrueWald, fit.wald[j][i]);
+            } else {
+              maxAbsent = Math.max(maxAbsent, fit.blockNorm[j][i]);
+              maxAbsentWald = Math.max(maxAbsentWald, fit.wald[j][i]);
+            }
           }
-        }
       }
       assert.ok(minTrue >= 0.08, `seed ${seed}: weakest true edge ${minTrue}`);
       assert.ok(maxAbsent <= 0.05, `seed ${seed}: strongest absent pair ${maxAbsent}`);
@@ -234,12 +270,21 @@ describe("channel response and flights", () => {
   });
 
   it("spendFlights counts zeros, flights, gaps and bursts by hand", () => {
-    const ch = [[0, 1, 1, 0, 0, 2, 10, 2], [3, 3, 3, 3, 3, 3, 3, 3]];
+    const ch = [
+      [0, 1, 1, 0, 0, 2, 10, 2],
+      [3, 3, 3, 3, 3, 3, 3, 3],
+    ];
     const T = 8;
     const values = new Float32Array(2 * T * 2);
     ch.forEach((s, u) => s.forEach((v, t) => (values[(u * T + t) * 2] = v)));
     const panel: Panel = {
-      values, units: 2, steps: T, nodes: 2, nodeNames: ["tv", "sales"], roles: ["channel", "target"], unitIds: ["a", "b"],
+      values,
+      units: 2,
+      steps: T,
+      nodes: 2,
+      nodeNames: ["tv", "sales"],
+      roles: ["channel", "target"],
+      unitIds: ["a", "b"],
       provenance: { generator: "hand", params: {} },
     };
     const [f] = spendFlights(panel);
@@ -293,9 +338,11 @@ describe("sparse-target benchmark", () => {
     assert.deepEqual([p.units, p.nodes, p.steps], [SPARSE_TARGET_DEFAULTS.units, 8, 200]);
     assert.equal(SPARSE_TARGET_DEFAULTS.units, 100);
     const target = r.truth.shares.at(-1)!;
-    t.diagnostic(`paper-scale sparse-target generation: ${ms.toFixed(0)} ms; achieved target share ${target.achieved.toFixed(6)} (requested 0.25; per ` +
-      `unit ${target.unitMin.toFixed(3)}..${target.unitMax.toFixed(3)}, median ${target.unitMedian.toFixed(3)}); one-step innovation share ` +
-        `${target.innovationShare.toFixed(3)}`);
+    t.diagnostic(
+      `paper-scale sparse-target generation: ${ms.toFixed(0)} ms; achieved target share ${target.achieved.toFixed(6)} (requested 0.25; per ` +
+        `unit ${target.unitMin.toFixed(3)}..${target.unitMax.toFixed(3)}, median ${target.unitMedian.toFixed(3)}); one-step innovation share ` +
+        `${target.innovationShare.toFixed(3)}`,
+    );
     assert.ok(ms < 10_000, `took ${ms} ms`);
     // Own past alone: AR(1) on the target only.
     const T = p.steps;
@@ -310,8 +357,8 @@ describe("sparse-target benchmark", () => {
       const fit = fitVarOls(p, { lags: 3, units });
       assert.ok(fit.r2[N - 1] > ownOnly, `graph ${g}: the parents add to the target's own past (${fit.r2[N - 1]} vs ${ownOnly})`);
       const G = p.truth!.graphs[g];
-      for (let j = 0; j < N - 1; j++) if (G[j][N - 1]) assert.ok(fit.wald[j][N - 1] > 30, `parent ${p.nodeNames[j]} of graph ${g} is detectable (Wald ` +
-        `${fit.wald[j][N - 1]})`);
+      for (let j = 0; j < N - 1; j++)
+        if (G[j][N - 1]) assert.ok(fit.wald[j][N - 1] > 30, `parent ${p.nodeNames[j]} of graph ${g} is detectable (Wald ` + `${fit.wald[j][N - 1]})`);
     }
   });
 
@@ -323,7 +370,10 @@ describe("sparse-target benchmark", () => {
 describe("R/d/T swap grid", () => {
   it("is the base plus one-factor-at-a-time swaps", () => {
     const grid = swapGrid();
-    assert.deepEqual(grid.map((s) => s.name), ["base", "R=20", "R=300", "d=5", "d=12", "T=50", "T=200"]);
+    assert.deepEqual(
+      grid.map((s) => s.name),
+      ["base", "R=20", "R=300", "d=5", "d=12", "T=50", "T=200"],
+    );
     for (const s of grid) {
       const diff = (["R", "d", "T"] as const).filter((k) => s[k] !== { R: 100, d: 8, T: 100 }[k]);
       assert.deepEqual(diff, s.factor === "base" ? [] : [s.factor]);
@@ -336,7 +386,14 @@ describe("R/d/T swap grid", () => {
   });
 
   it("generates each setting with its R, d and T (scaled-down grid)", () => {
-    const grid = swapGrid({ base: { R: 9, d: 8, T: 30 }, R: [6, 9], d: [5, 8, 12], T: [20, 30], overrides: { burnIn: 20, seed: 3 }, generator: "sparse-target" });
+    const grid = swapGrid({
+      base: { R: 9, d: 8, T: 30 },
+      R: [6, 9],
+      d: [5, 8, 12],
+      T: [20, 30],
+      overrides: { burnIn: 20, seed: 3 },
+      generator: "sparse-target",
+    });
     assert.equal(grid.length, 1 + 1 + 2 + 1);
     for (const s of grid) {
       const { panel } = generateSwap(s);
@@ -363,11 +420,12 @@ describe("rawlog stress", () => {
     let zeros = 0;
     for (let j = 0; j < C; j++) {
       const on: number[] = [];
-      for (let u = 0; u < p.units; u++) for (const v of series(p, u, j)) {
-        assert.ok(v >= 0);
-        if (v === 0) zeros++;
-        else on.push(v);
-      }
+      for (let u = 0; u < p.units; u++)
+        for (const v of series(p, u, j)) {
+          assert.ok(v >= 0);
+          if (v === 0) zeros++;
+          else on.push(v);
+        }
       on.sort((a, b) => a - b);
       medians.push(on[Math.floor(on.length / 2)]);
     }
@@ -378,7 +436,10 @@ describe("rawlog stress", () => {
       const d: number[] = [];
       for (let u = 0; u < p.units; u++) {
         const s = series(p, u, i);
-        assert.ok(s.every((v) => v > 0), "KPIs are positive raw values");
+        assert.ok(
+          s.every((v) => v > 0),
+          "KPIs are positive raw values",
+        );
         for (let t = 1; t < s.length; t++) d.push(Math.log(s[t]) - Math.log(s[t - 1]));
       }
       assert.ok(excessKurtosis(d) > 3, `${p.nodeNames[i]}: heavy tails (excess kurtosis ${excessKurtosis(d)})`);
