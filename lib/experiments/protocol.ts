@@ -68,7 +68,7 @@ export function evaluationUnits(units: number, n: number | null): number[] | nul
 export type DecoderName = "no-graph" | "full-graph" | "oracle" | "dice-hard" | "dice-soft" | "high-capacity";
 
 /** Every variant of the study, by name. */
-export type VariantName = DecoderName | "dice-stage1" | "causalmmm" | "granger-pooled" | "granger-unit" | "deepcausalmmm";
+export type VariantName = DecoderName | "dice-stage1" | "causalmmm" | "granger-pooled" | "granger-unit" | "pcmci" | "deepcausalmmm";
 
 /** One display label per variant, used by every table and figure. */
 export const VARIANT_LABELS: Readonly<Record<VariantName, string>> = {
@@ -82,6 +82,7 @@ export const VARIANT_LABELS: Readonly<Record<VariantName, string>> = {
   causalmmm: "CausalMMM",
   "granger-pooled": "Granger (pooled)",
   "granger-unit": "Granger (per unit)",
+  pcmci: "PCMCI (pooled)",
   deepcausalmmm: "DeepCausalMMM-style",
 };
 

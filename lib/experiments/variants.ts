@@ -10,6 +10,7 @@ import { scoreGraphs } from "../diagnostics/ranking";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { DeepCausalMMM, type DeepCausalMMMConfig, deepCausalConfigFor, regionExtras } from "../models/deepcausalmmm";
 import { type GrangerConfig, fitGranger } from "../models/granger";
+import { type PcmciInput, fitPcmci } from "../models/pcmci";
 import { GraphSafeDecoder, JointGruDecoder } from "../models/graph-safe";
 import type { SupportSelection } from "../models/support";
 import { scaleValue, targetIndex } from "../data/panel";
@@ -37,6 +38,7 @@ export type VariantSpec =
   | { kind: "dice-stage1"; config?: Partial<Stage1Config> }
   | { kind: "causalmmm"; config?: Partial<CausalMMMExperimentConfig> }
   | { kind: "granger"; scope: "pooled" | "unit"; config?: Partial<GrangerConfig> }
+  | { kind: "pcmci"; config?: PcmciInput }
   | { kind: "deepcausalmmm"; model?: Partial<DeepCausalMMMConfig>; config?: Partial<DecoderTrainConfig> };
 
 /** What some variants need besides the panel: the Stage 1 run DICE-hard / DICE-soft decode from. */
@@ -142,6 +144,14 @@ const RUNNERS: { [K in VariantSpec["kind"]]: (tp: TimePanel, spec: Extract<Varia
     const name = scope === "unit" ? "granger-unit" : "granger-pooled";
     const evidence = { units, probs, scores: tp.truth ? scoreGraphs(probs, tp.truth).mean : null };
     return { name, label: VARIANT_LABELS[name], model: g, forecaster: null, graphs: null, fit: null, evidence, dispose: () => {} };
+  },
+  pcmci: async (tp, spec) => {
+    // pooled over units on the training window; the same edge scores for every unit
+    const units = tp.panel.unitIds.map((_, u) => u);
+    const fit = fitPcmci(tp.panel, { ...spec.config, steps: { from: tp.split.train.from, to: tp.split.train.to } });
+    const probs = units.map(() => fit.scores.map((row) => [...row]));
+    const evidence = { units, probs, scores: tp.truth ? scoreGraphs(probs, tp.truth).mean : null };
+    return { name: "pcmci", label: VARIANT_LABELS.pcmci, model: fit, forecaster: null, graphs: null, fit: null, evidence, dispose: () => {} };
   },
   deepcausalmmm: (tp, spec, ctx) => {
     const c = spec.config ?? {};

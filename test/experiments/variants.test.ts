@@ -126,7 +126,7 @@ describe("decoder variants", () => {
 });
 
 describe("createRun: every variant returns the same Run shape", () => {
-  it("DICE Stage 1, CausalMMM and Granger report edge scores per unit with their ranking; only the forecasters forecast", async () => {
+  it("DICE Stage 1, CausalMMM, Granger and PCMCI report edge scores per unit with their ranking; only the forecasters forecast", async () => {
     const tp = prepareTimePanel(linearPanel(7, { units: 6, steps: 60 }));
     const before = tf.memory().numTensors;
     const specs: VariantSpec[] = [
@@ -134,16 +134,17 @@ describe("createRun: every variant returns the same Run shape", () => {
       { kind: "causalmmm", config: { model: { hidden: 8, encoderHidden: 8 }, fit: { epochs: 1, label: null }, batchSize: 4 } },
       { kind: "granger", scope: "pooled", config: { lags: 2 } },
       { kind: "granger", scope: "unit", config: { lags: 2 } },
+      { kind: "pcmci", config: { maxLag: 2 } },
     ];
     const runs = [];
     for (const spec of specs) runs.push(await createRun(tp, spec, { seed: 2, label: null }));
     assert.deepEqual(
       runs.map((r) => r.name),
-      ["dice-stage1", "causalmmm", "granger-pooled", "granger-unit"],
+      ["dice-stage1", "causalmmm", "granger-pooled", "granger-unit", "pcmci"],
     );
     assert.deepEqual(
       runs.map((r) => r.label),
-      ["DICE Stage 1", "CausalMMM", "Granger (pooled)", "Granger (per unit)"],
+      ["DICE Stage 1", "CausalMMM", "Granger (pooled)", "Granger (per unit)", "PCMCI (pooled)"],
     );
     for (const r of runs) {
       assert.ok(r.evidence, `${r.name} has graph evidence`);
@@ -158,5 +159,19 @@ describe("createRun: every variant returns the same Run shape", () => {
     assert.ok((runs[0].fit?.history.length ?? 0) === 2 && runs[2].fit === null);
     for (const r of runs) r.dispose();
     assert.equal(tf.memory().numTensors, before, "the runs' tensors are freed by dispose()");
+  });
+});
+
+describe("the linear baselines as variants", () => {
+  it("pooled Granger and PCMCI, fitted on the training window, rank the true edges of a linear panel first", async () => {
+    const tp = prepareTimePanel(linearPanel(8, { units: 20, steps: 120 }));
+    for (const spec of [
+      { kind: "granger", scope: "pooled", config: { lags: 2 } },
+      { kind: "pcmci", config: { maxLag: 2 } },
+    ] as VariantSpec[]) {
+      const run = await createRun(tp, spec, { seed: 1 });
+      assert.ok(run.evidence!.scores!.auroc >= 0.9, `${run.label}: AUROC ${run.evidence!.scores!.auroc}`);
+      run.dispose();
+    }
   });
 });
