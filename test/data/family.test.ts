@@ -13,14 +13,13 @@ import {
   ownRootModulus,
 } from "../../lib/data/family";
 import { fitVarOls } from "../../lib/data/ols";
-import { type Panel, at, distinctGraphs, validatePanel } from "../../lib/data/panel";
+import { type Panel, at, distinctGraphs, nodeSeries, validatePanel } from "../../lib/data/panel";
+import { spendProfile } from "./helpers";
 
 /** Few units, so that every member builds in well under a second. */
 const FEW = { units: 6 };
 
-function series(p: Panel, u: number, i: number): number[] {
-  return Array.from({ length: p.steps }, (_, t) => p.values[at(p, u, t, i)]);
-}
+const series = nodeSeries;
 
 function mean(a: readonly number[]): number {
   return a.reduce((x, y) => x + y, 0) / a.length;
@@ -302,23 +301,7 @@ describe("evaluation family: dynamics", () => {
 
   it("media channels are spend with flights, bursts and zeros", () => {
     const { panel, config, truth } = familyPanel("media-short", 4, { units: 10 });
-    let zeros = 0;
-    let offRuns = 0;
-    let bursty = 0;
-    for (let u = 0; u < panel.units; u++) {
-      for (let j = 0; j < config.channels; j++) {
-        const s = series(panel, u, j);
-        assert.ok(s.every((v) => v >= 0));
-        zeros += s.filter((v) => v === 0).length;
-        let run = 0;
-        for (const v of s) {
-          run = v === 0 ? run + 1 : 0;
-          if (run === 2) offRuns++;
-        }
-        const on = s.filter((v) => v > 0).sort((a, b) => a - b);
-        if (on[on.length - 1] > 2.5 * on[Math.floor(on.length / 2)]) bursty++;
-      }
-    }
+    const { zeros, zeroRuns: offRuns, bursty } = spendProfile(panel, config.channels, { zeroRun: 2 });
     assert.ok(zeros > 0 && offRuns > 10, `zeros ${zeros}, off periods ${offRuns}`);
     assert.ok(bursty > 3, `bursty series ${bursty}`);
     assert.equal(truth.channels!.length, config.channels);

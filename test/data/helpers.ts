@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../../lib/data/errors";
-import type { Panel } from "../../lib/data/panel";
+import { type Panel, nodeSeries } from "../../lib/data/panel";
 
 /** A fresh temporary folder under the OS temp dir (never inside the repository). */
 export function tempDir(prefix = "graph-mmm-data-"): string {
@@ -73,4 +73,36 @@ export function assertSamePanel(actual: Panel, expected: Panel): void {
   assert.deepEqual(actual.values, expected.values);
   assert.deepEqual(actual.context, expected.context);
   assert.deepEqual(actual.truth, expected.truth);
+}
+
+export interface SpendProfile {
+  /** Cells with zero spend. */
+  zeros: number;
+  /** Runs of at least `zeroRun` zero steps (off periods). */
+  zeroRuns: number;
+  /** Series whose largest spend exceeds 2.5 times the median of its non-zero spend. */
+  bursty: number;
+}
+
+/**
+ * Counts over the first `channels` nodes of every unit, asserting that spend is non-negative.
+ * A series with `minOn` or fewer non-zero steps is not judged for bursts.
+ */
+export function spendProfile(panel: Panel, channels: number, opts: { zeroRun: number; minOn?: number }): SpendProfile {
+  const out = { zeros: 0, zeroRuns: 0, bursty: 0 };
+  for (let u = 0; u < panel.units; u++) {
+    for (let j = 0; j < channels; j++) {
+      const s = nodeSeries(panel, u, j);
+      assert.ok(s.every((v) => v >= 0));
+      out.zeros += s.filter((v) => v === 0).length;
+      let run = 0;
+      for (const v of s) {
+        run = v === 0 ? run + 1 : 0;
+        if (run === opts.zeroRun) out.zeroRuns++;
+      }
+      const on = s.filter((v) => v > 0).sort((a, b) => a - b);
+      if (on.length > (opts.minOn ?? 0) && on[on.length - 1] > 2.5 * on[Math.floor(on.length / 2)]) out.bursty++;
+    }
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { edgeCount, isAcyclic } from "../../lib/graph";
 import { readPanelCsv, writePanelCsv } from "../../lib/data/csv";
 import { fitVarOls } from "../../lib/data/ols";
-import { type Panel, at, validatePanel } from "../../lib/data/panel";
+import { type Panel, at, nodeSeries, validatePanel } from "../../lib/data/panel";
 import {
   type SimulationResult,
   SPARSE_TARGET_DEFAULTS,
@@ -23,13 +23,11 @@ import {
   spendFlights,
   swapGrid,
 } from "../../lib/data/simulate";
-import { assertSamePanel, tempDir } from "./helpers";
+import { assertSamePanel, spendProfile, tempDir } from "./helpers";
 
 const SMALL = { units: 12, steps: 40, burnIn: 30 };
 
-function series(p: Panel, u: number, i: number): number[] {
-  return Array.from({ length: p.steps }, (_, t) => p.values[at(p, u, t, i)]);
-}
+const series = nodeSeries;
 
 function excessKurtosis(a: number[]): number {
   const n = a.length;
@@ -99,22 +97,7 @@ describe("VAR-DAG generator", () => {
 
   it("media roots are non-negative spend with flights (zero runs), bursts and zeros", () => {
     const { panel, config } = generateVarDag({ ...SMALL, seed: 3 });
-    let zeros = 0;
-    let longZeroRuns = 0;
-    let bursty = 0;
-    for (let u = 0; u < panel.units; u++)
-      for (let j = 0; j < config.channels; j++) {
-        const s = series(panel, u, j);
-        assert.ok(s.every((v) => v >= 0));
-        zeros += s.filter((v) => v === 0).length;
-        let run = 0;
-        for (const v of s) {
-          run = v === 0 ? run + 1 : 0;
-          if (run === 3) longZeroRuns++;
-        }
-        const on = s.filter((v) => v > 0).sort((a, b) => a - b);
-        if (on.length > 4 && on[on.length - 1] > 2.5 * on[Math.floor(on.length / 2)]) bursty++;
-      }
+    const { zeros, zeroRuns: longZeroRuns, bursty } = spendProfile(panel, config.channels, { zeroRun: 3, minOn: 4 });
     const cells = panel.units * panel.steps * config.channels;
     assert.ok(zeros / cells > 0.2 && zeros / cells < 0.6, `zero share ${zeros / cells}`);
     assert.ok(longZeroRuns > 10, "off-flights of 3+ steps");
