@@ -1,7 +1,7 @@
 /**
  * `npm run diagnose`: DICE Stage 1/2 and the reference decoders on your own long-format CSV panel
- * (lib/data/csv.ts gives the format), with the learned graph, MSE@M and AR-CIG diagnostics written
- * to a folder (lib/experiments/diagnose.ts). The options are in {@link USAGE} (`--help`).
+ * (lib/data/csv.ts gives the format), with the reported graph (Stage 1's or a baseline's, chosen
+ * by held-out forecasts), MSE@M and AR-CIG diagnostics written to a folder (lib/experiments/diagnose.ts). The options are in {@link USAGE} (`--help`).
  * Progress goes to stderr; bad input ends with a one-line message and exit code 2, and nothing
  * is written.
  */
@@ -17,10 +17,13 @@ import { UsageError, choiceOption, listOption, parseCommandLine, positiveIntOpti
 const USAGE = `Usage: npm run diagnose -- --data panel.csv --target NAME --out DIR [options]
        (or: node build/scripts/diagnose.js ...)
 
-Fits DICE Stage 1 and 2 and the reference decoders on a long-format CSV panel
-(unit,time,<nodes>,ctx_*; see lib/data/csv.ts) and writes to DIR the learned graph
-(graph.csv, graph-units.csv), MSE@M and AR-CIG diagnostics (diagnostics.json) and two figures.
-A true graph, when given, is scored. Options take "--name value" or "--name=value".
+Fits DICE Stage 1 and 2, the reference decoders and two cheap graph baselines (pooled linear
+Granger, PCMCI) on a long-format CSV panel (unit,time,<nodes>,ctx_*; see lib/data/csv.ts).
+The graph reported (graph.csv) is the candidate whose ranking held-out forecasts support best;
+every candidate is in graphs/, per-unit graphs (graph-units.csv) only where the units' own
+graphs forecast better than the shared one. Writes MSE@M and AR-CIG diagnostics and the choice's
+evidence and warnings (diagnostics.json) and three figures to DIR. A true graph, when given, is
+scored (never used). Options take "--name value" or "--name=value".
 
 Required:
   --data FILE             the panel CSV
@@ -43,8 +46,10 @@ Options:
   --decoder-epochs N      epochs of each decoder (default 15)
   --eval-units N|all      units the decoders are evaluated on, evenly spaced (default 40;
                           influence costs units x nodes^2 rollouts)
-  --roles                 constrain Stage 1 by the roles: no edge into a channel, none out of
-                          the target
+  --roles                 constrain Stage 1 and the baselines by the roles: no edge into a
+                          channel, none out of the target
+  --unit-graphs auto|always   write Stage 1's per-unit graphs (graph-units.csv) only where
+                          per-unit evidence supports them (auto, default) or always
   --seed N                seed of every model (default 1)
   --force                 replace DIR if it exists (only once the new results are complete)
   -h, --help              print this text and exit
@@ -69,6 +74,7 @@ const OPTIONS = {
   "decoder-epochs": { type: "string" },
   "eval-units": { type: "string" },
   roles: { type: "boolean" },
+  "unit-graphs": { type: "string" },
   seed: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -92,6 +98,7 @@ async function main(): Promise<number> {
   const epochs = positiveIntOption(args.epochs, "epochs", 200);
   const decoderEpochs = positiveIntOption(args["decoder-epochs"], "decoder-epochs", 15);
   const evalUnits = args["eval-units"] === "all" ? null : positiveIntOption(args["eval-units"], "eval-units", 40);
+  const unitGraphs = choiceOption(args["unit-graphs"], "unit-graphs", ["auto", "always"] as const, "auto");
   const seed = positiveIntOption(args.seed, "seed", 1);
   const force = args.force === true;
   if (!existsSync(data)) throw new UsageError(`${data}: no such file`);
@@ -129,10 +136,13 @@ async function main(): Promise<number> {
     decoder: { fit: { epochs: decoderEpochs } },
     evalUnits,
     roles: args.roles === true,
+    unitGraphs,
     seed,
     log,
   });
   const files = await writeDiagnosis(result, out, { force });
+  log(`diagnose: reported graph: ${result.graph.label}${result.graph.perUnit ? " (per unit)" : ""}`);
+  for (const w of result.graph.warnings) process.stdout.write(`warning: ${w}\n`);
   log(`diagnose: done in ${result.seconds.toFixed(1)} s; wrote ${files.join(", ")}`);
   return 0;
 }

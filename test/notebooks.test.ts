@@ -33,7 +33,15 @@ const isTable = (o: Output) => o.output_type === "display_data" && joined(o.data
 const figures = (outs: Output[]) => outs.filter((o) => o.output_type === "display_data" && o.data?.["image/png"] && o.data?.["text/html"]);
 
 /** Notebooks whose results include a table. */
-const WITH_TABLES = new Set(["03-dice.ipynb", "04-bypass.ipynb", "05-graph-swap.ipynb", "06-stress.ipynb", "07-budget.ipynb", "08-your-data.ipynb"]);
+const WITH_TABLES = new Set([
+  "03-dice.ipynb",
+  "04-bypass.ipynb",
+  "05-graph-swap.ipynb",
+  "06-stress.ipynb",
+  "07-budget.ipynb",
+  "08-your-data.ipynb",
+  "09-graph-recovery.ipynb",
+]);
 
 /** What each notebook must show beyond "no error and at least one figure". */
 const EXPECTED: Record<string, (outs: Output[]) => void> = {
@@ -105,12 +113,29 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
   "08-your-data.ipynb": (outs) => {
     const text = streamText(outs);
     for (const p of ["meridian", "deepcausalmmm"])
-      assert.match(text, new RegExp(`${p}: \\d+ units x \\d+ steps x \\d+ nodes diagnosed in [\\d.]+ s; wrote 5 files`));
+      assert.match(text, new RegExp(`${p}: \\d+ units x \\d+ steps x \\d+ nodes diagnosed in [\\d.]+ s; wrote \\d+ files`));
     for (const d of ["no-graph", "full-graph", "high-capacity", "DICE-hard", "DICE-soft"]) assert.match(text, new RegExp(`\\|${d}\\|\\d+\\.\\d{4}\\|`));
     const md = markdownText(outs);
-    assert.match(md, /\*\*Meridian\.\*\* Best target MSE@7/);
-    assert.match(md, /\*\*DeepCausalMMM panel\.\*\* Best target MSE@7/);
-    assert.deepEqual(names(outs), ["08-meridian-learned-graph", "08-meridian-influence", "08-deepcausalmmm-learned-graph", "08-deepcausalmmm-influence"]);
+    assert.match(md, /\*\*Meridian\.\*\* Reported graph: (DICE Stage 1|Granger \(pooled\)|PCMCI \(pooled\))/);
+    assert.match(md, /\*\*DeepCausalMMM panel\.\*\* Reported graph: /);
+    assert.match(md, /Best target MSE@7/);
+    assert.deepEqual(names(outs), [
+      "08-meridian-learned-graph",
+      "08-meridian-candidates",
+      "08-meridian-influence",
+      "08-deepcausalmmm-learned-graph",
+      "08-deepcausalmmm-candidates",
+      "08-deepcausalmmm-influence",
+    ]);
+  },
+  "09-graph-recovery.ipynb": (outs) => {
+    const text = streamText(outs);
+    for (const m of ["linear-short", "linear-long", "media-short", "media-per-unit", "hetero-scales", "confounded"]) {
+      for (const k of ["DICE Stage 1 \\(mean graph\\)", "Granger \\(pooled\\)", "PCMCI \\(pooled\\)", "diagnose \\(reported graph\\)"])
+        assert.match(text, new RegExp(`\\|${m} / ${k}\\|0\\.\\d{3} \\+/- 0\\.\\d{3}\\|`), `the recovery table has ${m} / ${k} over seeds`);
+    }
+    assert.match(markdownText(outs), /\*\*Claim 6 (holds|holds in part|does not hold)\*\* on 6 data sets/);
+    assert.deepEqual(names(outs), ["09-recovery-auroc"]);
   },
 };
 

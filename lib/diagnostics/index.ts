@@ -19,3 +19,4 @@ export * from "./mse";
 export * from "./influence";
 export * from "./swap";
 export * from "./stability";
+export * from "./evidence";

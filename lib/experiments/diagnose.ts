@@ -1,7 +1,8 @@
 /**
  * Diagnosing a user's own panel ("bring your own data"): DICE Stage 1 and its selected
- * support, DICE-hard / DICE-soft and the reference decoders trained on it, their MSE@M and
- * influence (CIG, AR-CIG), scored against a true graph when one is given. `npm run diagnose`
+ * support, the pooled Granger and PCMCI baselines, the graph reported among them by held-out
+ * forecast evidence (choice.ts), DICE-hard / DICE-soft and the reference decoders, their MSE@M
+ * and influence (CIG, AR-CIG), scored against a true graph when one is given. `npm run diagnose`
  * (scripts/diagnose.ts) is the command-line face of {@link diagnosePanel} and {@link writeDiagnosis}.
  *
  * Without a true graph nothing here says which graph is right: the outputs say which edges the
@@ -13,11 +14,12 @@ import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:f
 import { dirname, join, resolve } from "node:path";
 import { csvField } from "../data/csv";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
-import { spearman } from "../diagnostics/ranking";
+import { scoreGraphs, spearman } from "../diagnostics/ranking";
 import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
+import { type GraphChoice, type GraphChoiceConfig, type GraphSource, chooseGraph } from "./choice";
 import { type Stage1Config, selectSupportByValidation } from "./dice";
 import {
   type DecoderEvaluation,
@@ -45,8 +47,15 @@ export interface DiagnoseConfig {
    * at most this many, evenly spaced over the panel; null: all. Stage 1 and training use every unit.
    */
   evalUnits: number | null;
-  /** Constrain Stage 1 by the node roles (no edge into a channel, none out of the target; notebook 05's selection). */
+  /** Constrain Stage 1 and the baselines by the node roles (no edge into a channel, none out of the target; notebook 05's selection). */
   roles: boolean;
+  /**
+   * Per-unit graphs (`graph-units.csv`, Stage 1's): "auto" writes them only when the diagnosis
+   * reports per-unit graphs (per-unit evidence supports them), "always" whatever the evidence.
+   */
+  unitGraphs: "auto" | "always";
+  /** How the reported graph is chosen among Stage 1 and the baselines (choice.ts). */
+  choice: Partial<Omit<GraphChoiceConfig, "roles" | "seed">>;
   seed: number;
   /** Progress lines (stderr in the CLI); null: silent. */
   log: ((line: string) => void) | null;
@@ -61,6 +70,8 @@ export const DIAGNOSE_DEFAULTS: DiagnoseConfig = {
   decoders: ["no-graph", "full-graph", "high-capacity", "dice-hard", "dice-soft"],
   evalUnits: 40,
   roles: false,
+  unitGraphs: "auto",
+  choice: {},
   seed: 1,
   log: null,
 };
@@ -90,12 +101,33 @@ export interface DiagnosisResult {
     /** Against the true graph (null without one). */
     scores: { auroc: number; nauprc: number } | null;
   };
+  /**
+   * The reported graph: Stage 1's or a baseline's, whichever held-out forecasts support best
+   * (choice.ts), every candidate with its evidence, and the warnings of the choice.
+   */
+  graph: ReportedGraph;
   decoders: DecoderDiagnosis[];
   /** Units the decoders were evaluated on, as indices into `panel.unitIds`. */
   evalUnits: number[];
   hasTruth: boolean;
   seconds: number;
   config: Omit<DiagnoseConfig, "log">;
+}
+
+/** The graph a diagnosis reports, and its candidates. */
+export interface ReportedGraph {
+  chosen: GraphSource;
+  label: string;
+  /** Edge scores `[j][i]` of the chosen method, pooled over units. */
+  scores: Graph;
+  /** Whether per-unit graphs are reported (`graph-units.csv`): Stage 1 chosen and its units' own graphs better on validation. */
+  perUnit: boolean;
+  perUnitEvidence: GraphChoice["perUnitEvidence"];
+  candidates: { source: GraphSource; label: string; scores: Graph; area: number; z: number; distinguishable: boolean; auroc: number | null; seconds: number }[];
+  null: { mean: number; sd: number };
+  warnings: string[];
+  /** The reported graph against the true graph (null without one). */
+  truthScores: { auroc: number; nauprc: number } | null;
 }
 
 const meanGraph = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
@@ -120,6 +152,13 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
       `(${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
       (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""),
   );
+  const choice = chooseGraph(tp, s1, { ...c.choice, roles: c.roles ? [...tp.panel.roles] : null, seed: c.seed });
+  const graph = reportedGraph(choice, tp.truth);
+  for (const k of graph.candidates)
+    log(
+      `diagnose: ${k.label}: held-out evidence z ${k.z.toFixed(2)} (area ${k.area.toFixed(4)})${k.auroc !== null ? `, AUROC ${k.auroc.toFixed(3)}` : ""}${k.source === graph.chosen ? " <- reported" : ""}`,
+    );
+  for (const w of graph.warnings) log(`diagnose: warning: ${w}`);
   const decoders: DecoderDiagnosis[] = [];
   for (const name of c.decoders) {
     const run = await createDecoder(tp, name, c.decoder, { seed: c.seed, stage1: s1, selection, label: c.log ? name : null });
@@ -155,6 +194,7 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
       threshold: selection.evidence.chosen.threshold,
       scores: s1.scores ? { auroc: s1.scores.auroc, nauprc: s1.scores.nauprc } : null,
     },
+    graph,
     decoders,
     evalUnits: evalUnits ?? Array.from({ length: raw.units }, (_, u) => u),
     hasTruth: tp.truth !== null,
@@ -168,6 +208,8 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
       decoders: c.decoders,
       evalUnits: c.evalUnits,
       roles: c.roles,
+      unitGraphs: c.unitGraphs,
+      choice: c.choice,
       seed: c.seed,
     },
   };
@@ -175,21 +217,64 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   return result;
 }
 
+/** The reported graph of a choice, each candidate scored against the truth when there is one (never used by the choice). */
+function reportedGraph(choice: GraphChoice, truth: Graph[] | null): ReportedGraph {
+  const score = (graphs: Graph | Graph[]) => (truth ? scoreGraphs(graphs, truth, truth.length).mean : null);
+  const reported = score(choice.unitGraphs ?? choice.graph);
+  return {
+    chosen: choice.chosen,
+    label: choice.candidates.find((k) => k.source === choice.chosen)!.label,
+    scores: choice.graph,
+    perUnit: choice.unitGraphs !== null,
+    perUnitEvidence: choice.perUnitEvidence,
+    candidates: choice.candidates.map((k) => ({
+      source: k.source,
+      label: k.label,
+      scores: k.scores,
+      area: k.area,
+      z: k.z,
+      distinguishable: k.distinguishable,
+      auroc: score(k.scores)?.auroc ?? null,
+      seconds: k.seconds,
+    })),
+    null: choice.null,
+    warnings: choice.warnings,
+    truthScores: reported ? { auroc: reported.auroc, nauprc: reported.nauprc } : null,
+  };
+}
+
 /**
- * The two figures of a diagnosis: Stage 1's mean edge probabilities, and each decoder's direct
- * AR-CIG scaled to its largest off-diagonal value. `prefix` goes before each figure's name
- * (the CLI writes `learned-graph` and `influence`).
+ * The figures of a diagnosis: the reported graph, every candidate graph (each scaled to its
+ * largest value), and each decoder's direct AR-CIG scaled to its largest off-diagonal value.
+ * `prefix` goes before each figure's name (the CLI writes `learned-graph`, `candidates` and `influence`).
  */
 export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = ""): Figure[] {
   const names = result.panel.nodes;
   const t = title ? `${title}: ` : "";
+  const g = result.graph;
+  const scaled = (z: Graph) => {
+    const max = Math.max(...z.flatMap((row, j) => row.filter((_, i) => i !== j)));
+    return z.map((row, j) => row.map((v, i) => (i === j || !(max > 0) ? 0 : v / max)));
+  };
   return [
     heatmap({
       name: `${prefix}learned-graph`,
-      caption: `${t}DICE Stage 1: P(j -> i), mean over units; rows senders, columns receivers.`,
-      z: result.stage1.meanProbs,
+      caption:
+        `${t}The reported graph (${g.label}, chosen by held-out forecast evidence)` +
+        (g.chosen === "dice-stage1" ? ": P(j -> i), mean over units" : ": edge scores scaled to the largest") +
+        "; rows senders, columns receivers.",
+      z: g.chosen === "dice-stage1" ? g.scores : scaled(g.scores),
       rowLabels: names,
       colLabels: names,
+      zmin: 0,
+      zmax: 1,
+    }),
+    heatmapGrid({
+      name: `${prefix}candidates`,
+      caption: `${t}Every candidate graph, each scaled to its largest score, with its held-out evidence z (distance from random rankings in null SDs); rows senders, columns receivers.`,
+      panels: g.candidates.map((k) => ({ title: `${k.label} (z ${k.z.toFixed(1)})`, z: scaled(k.scores) })),
+      labels: names,
+      columns: g.candidates.length,
       zmin: 0,
       zmax: 1,
     }),
@@ -231,9 +316,12 @@ export function diagnosisFile(result: DiagnosisResult): DiagnosisFile {
  * Writes a diagnosis to `out` all at once: everything goes to a temporary folder beside it,
  * which is renamed into place at the end, so that `out` holds complete results or nothing.
  * An existing `out` is replaced only with `force`.
- * Files: `graph.csv` (source, target, mean P over units, share of units selecting the edge),
- * `graph-units.csv` (per unit, named by its id), `diagnostics.json` ({@link DiagnosisFile}),
- * `figures/*.png|svg`. CSV fields are quoted where needed ({@link csvField}).
+ * Files: `graph.csv` (the reported graph: source, target, score, method), `graphs/<method>.csv`
+ * (every candidate; Stage 1's with its mean P and the share of units selecting each edge),
+ * `graph-units.csv` (Stage 1's per unit, named by its id) only when the diagnosis reports per-unit
+ * graphs or `config.unitGraphs` is "always",
+ * `diagnostics.json` ({@link DiagnosisFile}), `figures/*.png|svg`. CSV fields are quoted where
+ * needed ({@link csvField}).
  */
 export async function writeDiagnosis(result: DiagnosisResult, out: string, options: { force?: boolean } = {}): Promise<string[]> {
   const dir = resolve(out);
@@ -242,25 +330,47 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, "figures"), { recursive: true });
+  mkdirSync(join(tmp, "graphs"), { recursive: true });
+  const written: string[] = [];
+  const write = (file: string, lines: string[]) => {
+    writeFileSync(join(tmp, file), lines.join("\n") + "\n");
+    written.push(file);
+  };
   try {
     const names = result.panel.nodes;
     const ids = result.panel.unitIds;
     if (ids.length !== result.stage1.probs.length) throw new Error(`writeDiagnosis: ${ids.length} unit ids for ${result.stage1.probs.length} units`);
-    const rows = [csvRecord(["source", "target", "probability", "selected_share"])];
-    const unitRows = [csvRecord(["unit", "source", "target", "probability", "selected"])];
-    names.forEach((sj, j) =>
-      names.forEach((si, i) => {
-        if (i === j) return;
-        rows.push(csvRecord([sj, si, result.stage1.meanProbs[j][i].toFixed(6), result.stage1.supportShare[j][i].toFixed(6)]));
-        result.stage1.probs.forEach((g, u) => unitRows.push(csvRecord([ids[u], sj, si, g[j][i].toFixed(6), result.stage1.support[u][j][i]])));
-      }),
-    );
-    writeFileSync(join(tmp, "graph.csv"), rows.join("\n") + "\n");
-    writeFileSync(join(tmp, "graph-units.csv"), unitRows.join("\n") + "\n");
+    const pairs = names.flatMap((_, j) => names.flatMap((_, i) => (i === j ? [] : [{ j, i }])));
+    const g = result.graph;
+    write("graph.csv", [
+      csvRecord(["source", "target", "score", "method"]),
+      ...pairs.map(({ j, i }) => csvRecord([names[j], names[i], g.scores[j][i].toFixed(6), g.chosen])),
+    ]);
+    for (const k of g.candidates) {
+      const rows =
+        k.source === "dice-stage1"
+          ? [
+              csvRecord(["source", "target", "probability", "selected_share"]),
+              ...pairs.map(({ j, i }) =>
+                csvRecord([names[j], names[i], result.stage1.meanProbs[j][i].toFixed(6), result.stage1.supportShare[j][i].toFixed(6)]),
+              ),
+            ]
+          : [csvRecord(["source", "target", "score"]), ...pairs.map(({ j, i }) => csvRecord([names[j], names[i], k.scores[j][i].toFixed(6)]))];
+      write(`graphs/${k.source}.csv`, rows);
+    }
+    if (g.perUnit || result.config.unitGraphs === "always") {
+      const unitRows = [csvRecord(["unit", "source", "target", "probability", "selected"])];
+      for (const { j, i } of pairs)
+        result.stage1.probs.forEach((pg, u) => unitRows.push(csvRecord([ids[u], names[j], names[i], pg[j][i].toFixed(6), result.stage1.support[u][j][i]])));
+      write("graph-units.csv", unitRows);
+    }
     // NaN (e.g. a score without a truth) is kept as {"$float": "NaN"}, see lib/runner/json.ts
-    writeFileSync(join(tmp, "diagnostics.json"), JSON.stringify(JSON.parse(encodeJson(diagnosisFile(result), "diagnosis")), null, 2) + "\n");
+    write("diagnostics.json", [JSON.stringify(JSON.parse(encodeJson(diagnosisFile(result), "diagnosis")), null, 2)]);
     const figs = join(tmp, "figures");
-    for (const fig of diagnosisFigures(result)) await exportFigure(fig, figs);
+    for (const fig of diagnosisFigures(result)) {
+      await exportFigure(fig, figs);
+      written.push(`figures/${fig.name}.png`);
+    }
     // the old results are moved aside first and removed only once the new ones are in place
     const old = `${dir}.old-${process.pid}`;
     const replacing = existsSync(dir);
@@ -276,7 +386,7 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  return ["graph.csv", "graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.png"].map((f) => join(dir, f));
+  return written.map((f) => join(dir, f));
 }
 
 /** What a diagnosis says without a true graph, in numbers (see {@link diagnosisConclusion}). */
@@ -350,8 +460,12 @@ export function diagnosisConclusion(name: string, result: DiagnosisResult): stri
       : s.graphGain < -0.02
         ? "the selected paths make the forecast worse"
         : "the selected paths leave the forecast about where the no-graph decoder has it";
+  const g = result.graph;
+  const z = g.candidates.map((k) => `${k.label} z ${f(k.z)}`).join(", ");
   return [
-    `**${name}.** Best target MSE@7: ${best?.[0]} (${f(best?.[1])}); no-graph ${f(s.mse7["no-graph"])}, DICE-hard ${f(s.mse7["dice-hard"])}: ${needs} ` +
+    `**${name}.** Reported graph: ${g.label}${g.perUnit ? " (per unit)" : ""}, the candidate held-out forecasts support best (${z}; z: distance from ` +
+      `random rankings of the same pairs in null SDs)${g.warnings.length ? `. ${g.warnings.join(" ")}` : "."}`,
+    `Best target MSE@7: ${best?.[0]} (${f(best?.[1])}); no-graph ${f(s.mse7["no-graph"])}, DICE-hard ${f(s.mse7["dice-hard"])}: ${needs} ` +
       `(relative gain ${pct(s.graphGain)}).`,
     `Stage 1 puts ${pct(s.implausibleMass)} of its edge mass on edges the roles rule out (into a channel or out of the target), ` +
       `which are ${pct(s.implausiblePairs)} of the pairs${result.config.roles ? " (Stage 1 was constrained by the roles)" : ""}; ` +

@@ -10,3 +10,5 @@ export * from "./jobs";
 export * from "./stress";
 export * from "./diagnose";
 export * from "./budget";
+export * from "./choice";
+export * from "./recovery";

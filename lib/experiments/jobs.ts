@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { loadCausalMMMSim } from "../data/causalmmm";
+import { type FamilyInput, familyPanel } from "../data/family";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
 import {
   type RawlogInput,
@@ -26,14 +27,15 @@ import { type DecoderTrainConfig, type TimePanel, prepareTimePanel } from "./pro
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 import { type BudgetSeedResult, type BudgetStudyConfig, budgetSeed } from "./budget";
+import { type RecoveryCellConfig, type RecoveryMethod, type RecoveryResult, type RecoveryRow, CORE_METHODS, recoveryCore, recoveryExtra } from "./recovery";
 
 /**
  * The data of a job: a generated panel (or the external CausalMMM data), standardised on its
  * training window by the pipeline's scaler (`scaler`, e.g. `log1p: "all"` for raw-log data).
  */
 export interface PanelSpec {
-  generator: "sparse-target" | "var-dag" | "rawlog" | "causalmmm-sim";
-  input?: SparseTargetInput | VarDagInput | RawlogInput;
+  generator: "sparse-target" | "var-dag" | "rawlog" | "causalmmm-sim" | "family";
+  input?: SparseTargetInput | VarDagInput | RawlogInput | FamilySpec;
   split?: Partial<TimeSplitConfig>;
   scaler?: Partial<Omit<ScalerConfig, "steps" | "units">>;
 }
@@ -72,9 +74,20 @@ function rawPanel(spec: PanelSpec): Panel {
       return generateRawlog(input as RawlogInput).panel;
     case "causalmmm-sim":
       return loadCausalMMMSim();
+    case "family": {
+      const f = input as FamilySpec;
+      return familyPanel(f.member, f.seed, f.override ?? {}).panel;
+    }
     default:
       throw new Error(`panel spec: unknown generator "${(spec as { generator: string }).generator}"`);
   }
+}
+
+/** A panel of the evaluation family (lib/data/family.ts): a member, its seed, and fields merged over the member's configuration. */
+export interface FamilySpec {
+  member: string;
+  seed: number;
+  override?: FamilyInput;
 }
 
 /** The time panel of a spec (built once per process). */
@@ -232,3 +245,100 @@ export async function runStress(settings: readonly StressSetting[], run: StressR
   );
   return results.map((r, k) => ({ ...r, setting: cells[k].s.name, factor: cells[k].s.factor }));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Graph recovery on the evaluation family and the external data
+// ---------------------------------------------------------------------------------------------
+
+/** One recovery job: the core methods (Stage 1, the pooled baselines and diagnose's choice) or one extra method, on one panel and seed. */
+export interface RecoveryJob {
+  panel: PanelSpec;
+  /** "core", or one of the methods diagnose does not fit. */
+  methods: "core" | RecoveryMethod;
+  seed: number;
+  config: Partial<RecoveryCellConfig>;
+}
+
+export const recoveryJob = registerJob<RecoveryJob, RecoveryResult[]>({
+  kind: "recovery",
+  version: LIBRARY_VERSION,
+  module: __filename,
+  run: async (c) => {
+    const tp = panelFromSpec(c.panel);
+    return c.methods === "core" ? recoveryCore(tp, c.seed, c.config) : [await recoveryExtra(tp, c.methods, c.seed, c.config)];
+  },
+});
+
+/** A data set of the recovery study: a family member (its panel drawn anew per seed) or the external CausalMMM data (fixed). */
+export interface RecoveryData {
+  name: string;
+  /** The panel of a seed. */
+  panel: (seed: number) => PanelSpec;
+}
+
+/** The family members (with `override` merged over each) and, with `external`, the CausalMMM data. */
+export function recoveryData(members: readonly string[], override: FamilyInput = {}, external = false): RecoveryData[] {
+  const out: RecoveryData[] = members.map((member) => ({
+    name: member,
+    panel: (seed: number) => ({ generator: "family" as const, input: { member, seed, override } }),
+  }));
+  if (external) out.push({ name: "causalmmm-sim", panel: () => ({ generator: "causalmmm-sim" as const }) });
+  return out;
+}
+
+/** The recovery study at one scale. */
+export interface RecoveryStudy {
+  members: readonly string[];
+  /** Merged over every member (smoke: smaller panels). */
+  override: FamilyInput;
+  external: boolean;
+  seeds: readonly number[];
+  /** Methods beyond the core ones, with their own seeds (they are the expensive ones). */
+  extra: Partial<Record<RecoveryMethod, readonly number[]>>;
+  /** Role settings to run the core methods with (false: unconstrained; true: role-constrained). */
+  roles: readonly boolean[];
+  cell: Partial<RecoveryCellConfig>;
+}
+
+/** The recovery study at each scale, in one place (notebook 09). */
+export const RECOVERY_STUDY: { smoke: RecoveryStudy; paper: RecoveryStudy } = {
+  smoke: {
+    members: ["linear-short", "linear-long", "media-short", "media-per-unit", "hetero-scales", "confounded"],
+    override: { units: 24, steps: 100 },
+    external: false,
+    seeds: [1, 2, 3],
+    extra: { "granger-unit": [1] },
+    roles: [false],
+    cell: { stage1: { fit: { epochs: 60 } } },
+  },
+  paper: {
+    members: ["linear-short", "linear-long", "media-short", "media-per-unit", "hetero-scales", "confounded"],
+    override: {},
+    external: true,
+    seeds: [1, 2, 3, 4, 5],
+    extra: { "granger-unit": [1, 2, 3, 4, 5], causalmmm: [1, 2, 3], deepcausalmmm: [1, 2, 3] },
+    roles: [false, true],
+    cell: { stage1: { fit: { epochs: 200 } } },
+  },
+};
+
+/** Every (data, seed) core job and every extra method's jobs, as cached runner jobs in worker processes. */
+export async function runRecovery(study: RecoveryStudy, options: RunOptions = {}): Promise<RecoveryRow[]> {
+  const data = recoveryData(study.members, study.override, study.external);
+  const cells: { data: string; job: Job<RecoveryResult[]> }[] = [];
+  for (const d of data) {
+    for (const roles of study.roles)
+      for (const seed of study.seeds)
+        cells.push({ data: d.name, job: recoveryJob({ panel: d.panel(seed), methods: "core", seed, config: { ...study.cell, roles } }) });
+    for (const [method, seeds] of Object.entries(study.extra) as [RecoveryMethod, readonly number[]][])
+      for (const seed of seeds)
+        cells.push({ data: d.name, job: recoveryJob({ panel: d.panel(seed), methods: method, seed, config: { ...study.cell, roles: false } }) });
+  }
+  const results = await runJobs(
+    cells.map((c) => c.job),
+    { label: "graph recovery", ...options },
+  );
+  return results.flatMap((r, k) => r.map((x) => ({ ...x, data: cells[k].data })));
+}
+
+export { CORE_METHODS };

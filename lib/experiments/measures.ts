@@ -16,6 +16,8 @@ export const MEASURES = {
   totalNauprc: "total AR-CIG nAUPRC",
   auroc: "AUROC",
   nauprc: "nAUPRC",
+  withinAuroc: "AUROC (role pairs)",
+  withinNauprc: "nAUPRC (role pairs)",
   finalAuroc: "final AUROC",
   finalNauprc: "final nAUPRC",
   final20: "Final-20 AUROC",

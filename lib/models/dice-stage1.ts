@@ -24,6 +24,13 @@ export interface DiceStage1Config {
   lags: number;
   /** Hidden size of the shared edge function g. */
   edgeHidden: number;
+  /**
+   * Give every edge its own linear lag filter `sum_s w_jis x_j(t+1-s)` beside the shared g (ours):
+   * with g shared and one gain per receiver, parents of one receiver with different signs or
+   * strengths cannot all be expressed, so a true edge can fail to lower the loss. false: the
+   * paper's shared g alone.
+   */
+  edgeFilters: boolean;
   /** Gumbel-softmax temperature. */
   tau: number;
   /** Weight of the KL term. */
@@ -50,6 +57,7 @@ export const DICE_STAGE1_DEFAULTS: Omit<DiceStage1Config, "nodes" | "encoderStep
   encoderHidden: 32,
   lags: 3,
   edgeHidden: 16,
+  edgeFilters: true,
   tau: 0.5,
   lambda: 1,
   priorDensity: 0.2,
@@ -68,17 +76,23 @@ export type DiceStage1Input = Partial<DiceStage1Config> & Pick<DiceStage1Config,
  * training series and gives P(j -> i) per unit. The decoder is deliberately weak, so that the
  * only way a sender can help a receiver is through the edge variable z:
  *
- *   x_i(t+1) = b_i + sum_{s=1..L} a_{i,s} x_i(t+1-s) + c_i sum_{j != i} z_ji g(x_j(t), ..., x_j(t-L+1))
+ *   x_i(t+1) = b_i + sum_{s=1..L} a_{i,s} x_i(t+1-s)
+ *              + sum_{j != i} z_ji [ c_i g(x_j(t), ..., x_j(t-L+1)) + sum_{s=1..L} w_{ji,s} x_j(t+1-s) ]
  *
  * with a small edge function g: R^L -> R (one tanh hidden layer) shared by every edge, a gain c_i
- * per receiver, and no latent memory, no context, no pooling over nodes. During training z is a
+ * per receiver, a linear lag filter w_ji per edge (`edgeFilters`, ours), and no latent memory, no
+ * context, no pooling over nodes. Without the filters, every parent of a receiver acts through the
+ * same g and the same gain, so parents of opposite sign or very different strength cannot all be
+ * expressed and a true edge may not lower the loss: on panels with mixed-sign edges the encoder then
+ * learns the receiver's role rather than its parents. During training z is a
  * soft Gumbel-softmax sample of the encoder's logits (temperature tau); in evaluation z is the
  * probabilities themselves, or a supplied 0/1 graph (support selection scores candidate graphs
  * with it). Loss: Gaussian NLL with a fixed variance + lambda * KL(q(z) || Bernoulli(p)), p the
  * expected edge density (a sparse prior, not CausalMMM's uniform one).
  *
- * Ours where the paper is silent: the form of g (shared MLP of a sender's L lags) and the
- * receiver gain c_i; the NLL variance (0.5 on standardised data, so that an edge must explain
+ * Ours where the paper is silent: the form of g (shared MLP of a sender's L lags), the
+ * receiver gain c_i, the per-edge filters (zero at initialisation, so training starts from the
+ * paper's decoder); the NLL variance (0.5 on standardised data, so that an edge must explain
  * about a nat of variance to pay for its KL cost).
  *
  * Shapes: B units, T steps, N nodes, E = N(N-1) edges, L lags.
@@ -95,6 +109,8 @@ export class DiceStage1 implements Trainable {
   private readonly bias: tf.Variable; // [N]
   private readonly gain: tf.Variable; // [N]
   private readonly g: { w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
+  /** Per-edge lag filters `[L, N, N]` (`[s][j][i]`, j -> i; diagonal unused), with `edgeFilters`. */
+  private readonly filters?: tf.Variable;
   private readonly edgeBias?: tf.Variable; // [E]
   /** [E, 2]: 0 for allowed edges, a large negative edge logit for ruled-out ones. */
   private readonly ruledOut?: tf.Tensor2D;
@@ -128,6 +144,7 @@ export class DiceStage1 implements Trainable {
       w2: P.xavier("dec.g.w2", c.edgeHidden, 1),
       b2: P.constant("dec.g.b2", [1], 0),
     };
+    if (c.edgeFilters) this.filters = P.constant("dec.filters", [L, N, N], 0);
     if (c.edgeBias) this.edgeBias = P.constant("enc.edgeBias", [this.edges.count], 0);
     if (c.roles) {
       const roles = c.roles;
@@ -169,8 +186,16 @@ export class DiceStage1 implements Trainable {
       ); // [B, W, N, L]
       const own = lagged.mul(this.ar).sum(3).add(this.bias); // [B, W, N]
       const gOut = dense(tf.tanh(dense(lagged, this.g.w1, this.g.b1)), this.g.w2, this.g.b2).reshape([B, W, N]) as tf.Tensor3D;
-      const cross = matMulBatched(gOut, z); // [B, W, N]: sum_j g_j z_ji
-      return own.add(cross.mul(this.gain)) as tf.Tensor3D;
+      let cross = matMulBatched(gOut, z).mul(this.gain); // [B, W, N]: c_i sum_j z_ji g_j
+      if (this.filters) {
+        // + sum_s sum_j z_ji w_jis x_j(t+1-s): one batched product per lag, no gather
+        for (let s = 0; s < L; s++) {
+          const zs = z.mul(this.filters.slice([s, 0, 0], [1, N, N])) as tf.Tensor3D; // [B, N, N]
+          const xs = x.slice([0, L - 1 - s, 0], [B, W, N]) as tf.Tensor3D;
+          cross = cross.add(matMulBatched(xs, zs));
+        }
+      }
+      return own.add(cross) as tf.Tensor3D;
     });
   }
 

@@ -37,6 +37,17 @@ describe("diagnosisFile", () => {
         split: { train: 30, validation: 10, test: 10 },
       },
       stage1: { probs: [g, g, g], meanProbs: g, support: [g, g, g], supportShare: g, threshold: 0.5, scores: null },
+      graph: {
+        chosen: "granger-pooled",
+        label: "Granger (pooled)",
+        scores: g,
+        perUnit: false,
+        perUnitEvidence: { own: 1, pooled: 1, gain: 0 },
+        candidates: [],
+        null: { mean: 0, sd: 1 },
+        warnings: [],
+        truthScores: null,
+      },
       decoders: [],
       evalUnits: [0, 2],
       hasTruth: false,
@@ -47,6 +58,7 @@ describe("diagnosisFile", () => {
     assert.deepEqual(f.evalUnits, ["x,1", "z"]);
     assert.deepEqual(Object.keys(f.stage1).sort(), ["meanProbs", "scores", "supportShare", "threshold"]);
     assert.deepEqual(f.panel.unitIds, ["x,1", "y", "z"]);
+    assert.equal(f.graph.chosen, "granger-pooled", "the reported graph and its choice are kept");
     assert.deepEqual(result.evalUnits, [0, 2], "the result itself is not changed");
   });
 });

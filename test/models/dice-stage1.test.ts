@@ -22,12 +22,15 @@ function decoderParams(model: DiceStage1) {
     b1: get("dec.g.b1") as number[],
     w2: get("dec.g.w2") as number[][],
     b2: get("dec.g.b2") as number[],
+    /** Per-edge lag filters [s][j][i] (absent with edgeFilters false). */
+    filters: model.params.names().includes("dec.filters") ? (get("dec.filters") as number[][][]) : null,
   };
 }
 
 /**
  * The restricted decoder by hand: the prediction of x(t + 1) from x[.. t] (series[t][i]) with
- * edge weights z[j][i]: b_i + sum_s a_is x_i(t + 1 - s) + c_i sum_{j != i} z_ji g(x_j(t), ..., x_j(t - L + 1)).
+ * edge weights z[j][i]: b_i + sum_s a_is x_i(t + 1 - s) + sum_{j != i} z_ji (c_i g(x_j(t), ..., x_j(t - L + 1))
+ * + sum_s w_jis x_j(t + 1 - s)), the last term with the per-edge filters only.
  */
 function handPredict(p: ReturnType<typeof decoderParams>, series: number[][], t: number, z: number[][]): number[] {
   const N = series[0].length;
@@ -45,13 +48,18 @@ function handPredict(p: ReturnType<typeof decoderParams>, series: number[][], t:
     let v = p.bias[i];
     for (let s = 0; s < L; s++) v += p.ar[i][s] * series[t - s][i];
     let cross = 0;
-    for (let j = 0; j < N; j++) if (j !== i) cross += z[j][i] * g(j);
-    return v + p.gain[i] * cross;
+    let filtered = 0;
+    for (let j = 0; j < N; j++) {
+      if (j === i) continue;
+      cross += z[j][i] * g(j);
+      if (p.filters) for (let s = 0; s < L; s++) filtered += z[j][i] * p.filters[s][j][i] * series[t - s][j];
+    }
+    return v + p.gain[i] * cross + filtered;
   });
 }
 
 /** A tiny Stage 1 model whose decoder parameters are all set away from their initial values. */
-function tinyModel(config: { lags?: number; edgeBias?: boolean } = {}): DiceStage1 {
+function tinyModel(config: { lags?: number; edgeBias?: boolean; edgeFilters?: boolean } = {}): DiceStage1 {
   const model = new DiceStage1({
     nodes: 3,
     encoderSteps: 8,
@@ -59,6 +67,7 @@ function tinyModel(config: { lags?: number; edgeBias?: boolean } = {}): DiceStag
     lags: config.lags ?? 2,
     edgeHidden: 3,
     edgeBias: config.edgeBias ?? true,
+    edgeFilters: config.edgeFilters ?? true,
     seed: 4,
   });
   let seed = 100;
@@ -115,6 +124,53 @@ describe("DiceStage1: the restricted decoder", () => {
     const own = model.predictWindows(x, noEdges);
     assert.ok(maxAbsDiff(own.dataSync(), out.dataSync()) > 0.05);
     tf.dispose([out, noEdges, own]);
+  });
+
+  it("each edge's own lag filter carries its sign: with g and the gains zeroed, flipping w_j->i flips exactly i's cross term", () => {
+    const m = tinyModel();
+    const L = m.config.lags;
+    const p = decoderParams(m);
+    assert.ok(p.filters, "edge filters are on by default");
+    // only the filters reach across nodes: g's output weights 0
+    m.params.get("dec.g.w2").assign(tf.zeros([m.config.edgeHidden, 1]));
+    m.params.get("dec.g.b2").assign(tf.zeros([1]));
+    const base = m.predictWindows(x, z);
+    const own = m.predictWindows(x, tf.zerosLike(z) as tf.Tensor3D);
+    const f = m.params.get("dec.filters");
+    const flipped = (f.arraySync() as number[][][]).map((lag) => lag.map((row, j) => row.map((v, i) => (j === 0 && i === 2 ? -v : v))));
+    f.assign(tf.tensor3d(flipped));
+    const after = m.predictWindows(x, z);
+    const b = base.arraySync() as number[][][];
+    const a = after.arraySync() as number[][][];
+    const o = own.arraySync() as number[][][];
+    const xs = x.arraySync() as number[][][];
+    const zs = z.arraySync() as number[][][];
+    for (let r = 0; r < B; r++)
+      for (let w = 0; w <= S - L; w++) {
+        const t = w + L - 1;
+        // node 2's change is -2 z_02 sum_s w_02s x_0(t - s); nodes 0 and 1 do not move
+        let term = 0;
+        for (let s = 0; s < L; s++) term += zs[r][0][2] * p.filters![s][0][2] * xs[r][t - s][0];
+        assert.ok(Math.abs(a[r][w][2] - b[r][w][2] + 2 * term) < 1e-5, `window ${w}: ${a[r][w][2] - b[r][w][2]} vs ${-2 * term}`);
+        assert.ok(Math.abs(a[r][w][0] - b[r][w][0]) < 1e-6 && Math.abs(a[r][w][1] - b[r][w][1]) < 1e-6);
+        // and the cross term is the filter sum alone
+        let cross = 0;
+        for (let j = 0; j < 2; j++) for (let s = 0; s < L; s++) cross += zs[r][j][2] * p.filters![s][j][2] * xs[r][t - s][j];
+        assert.ok(Math.abs(b[r][w][2] - o[r][w][2] - cross) < 1e-5);
+      }
+    tf.dispose([base, own, after]);
+    m.dispose();
+  });
+
+  it("with edgeFilters false the decoder is the paper's: no filter parameters, and the shared g alone reaches across nodes", () => {
+    const m = tinyModel({ edgeFilters: false });
+    assert.ok(!m.params.names().includes("dec.filters"));
+    const p = decoderParams(m);
+    const out = m.predictWindows(x, z).arraySync() as number[][][];
+    const xs = x.arraySync() as number[][][];
+    const zs = z.arraySync() as number[][][];
+    assertClose(out[0][0], handPredict(p, xs[0], m.config.lags - 1, zs[0]), 1e-5, "first window");
+    m.dispose();
   });
 
   it("with z = 0 each node's prediction depends on its own past only (exactly)", () => {
@@ -442,7 +498,9 @@ describe("DiceStage1: configuration", () => {
     assert.throws(() => new DiceStage1({ nodes: 3, encoderSteps: 10, priorDensity: 0 }), /prior density must be in \(0, 1\)/);
     const m = new DiceStage1({ nodes: 4, encoderSteps: 10 });
     assert.ok(m.config.priorDensity < 0.5, "the edge prior is sparse, not uniform");
-    assert.deepEqual(m.decoderNames().sort(), ["dec.ar", "dec.bias", "dec.g.b1", "dec.g.b2", "dec.g.w1", "dec.g.w2", "dec.gain"]);
+    assert.deepEqual(m.decoderNames().sort(), ["dec.ar", "dec.bias", "dec.filters", "dec.g.b1", "dec.g.b2", "dec.g.w1", "dec.g.w2", "dec.gain"]);
+    // the per-edge filters start at 0: at initialisation the decoder is the paper's shared-g decoder
+    assert.ok((m.params.get("dec.filters").dataSync() as Float32Array).every((v) => v === 0));
     assert.ok(m.trainableNames().some((n) => n.startsWith("enc.")));
     // the decoder starts as a plain AR(1) of coefficient 0.5
     assert.deepEqual(m.params.get("dec.ar").arraySync(), [

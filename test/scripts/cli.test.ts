@@ -250,7 +250,16 @@ describe("diagnose names units by their ids", () => {
     const out = join(dir, "out");
     // the roles come from the sidecar (a channel name could not go through --channels); every
     // option as --name=value
-    const r = run("diagnose", [`--data=${data}`, "--target=target", `--out=${out}`, "--epochs=2", "--decoder-epochs=1", "--eval-units=2", "--seed=2"]);
+    const r = run("diagnose", [
+      `--data=${data}`,
+      "--target=target",
+      `--out=${out}`,
+      "--epochs=2",
+      "--decoder-epochs=1",
+      "--eval-units=2",
+      "--seed=2",
+      "--unit-graphs=always",
+    ]);
     assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
     assert.match(nonEmptyLines(r.stderr).at(-1)!, /^diagnose: done in /);
 
@@ -268,7 +277,7 @@ describe("diagnose names units by their ids", () => {
     }
     assert.deepEqual([...new Set(units.slice(1).map((row) => row[0]))], ids, "every unit, in panel order");
 
-    const graph = parseCsv(readFileSync(join(out, "graph.csv"), "utf8"));
+    const graph = parseCsv(readFileSync(join(out, "graphs", "dice-stage1.csv"), "utf8"));
     assert.deepEqual(graph[0], ["source", "target", "probability", "selected_share"]);
     assert.equal(graph.length - 1, N * (N - 1));
     assert.ok(graph.every((row) => row.length === 4));

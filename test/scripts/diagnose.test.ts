@@ -74,9 +74,12 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     // every listed output
     for (const f of [
       "graph.csv",
-      "graph-units.csv",
+      "graphs/dice-stage1.csv",
+      "graphs/granger-pooled.csv",
+      "graphs/pcmci.csv",
       "diagnostics.json",
       "figures/learned-graph.png",
+      "figures/candidates.png",
       "figures/learned-graph.svg",
       "figures/influence.png",
       "figures/influence.svg",
@@ -127,8 +130,24 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
     // (the nearly untrained encoder) 0.470-0.638 for s = 1..5. 0.7 separates the two.
     assert.ok(auroc >= 0.7, `Stage 1 AUROC ${auroc} is not clearly above chance`);
 
-    // graph.csv: one row per ordered pair j != i, probabilities and shares in [0, 1], matching the JSON's mean
-    const lines = nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"));
+    // graph.csv: the reported graph, one row per ordered pair, the chosen method named on every row
+    const reported = nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"));
+    assert.equal(reported[0], "source,target,score,method");
+    assert.equal(reported.length - 1, N * (N - 1));
+    for (const line of reported.slice(1)) {
+      const [src, dst, score, method] = line.split(",");
+      const j = panel.nodeNames.indexOf(src);
+      const i = panel.nodeNames.indexOf(dst);
+      assert.equal(method, d.graph.chosen);
+      assert.ok(Math.abs(Number(score) - d.graph.scores[j][i]) <= 1e-6, `graph.csv and diagnostics.json differ: ${line}`);
+    }
+    assert.deepEqual(
+      d.graph.candidates.map((k) => k.source),
+      ["dice-stage1", "granger-pooled", "pcmci"],
+    );
+    assert.equal(existsSync(join(out, "graph-units.csv")), d.graph.perUnit, "per-unit graphs are written exactly when the diagnosis reports them");
+    // graphs/dice-stage1.csv: one row per ordered pair j != i, probabilities and shares in [0, 1], matching the JSON's mean
+    const lines = nonEmptyLines(readFileSync(join(out, "graphs", "dice-stage1.csv"), "utf8"));
     assert.equal(lines[0], "source,target,probability,selected_share");
     assert.equal(lines.length - 1, N * (N - 1));
     const pairs = new Set<string>();
@@ -142,10 +161,6 @@ describe("diagnose CLI on a generated panel with a true graph", () => {
       assert.ok(Math.abs(Number(p) - d.stage1.meanProbs[j][i]) <= 1e-6, `graph.csv and diagnostics.json differ: ${line}`);
     }
     assert.equal(pairs.size, N * (N - 1), "every ordered pair once");
-    const unitLines = nonEmptyLines(readFileSync(join(out, "graph-units.csv"), "utf8"));
-    assert.equal(unitLines[0], "unit,source,target,probability,selected");
-    assert.equal(unitLines.length - 1, panel.units * N * (N - 1));
-    assert.deepEqual([...new Set(unitLines.slice(1).map((l) => l.split(",")[0]))], panel.unitIds, "units named by their ids, in panel order");
 
     // --eval-units 10 of 16: ten distinct units, evenly spaced, the first one included, by id
     assert.deepEqual(d.panel.unitIds, panel.unitIds);
@@ -435,8 +450,8 @@ describe("diagnose CLI --force", () => {
     const r = runCli(["--data", good, "--target", "target", "--out", out, "--force", "--epochs", "2", "--decoder-epochs", "1"]);
     assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
     assert.ok(!existsSync(join(out, "mine.txt")), "the old folder is replaced, not merged into");
-    assert.equal(nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"))[0], "source,target,probability,selected_share");
-    for (const f of ["graph-units.csv", "diagnostics.json", "figures/learned-graph.png", "figures/influence.svg"])
+    assert.equal(nonEmptyLines(readFileSync(join(out, "graph.csv"), "utf8"))[0], "source,target,score,method");
+    for (const f of ["graphs/dice-stage1.csv", "diagnostics.json", "figures/learned-graph.png", "figures/candidates.svg", "figures/influence.svg"])
       assert.ok(existsSync(join(out, f)), `${f} is missing`);
     assert.deepEqual(tmpSiblings(out), []);
   });
