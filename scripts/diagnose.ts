@@ -42,6 +42,8 @@ Options:
                           named by a leading comma: --ignore ,col1)
   --log1p none|channels|all   transform before standardising (default none; raw spend:
                           channels or all)
+  --scaling pooled|unit   standardise by one training mean / SD per node over all units
+                          (pooled, default), or each unit's series by its own
   --epochs N              DICE Stage 1 epochs (default 200)
   --decoder-epochs N      epochs of each decoder (default 15)
   --eval-units N|all      units the decoders are evaluated on, evenly spaced (default 40;
@@ -70,6 +72,7 @@ const OPTIONS = {
   "context-prefix": { type: "string" },
   ignore: { type: "string" },
   log1p: { type: "string" },
+  scaling: { type: "string" },
   epochs: { type: "string" },
   "decoder-epochs": { type: "string" },
   "eval-units": { type: "string" },
@@ -95,6 +98,7 @@ async function main(): Promise<number> {
   if (target === undefined) throw new UsageError("--target NAME is required");
   // every value is checked before any file is read or a model is built
   const log1p = choiceOption(args.log1p, "log1p", ["none", "channels", "all"] as const, "none");
+  const scaling = choiceOption(args.scaling, "scaling", ["pooled", "unit"] as const, "pooled");
   const epochs = positiveIntOption(args.epochs, "epochs", 200);
   const decoderEpochs = positiveIntOption(args["decoder-epochs"], "decoder-epochs", 15);
   const evalUnits = args["eval-units"] === "all" ? null : positiveIntOption(args["eval-units"], "eval-units", 40);
@@ -131,7 +135,7 @@ async function main(): Promise<number> {
     minSteps: 40,
   });
   const result = await diagnosePanel(panel, {
-    scaler: { log1p },
+    scaler: { log1p, scope: scaling === "unit" ? "unit-node" : "node" },
     stage1: { fit: { epochs } },
     decoder: { fit: { epochs: decoderEpochs } },
     evalUnits,

@@ -47,6 +47,16 @@ export interface ProbeOptions {
   allowed?: Graph;
   /** Ridge (default {@link EVIDENCE_DEFAULTS}.ridge). */
   ridge?: number;
+  /**
+   * Blocked cross-validation (default 1: none). With F > 1 folds, the rows of train and
+   * validation together (targets in [train.from + L, validation.to); validation must follow train)
+   * are cut into F consecutive blocks of steps; each block is held out in turn and predicted by
+   * the fit on the other blocks, every column centred by the unit's means over all those rows.
+   * The relative error is the held-out squared error summed over folds, over the held-out rows,
+   * over the within variance of the receiver. More held-out rows than one validation window, so
+   * rankings that differ only in their weaker edges are told apart more reliably.
+   */
+  folds?: number;
 }
 
 /** The null's options: the probe's, the number of random rankings and the seed of their generator. */
@@ -83,11 +93,14 @@ export interface ProbeData {
   ridge: number;
   /** Q = N (L + 1), the columns. */
   columns: number;
-  /** Centred cross products over the training rows, [Q * Q], both triangles. */
-  train: Float64Array;
-  /** Centred (by the training means) cross products over the validation rows, [Q * Q], both triangles. */
-  validation: Float64Array;
+  /**
+   * One entry per fold: cross products [Q * Q] (both triangles) of the rows a fold is fitted on
+   * and of the rows it predicts. Without cross-validation one fold: the training rows (centred by
+   * their unit means) and the validation rows (centred by the same means).
+   */
+  folds: { fit: Float64Array; held: Float64Array; heldRows: number }[];
   trainRows: number;
+  /** Held-out rows over all folds. */
   validationRows: number;
   /** [N]: within variance of each node over the training targets (centred sum of squares / trainRows). */
   variance: Float64Array;
@@ -211,9 +224,14 @@ export function probeData(panel: Panel, options: ProbeOptions): ProbeData {
     throw new Error(`${what}: ${trainRows} training rows for up to ${N * L} coefficients and ${units.length} unit intercepts; widen train or lower lags`);
   }
 
+  const F = options.folds ?? 1;
+  if (!isInt(F) || F < 1) throw new Error(`${what}: folds must be a positive integer, got ${F}`);
+  if (F > 1 && validation.from !== train.to) {
+    throw new Error(
+      `${what}: cross-validation (folds ${F}) needs validation [${validation.from}, ${validation.to}) to follow train [${train.from}, ${train.to})`,
+    );
+  }
   const Q = N * (L + 1);
-  const S = new Float64Array(Q * Q);
-  const V = new Float64Array(Q * Q);
   const mean = new Float64Array(Q);
   const z = new Float64Array(Q);
   const v = panel.values;
@@ -227,29 +245,63 @@ export function probeData(panel: Panel, options: ProbeOptions): ProbeData {
       for (let b = 0; b <= a; b++) M[a * Q + b] += za * z[b];
     }
   };
-  for (const u of units) {
+  const symmetrise = (M: Float64Array) => {
+    for (let a = 0; a < Q; a++) for (let b = 0; b < a; b++) M[b * Q + a] = M[a * Q + b];
+  };
+  const unitMeans = (u: number, from: number, to: number) => {
     mean.fill(0);
-    for (let t = train.from + L; t < train.to; t++) for (let j = 0; j < N; j++) for (let s = 0; s <= L; s++) mean[j * (L + 1) + s] += v[at(panel, u, t - s, j)];
-    for (let c = 0; c < Q; c++) mean[c] /= nt;
-    for (let t = train.from + L; t < train.to; t++) {
-      fill(u, t);
-      accumulate(S);
+    for (let t = from; t < to; t++) for (let j = 0; j < N; j++) for (let s = 0; s <= L; s++) mean[j * (L + 1) + s] += v[at(panel, u, t - s, j)];
+    for (let c = 0; c < Q; c++) mean[c] /= to - from;
+  };
+  let folds: ProbeData["folds"];
+  let S: Float64Array; // the cross products the variance is read from, over `varianceRows` rows
+  let varianceRows: number;
+  if (F === 1) {
+    S = new Float64Array(Q * Q);
+    const V = new Float64Array(Q * Q);
+    for (const u of units) {
+      unitMeans(u, train.from + L, train.to);
+      for (let t = train.from + L; t < train.to; t++) {
+        fill(u, t);
+        accumulate(S);
+      }
+      for (let t = validation.from; t < validation.to; t++) {
+        fill(u, t);
+        accumulate(V);
+      }
     }
-    for (let t = validation.from; t < validation.to; t++) {
-      fill(u, t);
-      accumulate(V);
+    symmetrise(S);
+    symmetrise(V);
+    folds = [{ fit: S, held: V, heldRows: nv * units.length }];
+    varianceRows = trainRows;
+  } else {
+    const from = train.from + L;
+    const to = validation.to;
+    if (to - from < 2 * F) throw new Error(`${what}: ${to - from} steps of targets cannot make ${F} folds`);
+    const edges = Array.from({ length: F + 1 }, (_, f) => from + Math.round(((to - from) * f) / F));
+    const blocks = Array.from({ length: F }, () => new Float64Array(Q * Q));
+    for (const u of units) {
+      unitMeans(u, from, to);
+      for (let f = 0; f < F; f++)
+        for (let t = edges[f]; t < edges[f + 1]; t++) {
+          fill(u, t);
+          accumulate(blocks[f]);
+        }
     }
-  }
-  for (let a = 0; a < Q; a++) {
-    for (let b = 0; b < a; b++) {
-      S[b * Q + a] = S[a * Q + b];
-      V[b * Q + a] = V[a * Q + b];
-    }
+    blocks.forEach(symmetrise);
+    S = new Float64Array(Q * Q);
+    for (const b of blocks) for (let k = 0; k < S.length; k++) S[k] += b[k];
+    folds = blocks.map((held, f) => {
+      const fit = new Float64Array(Q * Q);
+      for (let k = 0; k < fit.length; k++) fit[k] = S[k] - held[k];
+      return { fit, held, heldRows: (edges[f + 1] - edges[f]) * units.length };
+    });
+    varianceRows = (to - from) * units.length;
   }
   const variance = new Float64Array(N);
   for (let i = 0; i < N; i++) {
     const c = i * (L + 1);
-    variance[i] = S[c * Q + c] / trainRows;
+    variance[i] = S[c * Q + c] / varianceRows;
     if (!(variance[i] > 0))
       throw new Error(`${what}: node "${panel.nodeNames[i]}" is constant over the training targets of every unit; its relative error is undefined`);
   }
@@ -258,10 +310,9 @@ export function probeData(panel: Panel, options: ProbeOptions): ProbeData {
     lags: L,
     ridge,
     columns: Q,
-    train: S,
-    validation: V,
+    folds,
     trainRows,
-    validationRows: nv * units.length,
+    validationRows: folds.reduce((a, f) => a + f.heldRows, 0),
     variance,
     pairs,
     maxEdges: Math.min(maxEdges, pairs.length),
@@ -295,22 +346,27 @@ export function validationError(probe: ProbeData, receiver: number, parents: rea
   const p = cols.length;
   const A = new Float64Array(p * p);
   const rhs = new Float64Array(p);
-  for (let a = 0; a < p; a++) {
-    for (let b = 0; b < p; b++) A[a * p + b] = probe.train[cols[a] * Q + cols[b]];
-    rhs[a] = probe.train[cols[a] * Q + y];
+  let sse = 0;
+  for (const fold of probe.folds) {
+    const M = fold.fit;
+    for (let a = 0; a < p; a++) {
+      for (let b = 0; b < p; b++) A[a * p + b] = M[cols[a] * Q + cols[b]];
+      rhs[a] = M[cols[a] * Q + y];
+    }
+    const [beta] = solveLinearSystem(A, p, [rhs], { ridge: probe.ridge, what: "validationError" });
+    const V = fold.held;
+    let e = V[y * Q + y];
+    for (let a = 0; a < p; a++) {
+      const ba = beta[a];
+      if (ba === 0) continue;
+      e -= 2 * ba * V[cols[a] * Q + y];
+      let q = 0;
+      for (let b = 0; b < p; b++) q += V[cols[a] * Q + cols[b]] * beta[b];
+      e += ba * q;
+    }
+    sse += Math.max(e, 0);
   }
-  const [beta] = solveLinearSystem(A, p, [rhs], { ridge: probe.ridge, what: "validationError" });
-  const V = probe.validation;
-  let sse = V[y * Q + y];
-  for (let a = 0; a < p; a++) {
-    const ba = beta[a];
-    if (ba === 0) continue;
-    sse -= 2 * ba * V[cols[a] * Q + y];
-    let q = 0;
-    for (let b = 0; b < p; b++) q += V[cols[a] * Q + cols[b]] * beta[b];
-    sse += ba * q;
-  }
-  const rel = Math.max(sse, 0) / probe.validationRows / probe.variance[receiver];
+  const rel = sse / probe.validationRows / probe.variance[receiver];
   probe.cache.set(key, rel);
   return rel;
 }

@@ -16,15 +16,22 @@ import { type TimePanel, VARIANT_LABELS } from "./protocol";
 /** The methods a diagnosis can report a graph from. */
 export type GraphSource = "dice-stage1" | "granger-pooled" | "pcmci";
 export const GRAPH_SOURCES: readonly GraphSource[] = ["dice-stage1", "granger-pooled", "pcmci"];
+/** What a diagnosis reports: one candidate's graph, or the consensus of candidates held-out forecasts cannot tell apart. */
+export type ReportedSource = GraphSource | "consensus";
 
 export interface GraphChoiceConfig {
   /** Lags of the baselines and of the held-out linear probe. */
   lags: number;
   /** Random rankings in the probe's null distribution. */
   draws: number;
+  /** Folds of the blocked cross-validation probe over the training and validation windows (the second probe). */
+  folds: number;
   /** A ranking is distinguishable from a random one when its probe area lies this many null SDs below the null mean. */
   zMin: number;
-  /** Two rankings are indistinguishable when their probe areas differ by less than this many null SDs. */
+  /**
+   * Two rankings are indistinguishable when their evidence z differ by less than this; the
+   * candidates within it of the best z are reported as their consensus (mean normalised rank).
+   */
   margin: number;
   /**
    * Per-unit graphs are reported only when the units' own Stage 1 graphs lower the restricted
@@ -36,7 +43,7 @@ export interface GraphChoiceConfig {
   seed: number;
 }
 
-export const GRAPH_CHOICE_DEFAULTS: GraphChoiceConfig = { lags: 3, draws: 20, zMin: 2, margin: 0.5, perUnitGain: 0.01, roles: null, seed: 1 };
+export const GRAPH_CHOICE_DEFAULTS: GraphChoiceConfig = { lags: 3, draws: 20, folds: 5, zMin: 2, margin: 0.5, perUnitGain: 0.01, roles: null, seed: 1 };
 
 /** One candidate graph: its pooled edge scores and the held-out evidence for them. */
 export interface GraphCandidate {
@@ -44,20 +51,16 @@ export interface GraphCandidate {
   label: string;
   /** Edge scores `[j][i]` (j -> i), pooled over units; ruled-out pairs 0. */
   scores: Graph;
-  /** Mean over k of the probe's relative validation MSE with the top-k edges, minus its own-lag value (lower: better supported). */
-  area: number;
-  /** (null mean - area) / null SD: how far the ranking is from a random one. */
+  /** Mean over k of the probe's relative validation MSE with the top-k edges, minus its own-lag value (lower: better supported), per probe. */
+  area: { validation: number; crossValidation: number };
+  /** Mean over the two probes of (null mean - area) / null SD: how far the ranking is from a random one. */
   z: number;
   distinguishable: boolean;
   seconds: number;
 }
 
 /** The reported graph and why. */
-export interface GraphChoice {
-  candidates: GraphCandidate[];
-  chosen: GraphSource;
-  /** The reported graph (pooled): the chosen candidate's scores. */
-  graph: Graph;
+export interface GraphChoice extends RankingChoice {
   /**
    * Per-unit graphs, only when Stage 1 is chosen and the units' own graphs beat the mean graph
    * on validation by `perUnitGain` (null otherwise; see `perUnitEvidence`).
@@ -65,7 +68,7 @@ export interface GraphChoice {
   unitGraphs: Graph[] | null;
   /** Stage 1's validation MSE with each unit's own graph and with the mean graph for every unit. */
   perUnitEvidence: { own: number; pooled: number; gain: number };
-  /** The null distribution of the probe (random rankings of the allowed pairs). */
+  /** The null distribution of the validation-window probe (random rankings of the allowed pairs). */
   null: { mean: number; sd: number };
   /** One line each: what the user must know about the reported graph. */
   warnings: string[];
@@ -91,15 +94,51 @@ export function baselineScores(tp: TimePanel, source: Exclude<GraphSource, "dice
 /** What {@link chooseAmong} decides from candidate scores alone. */
 export interface RankingChoice {
   candidates: GraphCandidate[];
-  chosen: GraphSource;
+  /** The best-supported candidate, or "consensus" when others are within `margin` of its z. */
+  chosen: ReportedSource;
+  /** The candidates the reported graph stands for (one, or those of the consensus), best first. */
+  members: GraphSource[];
+  /** A display label of the reported graph. */
+  label: string;
+  /** The reported graph (pooled; ruled-out pairs 0): the chosen candidate's scores, or the consensus' mean normalised rank in (0, 1]. */
+  graph: Graph;
   null: { mean: number; sd: number };
   warnings: string[];
 }
 
 /**
+ * Mean over graphs of each allowed pair's normalised rank (1 = the highest score; tied scores
+ * share their mean rank), so graphs on different scales count alike; 0 off the allowed pairs.
+ */
+export function consensusGraph(graphs: readonly Graph[], allowed: Graph): Graph {
+  const N = allowed.length;
+  const pairs: [number, number][] = [];
+  for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) if (i !== j && allowed[j][i]) pairs.push([j, i]);
+  const out: Graph = Array.from({ length: N }, () => new Array<number>(N).fill(0));
+  for (const g of graphs) {
+    const order = pairs.map((p, k) => ({ k, v: g[p[0]][p[1]] })).sort((a, b) => a.v - b.v);
+    for (let a = 0; a < order.length;) {
+      let b = a;
+      while (b + 1 < order.length && order[b + 1].v === order[a].v) b++;
+      const rank = (a + b) / 2 + 1;
+      for (let q = a; q <= b; q++) {
+        const [j, i] = pairs[order[q].k];
+        out[j][i] += rank / pairs.length / graphs.length;
+      }
+      a = b + 1;
+    }
+  }
+  return out;
+}
+
+/**
  * The rule, on candidate edge scores: every candidate's ranking is scored by held-out linear
- * forecasts on the validation window (lib/diagnostics/evidence.ts) and the lowest probe area wins
- * (see {@link GraphCandidate.area}). Warnings say when Stage 1 is no better than a random ranking
+ * forecasts (lib/diagnostics/evidence.ts: its edges added one at a time to a pooled linear VAR,
+ * the area under the held-out error curve) twice, on the validation window and by blocked
+ * cross-validation over the training and validation windows; each area becomes a z against the
+ * areas of random rankings of the same pairs, and the candidate with the largest mean z wins; when
+ * other candidates are within `margin` of its z, the data cannot tell them apart and their
+ * consensus (mean normalised rank, {@link consensusGraph}) is reported instead. Warnings say when Stage 1 is no better than a random ranking
  * of the same pairs (so it carries no more than its prior), when it cannot be told from a
  * baseline, and when no candidate is distinguishable from random. `candidates` maps each source
  * to its scores (and the seconds its fit took); at least one is needed.
@@ -114,22 +153,31 @@ export function chooseAmong(
   const sources = GRAPH_SOURCES.filter((s) => candidates[s]);
   if (sources.length === 0) throw new Error("chooseAmong: no candidate graphs");
   const scores = Object.fromEntries(sources.map((s) => [s, masked(candidates[s]!.scores, allowed)])) as Record<GraphSource, Graph>;
-  const cmp: EvidenceComparison = compareRankings(
-    tp.panel,
-    sources.map((s) => ({ name: s, scores: scores[s] })),
-    { lags: c.lags, train: tp.split.train, validation: tp.split.validation, allowed, draws: c.draws, seed: c.seed, margin: c.margin, zMin: c.zMin },
-  );
-  const judged: GraphCandidate[] = cmp.candidates.map((e) => {
-    const source = e.name as GraphSource;
+  const probe = (folds: number): EvidenceComparison =>
+    compareRankings(
+      tp.panel,
+      sources.map((s) => ({ name: s, scores: scores[s] })),
+      { lags: c.lags, train: tp.split.train, validation: tp.split.validation, allowed, draws: c.draws, seed: c.seed, margin: c.margin, zMin: c.zMin, folds },
+    );
+  // two probes: the validation window alone, and blocked cross-validation over training and
+  // validation (more held-out rows); a candidate's evidence is the mean of its two z
+  const split = probe(1);
+  const cv = probe(c.folds);
+  const judged: GraphCandidate[] = sources.map((source, k) => {
+    const z = (split.candidates[k].z + cv.candidates[k].z) / 2;
     return {
       source,
       label: VARIANT_LABELS[source],
       scores: scores[source],
-      area: e.area,
-      z: e.z,
-      distinguishable: e.distinguishable,
+      area: { validation: split.candidates[k].area, crossValidation: cv.candidates[k].area },
+      z,
+      distinguishable: z >= c.zMin,
       seconds: candidates[source]!.seconds,
     };
+  });
+  let best = 0;
+  judged.forEach((x, k) => {
+    if (x.z > judged[best].z) best = k;
   });
   const warnings: string[] = [];
   const s1 = judged.find((x) => x.source === "dice-stage1");
@@ -138,14 +186,32 @@ export function chooseAmong(
     warnings.push(
       `Stage 1's graph is indistinguishable from its prior: held-out forecasts rank it no better than a random ordering of the pairs (z = ${s1.z.toFixed(2)} < ${c.zMin}).`,
     );
-  for (const p of cmp.indistinguishable)
-    if (p.a === "dice-stage1" || p.b === "dice-stage1")
-      warnings.push(
-        `Stage 1's graph is indistinguishable from the ${label(p.a === "dice-stage1" ? p.b : p.a)} baseline by held-out forecasts (areas within ${c.margin} null SD).`,
-      );
+  if (s1)
+    for (const x of judged)
+      if (x.source !== "dice-stage1" && Math.abs(x.z - s1.z) < c.margin)
+        warnings.push(`Stage 1's graph is indistinguishable from the ${label(x.source)} baseline by held-out forecasts (evidence z within ${c.margin}).`);
   if (!judged.some((x) => x.distinguishable))
     warnings.push("No candidate graph is supported by held-out forecasts better than a random ordering: the reported graph is not evidence of any edge.");
-  return { candidates: judged, chosen: cmp.chosen as GraphSource, null: { mean: cmp.null.mean, sd: cmp.null.sd }, warnings };
+  const nul = { mean: split.null.mean, sd: split.null.sd };
+  const members = judged
+    .filter((x) => x.z >= judged[best].z - c.margin)
+    .sort((a, b) => b.z - a.z)
+    .map((x) => x.source);
+  const consensus = members.length > 1;
+  return {
+    candidates: judged,
+    chosen: consensus ? "consensus" : judged[best].source,
+    members,
+    label: consensus ? `consensus of ${members.map(label).join(", ")}` : label(judged[best].source),
+    graph: consensus
+      ? consensusGraph(
+          members.map((m) => scores[m]),
+          allowed,
+        )
+      : scores[judged[best].source],
+    null: nul,
+    warnings,
+  };
 }
 
 /**
@@ -176,7 +242,6 @@ export function chooseGraph(tp: TimePanel, stage1: Stage1Run, config: Partial<Gr
   const perUnit = choice.chosen === "dice-stage1" && gain >= c.perUnitGain;
   return {
     ...choice,
-    graph: choice.candidates.find((k) => k.source === choice.chosen)!.scores,
     unitGraphs: perUnit ? stage1.probs.map((g) => masked(g, allowed)) : null,
     perUnitEvidence: { own, pooled, gain },
   };

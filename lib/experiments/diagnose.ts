@@ -19,7 +19,7 @@ import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
-import { type GraphChoice, type GraphChoiceConfig, type GraphSource, chooseGraph } from "./choice";
+import { type GraphChoice, type GraphChoiceConfig, type GraphSource, type ReportedSource, chooseGraph } from "./choice";
 import { type Stage1Config, selectSupportByValidation } from "./dice";
 import {
   type DecoderEvaluation,
@@ -63,7 +63,7 @@ export interface DiagnoseConfig {
 
 export const DIAGNOSE_DEFAULTS: DiagnoseConfig = {
   split: {},
-  scaler: { log1p: "none" },
+  scaler: { log1p: "none", scope: "node" },
   stage1: {},
   decoder: {},
   evaluation: {},
@@ -116,14 +116,25 @@ export interface DiagnosisResult {
 
 /** The graph a diagnosis reports, and its candidates. */
 export interface ReportedGraph {
-  chosen: GraphSource;
+  chosen: ReportedSource;
+  /** The candidates it stands for (one, or those of the consensus). */
+  members: GraphSource[];
   label: string;
-  /** Edge scores `[j][i]` of the chosen method, pooled over units. */
+  /** Edge scores `[j][i]` of the chosen method (a consensus: mean normalised rank), pooled over units. */
   scores: Graph;
   /** Whether per-unit graphs are reported (`graph-units.csv`): Stage 1 chosen and its units' own graphs better on validation. */
   perUnit: boolean;
   perUnitEvidence: GraphChoice["perUnitEvidence"];
-  candidates: { source: GraphSource; label: string; scores: Graph; area: number; z: number; distinguishable: boolean; auroc: number | null; seconds: number }[];
+  candidates: {
+    source: GraphSource;
+    label: string;
+    scores: Graph;
+    area: { validation: number; crossValidation: number };
+    z: number;
+    distinguishable: boolean;
+    auroc: number | null;
+    seconds: number;
+  }[];
   null: { mean: number; sd: number };
   warnings: string[];
   /** The reported graph against the true graph (null without one). */
@@ -134,7 +145,7 @@ const meanGraph = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map
 
 /** Fits DICE Stage 1/2 and the reference decoders on a panel and measures them. */
 export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> = {}): Promise<DiagnosisResult> {
-  const c: DiagnoseConfig = { ...DIAGNOSE_DEFAULTS, ...config };
+  const c: DiagnoseConfig = { ...DIAGNOSE_DEFAULTS, ...config, scaler: { ...DIAGNOSE_DEFAULTS.scaler, ...config.scaler } };
   const t0 = Date.now();
   const log = c.log ?? (() => {});
   const tp = prepareTimePanel(raw, c.split, c.scaler);
@@ -156,7 +167,7 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   const graph = reportedGraph(choice, tp.truth);
   for (const k of graph.candidates)
     log(
-      `diagnose: ${k.label}: held-out evidence z ${k.z.toFixed(2)} (area ${k.area.toFixed(4)})${k.auroc !== null ? `, AUROC ${k.auroc.toFixed(3)}` : ""}${k.source === graph.chosen ? " <- reported" : ""}`,
+      `diagnose: ${k.label}: held-out evidence z ${k.z.toFixed(2)} (areas ${k.area.validation.toFixed(4)}, ${k.area.crossValidation.toFixed(4)})${k.auroc !== null ? `, AUROC ${k.auroc.toFixed(3)}` : ""}${graph.members.includes(k.source) ? " <- reported" : ""}`,
     );
   for (const w of graph.warnings) log(`diagnose: warning: ${w}`);
   const decoders: DecoderDiagnosis[] = [];
@@ -223,7 +234,8 @@ function reportedGraph(choice: GraphChoice, truth: Graph[] | null): ReportedGrap
   const reported = score(choice.unitGraphs ?? choice.graph);
   return {
     chosen: choice.chosen,
-    label: choice.candidates.find((k) => k.source === choice.chosen)!.label,
+    members: choice.members,
+    label: choice.label,
     scores: choice.graph,
     perUnit: choice.unitGraphs !== null,
     perUnitEvidence: choice.perUnitEvidence,
@@ -261,9 +273,13 @@ export function diagnosisFigures(result: DiagnosisResult, prefix = "", title = "
       name: `${prefix}learned-graph`,
       caption:
         `${t}The reported graph (${g.label}, chosen by held-out forecast evidence)` +
-        (g.chosen === "dice-stage1" ? ": P(j -> i), mean over units" : ": edge scores scaled to the largest") +
+        (g.chosen === "dice-stage1"
+          ? ": P(j -> i), mean over units"
+          : g.chosen === "consensus"
+            ? ": mean normalised rank"
+            : ": edge scores scaled to the largest") +
         "; rows senders, columns receivers.",
-      z: g.chosen === "dice-stage1" ? g.scores : scaled(g.scores),
+      z: g.chosen === "dice-stage1" || g.chosen === "consensus" ? g.scores : scaled(g.scores),
       rowLabels: names,
       colLabels: names,
       zmin: 0,
@@ -316,7 +332,8 @@ export function diagnosisFile(result: DiagnosisResult): DiagnosisFile {
  * Writes a diagnosis to `out` all at once: everything goes to a temporary folder beside it,
  * which is renamed into place at the end, so that `out` holds complete results or nothing.
  * An existing `out` is replaced only with `force`.
- * Files: `graph.csv` (the reported graph: source, target, score, method), `graphs/<method>.csv`
+ * Files: `graph.csv` (the reported graph: source, target, score, method; a consensus names its
+ * members joined by "+"), `graphs/<method>.csv`
  * (every candidate; Stage 1's with its mean P and the share of units selecting each edge),
  * `graph-units.csv` (Stage 1's per unit, named by its id) only when the diagnosis reports per-unit
  * graphs or `config.unitGraphs` is "always",
@@ -344,7 +361,7 @@ export async function writeDiagnosis(result: DiagnosisResult, out: string, optio
     const g = result.graph;
     write("graph.csv", [
       csvRecord(["source", "target", "score", "method"]),
-      ...pairs.map(({ j, i }) => csvRecord([names[j], names[i], g.scores[j][i].toFixed(6), g.chosen])),
+      ...pairs.map(({ j, i }) => csvRecord([names[j], names[i], g.scores[j][i].toFixed(6), g.members.join("+")])),
     ]);
     for (const k of g.candidates) {
       const rows =

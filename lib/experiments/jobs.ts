@@ -293,6 +293,8 @@ export interface RecoveryStudy {
   override: FamilyInput;
   external: boolean;
   seeds: readonly number[];
+  /** Seeds of the role-constrained core fits (when `roles` includes true). */
+  rolesSeeds: readonly number[];
   /** Methods beyond the core ones, with their own seeds (they are the expensive ones). */
   extra: Partial<Record<RecoveryMethod, readonly number[]>>;
   /** Role settings to run the core methods with (false: unconstrained; true: role-constrained). */
@@ -307,8 +309,9 @@ export const RECOVERY_STUDY: { smoke: RecoveryStudy; paper: RecoveryStudy } = {
     override: { units: 24, steps: 100 },
     external: false,
     seeds: [1, 2, 3],
+    rolesSeeds: [1],
     extra: { "granger-unit": [1] },
-    roles: [false],
+    roles: [false, true],
     cell: { stage1: { fit: { epochs: 60 } } },
   },
   paper: {
@@ -316,9 +319,14 @@ export const RECOVERY_STUDY: { smoke: RecoveryStudy; paper: RecoveryStudy } = {
     override: {},
     external: true,
     seeds: [1, 2, 3, 4, 5],
+    rolesSeeds: [1, 2, 3],
     extra: { "granger-unit": [1, 2, 3, 4, 5], causalmmm: [1, 2, 3], deepcausalmmm: [1, 2, 3] },
     roles: [false, true],
-    cell: { stage1: { fit: { epochs: 200 } } },
+    cell: {
+      stage1: { fit: { epochs: 200 } },
+      causal: { model: { hidden: 16, encoderHidden: 16 }, fit: { epochs: 10, learningRate: 2e-3 }, batchSize: 8 },
+      deepcausal: { fit: { epochs: 15 } },
+    },
   },
 };
 

@@ -15,7 +15,7 @@ import type { NodeRole } from "../data/panel";
 import { type FamilyInput, familyPanel } from "../data/family";
 import type { DeepCausalMMM } from "../models/deepcausalmmm";
 import { type CausalMMMExperimentConfig } from "./causalmmm";
-import { type GraphChoiceConfig, type GraphSource, allowedPairs, baselineScores, chooseGraph } from "./choice";
+import { type GraphChoiceConfig, type GraphSource, type ReportedSource, allowedPairs, baselineScores, chooseGraph } from "./choice";
 import { type Stage1Config, trainStage1 } from "./dice";
 import { type Summary, summarise } from "./measures";
 import { type DecoderTrainConfig, type TimePanel, VARIANT_LABELS, type VariantName } from "./protocol";
@@ -79,7 +79,7 @@ export interface RecoveryResult {
   roles: boolean;
   scores: RecoveryScores;
   /** diagnose: the candidate it reported, whether per unit, and its warnings. */
-  choice?: { chosen: GraphSource; perUnit: boolean; warnings: string[]; z: Partial<Record<GraphSource, number>> };
+  choice?: { chosen: ReportedSource; members: GraphSource[]; perUnit: boolean; warnings: string[]; z: Partial<Record<GraphSource, number>> };
   seconds: number;
 }
 
@@ -141,7 +141,7 @@ export async function recoveryCore(tp: TimePanel, seed: number, config: Partial<
       row("granger-pooled", each(cand("granger-pooled").scores), cand("granger-pooled").seconds),
       row("pcmci", each(cand("pcmci").scores), cand("pcmci").seconds),
       row("diagnose", choice.unitGraphs ?? each(choice.graph), (Date.now() - t0) / 1000, {
-        choice: { chosen: choice.chosen, perUnit: choice.unitGraphs !== null, warnings: choice.warnings, z },
+        choice: { chosen: choice.chosen, members: choice.members, perUnit: choice.unitGraphs !== null, warnings: choice.warnings, z },
       }),
     ];
   } finally {
@@ -235,7 +235,8 @@ export interface RecoveryChoiceRow {
   data: string;
   roles: boolean;
   seeds: number;
-  chosen: Partial<Record<GraphSource, number>>;
+  /** Seeds on which each candidate was reported alone, or a consensus ("consensus"). */
+  chosen: Partial<Record<ReportedSource, number>>;
   perUnit: number;
   /** Seeds on which Stage 1 was flagged as indistinguishable from its prior. */
   priorWarnings: number;
@@ -250,7 +251,7 @@ export function recoveryChoices(rows: readonly RecoveryRow[]): RecoveryChoiceRow
   const keys = [...new Set(diag.map((r) => `${r.data}|${r.roles}`))];
   return keys.map((k) => {
     const rs = diag.filter((r) => `${r.data}|${r.roles}` === k);
-    const chosen: Partial<Record<GraphSource, number>> = {};
+    const chosen: Partial<Record<ReportedSource, number>> = {};
     for (const r of rs) chosen[r.choice!.chosen] = (chosen[r.choice!.chosen] ?? 0) + 1;
     const sources = [...new Set(rs.flatMap((r) => Object.keys(r.choice!.z)))] as GraphSource[];
     const z = Object.fromEntries(sources.map((s) => [s, meanOfValues(rs.map((r) => r.choice!.z[s] ?? NaN))]));

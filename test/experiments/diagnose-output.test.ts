@@ -39,6 +39,7 @@ describe("diagnosisFile", () => {
       stage1: { probs: [g, g, g], meanProbs: g, support: [g, g, g], supportShare: g, threshold: 0.5, scores: null },
       graph: {
         chosen: "granger-pooled",
+        members: ["granger-pooled"],
         label: "Granger (pooled)",
         scores: g,
         perUnit: false,
