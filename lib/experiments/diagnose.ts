@@ -19,7 +19,7 @@ import { type Graph, emptyGraph, fullGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
-import { type GraphChoice, type GraphChoiceConfig, type GraphSource, type ReportedSource, chooseGraph } from "./choice";
+import { type GraphCandidate, type GraphChoice, type GraphChoiceConfig, type GraphSource, type ReportedSource, chooseGraph } from "./choice";
 import { type Stage1Config, selectSupportByValidation } from "./dice";
 import {
   type DecoderEvaluation,
@@ -125,16 +125,8 @@ export interface ReportedGraph {
   /** Whether per-unit graphs are reported (`graph-units.csv`): Stage 1 chosen and its units' own graphs better on validation. */
   perUnit: boolean;
   perUnitEvidence: GraphChoice["perUnitEvidence"];
-  candidates: {
-    source: GraphSource;
-    label: string;
-    scores: Graph;
-    area: { validation: number; crossValidation: number };
-    z: number;
-    distinguishable: boolean;
-    auroc: number | null;
-    seconds: number;
-  }[];
+  /** Every candidate with its evidence, and its AUROC against the true graph when one is given (never used by the choice). */
+  candidates: (GraphCandidate & { auroc: number | null })[];
   null: { mean: number; sd: number };
   warnings: string[];
   /** The reported graph against the true graph (null without one). */

@@ -15,6 +15,7 @@ import {
 } from "../../lib/diagnostics/evidence";
 import type { Graph } from "../../lib/graph";
 import { Rng } from "../../lib/rng";
+import { channelPanel } from "./helpers";
 
 // ---------------------------------------------------------------------------------------------
 // Test data: a known sparse linear VAR, and independent white noise
@@ -39,19 +40,6 @@ COEF[4][3] = [-0.3, 0.2]; // 3 -> 4, lags 1 and 2
 const TRUTH: Graph = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => (i !== j && COEF[i][j].some((w) => w !== 0) ? 1 : 0)));
 const transpose = (g: Graph): Graph => g.map((row, j) => row.map((_, i) => g[i][j]));
 
-function makePanel(values: Float32Array, units: number, steps: number, nodes: number): Panel {
-  return {
-    values,
-    units,
-    steps,
-    nodes,
-    nodeNames: Array.from({ length: nodes }, (_, i) => (i === nodes - 1 ? "sales" : `ch${i}`)),
-    roles: Array.from({ length: nodes }, (_, i) => (i === nodes - 1 ? "target" : "channel")),
-    unitIds: Array.from({ length: units }, (_, u) => `u${u}`),
-    provenance: { generator: "evidence-test", params: {} },
-  };
-}
-
 /**
  * Simulates `COEF` (white noise when `noiseOnly`) for every unit, burn-in discarded; each node gets
  * its own scale (1 + i) and offset (10 i), each unit a level of its own, so that neither the unit
@@ -74,7 +62,7 @@ function simulate(seed: number, noiseOnly = false, units = UNITS, steps = STEPS,
       if (t >= 0) for (let i = 0; i < N; i++) values[(u * steps + t) * N + i] = 10 * i + level[i] + (1 + i) * x[i];
     }
   }
-  return makePanel(values, units, steps, N);
+  return channelPanel(values, units, steps, N, undefined, "evidence-test");
 }
 
 const randomScores = (seed: number): Graph => {

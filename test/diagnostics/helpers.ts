@@ -7,6 +7,7 @@ import type { Graph } from "../../lib/graph";
 import { Rng } from "../../lib/rng";
 import type { ForecastInputs, Forecaster, RolloutFeed } from "../../lib/core/forecaster";
 import type { SeriesData } from "../../lib/diagnostics/windows";
+import type { Panel } from "../../lib/data/panel";
 
 /** Simulates `x(t+1) = sum_s x(t-s) W[s] + noise` for `units` units (values [units, steps, nodes]). */
 export function simulateVar(W: number[][][], units: number, steps: number, seed: number, noise = 1): SeriesData {
@@ -162,4 +163,22 @@ export class TinyGru implements Forecaster {
       return tf.stack(outs, 1) as tf.Tensor3D;
     });
   }
+}
+
+/**
+ * A panel around simulated values [units, steps, nodes]: channels `ch0..` and the target `sales`
+ * (last), units `u0..`, and the true graph shared by every unit when given.
+ */
+export function channelPanel(values: Float32Array, units: number, steps: number, nodes: number, graph?: Graph, generator = "test-var"): Panel {
+  return {
+    values,
+    units,
+    steps,
+    nodes,
+    nodeNames: Array.from({ length: nodes }, (_, i) => (i === nodes - 1 ? "sales" : `ch${i}`)),
+    roles: Array.from({ length: nodes }, (_, i) => (i === nodes - 1 ? "target" : "channel")),
+    unitIds: Array.from({ length: units }, (_, u) => `u${u}`),
+    truth: graph ? { graphs: [graph], graphOfUnit: new Array<number>(units).fill(0) } : undefined,
+    provenance: { generator, params: {} },
+  };
 }

@@ -8,6 +8,7 @@ import type { Graph } from "../../lib/graph";
 import { fitGranger, GRANGER_DEFAULTS, GrangerVar } from "../../lib/models/granger";
 import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
+import { channelPanel } from "../diagnostics/helpers";
 
 // ---------------------------------------------------------------------------------------------
 // Test data: a stable sparse linear VAR
@@ -53,20 +54,6 @@ function varStep(coef: number[][][], hist: number[][], N: number, L: number): nu
   });
 }
 
-function makePanel(values: Float32Array, units: number, steps: number, nodes: number, graph?: Graph): Panel {
-  return {
-    values,
-    units,
-    steps,
-    nodes,
-    nodeNames: Array.from({ length: nodes }, (_, i) => (i === nodes - 1 ? "sales" : `ch${i}`)),
-    roles: Array.from({ length: nodes }, (_, i) => (i === nodes - 1 ? "target" : "channel")),
-    unitIds: Array.from({ length: units }, (_, u) => `u${u}`),
-    truth: graph ? { graphs: [graph], graphOfUnit: new Array<number>(units).fill(0) } : undefined,
-    provenance: { generator: "granger-test-var", params: {} },
-  };
-}
-
 /** Simulates the VAR for every unit (burn-in discarded), Gaussian noise of SD `noise`, plus an offset and scale per node. */
 function simulate(spec: VarSpec, rng: Rng, units: number, steps: number, noise = 1, burn = 50): Panel {
   const N = spec.graph.length;
@@ -82,7 +69,7 @@ function simulate(spec: VarSpec, rng: Rng, units: number, steps: number, noise =
       if (t >= 0) for (let i = 0; i < N; i++) values[(u * steps + t) * N + i] = offset[i] + scale[i] * x[i];
     }
   }
-  return makePanel(values, units, steps, N, spec.graph);
+  return channelPanel(values, units, steps, N, spec.graph, "granger-test-var");
 }
 
 function falseEdges(support: Graph, truth: Graph): number {
@@ -230,7 +217,7 @@ describe("fitGranger: lambda = 0 is ordinary least squares", () => {
     const T = 30;
     const values = new Float32Array(R * T * N);
     for (let k = 0; k < values.length; k++) values[k] = (k % N) * 3 + r.normal() * (1 + (k % N));
-    const tiny = makePanel(values, R, T, N);
+    const tiny = channelPanel(values, R, T, N, undefined, "granger-test-var");
     const res = fitGranger(tiny, { lags: L, lambda: 0 });
     assert.equal(res.selection.method, "fixed");
     assert.ok(res.converged);
@@ -451,7 +438,7 @@ describe("fitGranger: bad input", () => {
   it("names the unit, step and node of a non-finite value", () => {
     const values = Float32Array.from(panel.values.subarray(0, 4 * 200 * 8));
     values[(2 * 200 + 17) * 8 + 3] = NaN;
-    const bad = makePanel(values, 4, 200, 8);
+    const bad = channelPanel(values, 4, 200, 8, undefined, "granger-test-var");
     assert.throws(
       () => fitGranger(bad),
       (e: unknown) => e instanceof DataError && e.column === "ch3" && /unit "u2" \(index 2\), step 17/.test(e.message),
