@@ -293,11 +293,9 @@ export interface RecoveryStudy {
   override: FamilyInput;
   external: boolean;
   seeds: readonly number[];
-  /** Seeds of the role-constrained core fits (when `roles` includes true). */
-  rolesSeeds: readonly number[];
   /** Methods beyond the core ones, with their own seeds (they are the expensive ones). */
   extra: Partial<Record<RecoveryMethod, readonly number[]>>;
-  /** Role settings to run the core methods with (false: unconstrained; true: role-constrained). */
+  /** Role settings to run the core methods with, each over `seeds` (false: unconstrained; true: role-constrained). */
   roles: readonly boolean[];
   cell: Partial<RecoveryCellConfig>;
 }
@@ -309,7 +307,6 @@ export const RECOVERY_STUDY: { smoke: RecoveryStudy; paper: RecoveryStudy } = {
     override: { units: 24, steps: 100 },
     external: false,
     seeds: [1, 2, 3],
-    rolesSeeds: [1],
     extra: { "granger-unit": [1] },
     roles: [false, true],
     cell: { stage1: { fit: { epochs: 60 } } },
@@ -319,7 +316,6 @@ export const RECOVERY_STUDY: { smoke: RecoveryStudy; paper: RecoveryStudy } = {
     override: {},
     external: true,
     seeds: [1, 2, 3, 4, 5],
-    rolesSeeds: [1, 2, 3],
     extra: { "granger-unit": [1, 2, 3, 4, 5], causalmmm: [1, 2, 3], deepcausalmmm: [1, 2, 3] },
     roles: [false, true],
     cell: {
