@@ -27,6 +27,17 @@ export function offDiagonal(g: Graph): number[] {
   return out;
 }
 
+/** The entry-wise mean of graphs of one size (e.g. per-unit graphs pooled over units). */
+export function meanGraph(gs: readonly Graph[]): Graph {
+  if (gs.length === 0) throw new Error("meanGraph: no graphs");
+  return gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
+}
+
+/** `g` with every entry where `mask` is 0 set to 0. */
+export function maskGraph(g: Graph, mask: Graph): Graph {
+  return g.map((row, j) => row.map((v, i) => (mask[j][i] ? v : 0)));
+}
+
 /** Number of edges (non-zero off-diagonal entries). */
 export function edgeCount(g: Graph): number {
   return offDiagonal(g).filter((v) => v !== 0).length;

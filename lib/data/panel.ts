@@ -66,6 +66,16 @@ export function at(panel: Pick<Panel, "steps" | "nodes">, u: number, t: number, 
   return (u * panel.steps + t) * panel.nodes + i;
 }
 
+/**
+ * 1 where j -> i may be an edge (`[j][i]`): off the diagonal and, with roles given, not into a
+ * channel (spend is set by the advertiser) and not out of the target.
+ */
+export function allowedPairs(nodes: number, roles: readonly NodeRole[] | null): Graph {
+  return Array.from({ length: nodes }, (_, j) =>
+    Array.from({ length: nodes }, (_, i) => (i !== j && !(roles && (roles[i] === "channel" || roles[j] === "target")) ? 1 : 0)),
+  );
+}
+
 /** Index of the target node; throws unless exactly one node has role "target". */
 export function targetIndex(panel: Pick<Panel, "roles" | "nodeNames">): number {
   const idx = panel.roles.flatMap((r, i) => (r === "target" ? [i] : []));

@@ -102,7 +102,7 @@ export interface ProbeData {
   trainRows: number;
   /** Held-out rows over all folds. */
   validationRows: number;
-  /** [N]: within variance of each node over the training targets (centred sum of squares / trainRows). */
+  /** [N]: within variance of each node over the rows the fits use (the training targets; with folds, all target rows of both windows). */
   variance: Float64Array;
   /** The allowed off-diagonal pairs, in the fixed order sender, then receiver (the tie order). */
   pairs: EvidenceEdge[];

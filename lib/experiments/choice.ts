@@ -6,8 +6,8 @@
  * what a user receives.
  */
 import { type EvidenceComparison, compareRankings } from "../diagnostics/evidence";
-import type { NodeRole } from "../data/panel";
-import type { Graph } from "../graph";
+import { type NodeRole, allowedPairs } from "../data/panel";
+import { type Graph, maskGraph, meanGraph } from "../graph";
 import { fitGranger } from "../models/granger";
 import { fitPcmci } from "../models/pcmci";
 import { type Stage1Run, stage1ValidationMse } from "./dice";
@@ -26,7 +26,7 @@ export interface GraphChoiceConfig {
   draws: number;
   /** Folds of the blocked cross-validation probe over the training and validation windows (the second probe). */
   folds: number;
-  /** A ranking is distinguishable from a random one when its probe area lies this many null SDs below the null mean. */
+  /** A ranking is distinguishable from a random one when its evidence z (mean over the two probes) is at least this. */
   zMin: number;
   /**
    * Two rankings are indistinguishable when their evidence z differ by less than this; the
@@ -68,21 +68,7 @@ export interface GraphChoice extends RankingChoice {
   unitGraphs: Graph[] | null;
   /** Stage 1's validation MSE with each unit's own graph and with the mean graph for every unit. */
   perUnitEvidence: { own: number; pooled: number; gain: number };
-  /** The null distribution of the validation-window probe (random rankings of the allowed pairs). */
-  null: { mean: number; sd: number };
-  /** One line each: what the user must know about the reported graph. */
-  warnings: string[];
 }
-
-/** 1 for the pairs the roles allow (not into a channel, not out of the target), the diagonal 0. */
-export function allowedPairs(nodes: number, roles: readonly NodeRole[] | null): Graph {
-  return Array.from({ length: nodes }, (_, j) =>
-    Array.from({ length: nodes }, (_, i) => (i === j || (roles && (roles[i] === "channel" || roles[j] === "target")) ? 0 : 1)),
-  );
-}
-
-const meanOf = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
-const masked = (g: Graph, allowed: Graph): Graph => g.map((row, j) => row.map((v, i) => (allowed[j][i] ? v : 0)));
 
 /** The pooled baselines' edge scores on the training window. */
 export function baselineScores(tp: TimePanel, source: Exclude<GraphSource, "dice-stage1">, config: Pick<GraphChoiceConfig, "lags" | "roles">): Graph {
@@ -102,7 +88,9 @@ export interface RankingChoice {
   label: string;
   /** The reported graph (pooled; ruled-out pairs 0): the chosen candidate's scores, or the consensus' mean normalised rank in (0, 1]. */
   graph: Graph;
+  /** The null distribution of the validation-window probe (random rankings of the allowed pairs). */
   null: { mean: number; sd: number };
+  /** One line each: what the user must know about the reported graph. */
   warnings: string[];
 }
 
@@ -152,7 +140,7 @@ export function chooseAmong(
   const allowed = allowedPairs(tp.panel.nodes, c.roles);
   const sources = GRAPH_SOURCES.filter((s) => candidates[s]);
   if (sources.length === 0) throw new Error("chooseAmong: no candidate graphs");
-  const scores = Object.fromEntries(sources.map((s) => [s, masked(candidates[s]!.scores, allowed)])) as Record<GraphSource, Graph>;
+  const scores = Object.fromEntries(sources.map((s) => [s, maskGraph(candidates[s]!.scores, allowed)])) as Record<GraphSource, Graph>;
   const probe = (folds: number): EvidenceComparison =>
     compareRankings(
       tp.panel,
@@ -222,7 +210,7 @@ export function chooseAmong(
 export function chooseGraph(tp: TimePanel, stage1: Stage1Run, config: Partial<GraphChoiceConfig> = {}): GraphChoice {
   const c: GraphChoiceConfig = { ...GRAPH_CHOICE_DEFAULTS, ...config };
   const allowed = allowedPairs(tp.panel.nodes, c.roles);
-  const mean = masked(meanOf(stage1.probs), allowed);
+  const mean = maskGraph(meanGraph(stage1.probs), allowed);
   const choice = chooseAmong(
     tp,
     {
@@ -242,7 +230,7 @@ export function chooseGraph(tp: TimePanel, stage1: Stage1Run, config: Partial<Gr
   const perUnit = choice.chosen === "dice-stage1" && gain >= c.perUnitGain;
   return {
     ...choice,
-    unitGraphs: perUnit ? stage1.probs.map((g) => masked(g, allowed)) : null,
+    unitGraphs: perUnit ? stage1.probs.map((g) => maskGraph(g, allowed)) : null,
     perUnitEvidence: { own, pooled, gain },
   };
 }

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { csvField } from "../data/csv";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
 import { scoreGraphs, spearman } from "../diagnostics/ranking";
-import { type Graph, emptyGraph, fullGraph } from "../graph";
+import { type Graph, emptyGraph, fullGraph, meanGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
@@ -132,8 +132,6 @@ export interface ReportedGraph {
   /** The reported graph against the true graph (null without one). */
   truthScores: { auroc: number; nauprc: number } | null;
 }
-
-const meanGraph = (gs: readonly Graph[]): Graph => gs[0].map((row, j) => row.map((_, i) => gs.reduce((s, g) => s + g[j][i], 0) / gs.length));
 
 /** Fits DICE Stage 1/2 and the reference decoders on a panel and measures them. */
 export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> = {}): Promise<DiagnosisResult> {

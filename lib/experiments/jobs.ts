@@ -27,7 +27,7 @@ import { type DecoderTrainConfig, type TimePanel, prepareTimePanel } from "./pro
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 import { type BudgetSeedResult, type BudgetStudyConfig, budgetSeed } from "./budget";
-import { type RecoveryCellConfig, type RecoveryMethod, type RecoveryResult, type RecoveryRow, CORE_METHODS, recoveryCore, recoveryExtra } from "./recovery";
+import { type RecoveryCellConfig, type RecoveryMethod, type RecoveryResult, type RecoveryRow, recoveryCore, recoveryExtra } from "./recovery";
 
 /**
  * The data of a job: a generated panel (or the external CausalMMM data), standardised on its
@@ -344,5 +344,3 @@ export async function runRecovery(study: RecoveryStudy, options: RunOptions = {}
   );
   return results.flatMap((r, k) => r.map((x) => ({ ...x, data: cells[k].data })));
 }
-
-export { CORE_METHODS };

@@ -10,12 +10,13 @@
  * ruled-out pairs raises the all-pairs score by construction.
  */
 import { rankingMetrics, meanRanking } from "../diagnostics/ranking";
-import type { Graph } from "../graph";
-import type { NodeRole } from "../data/panel";
+import { type Graph, maskGraph } from "../graph";
+import { type NodeRole, allowedPairs } from "../data/panel";
+import { meanSd } from "../diagnostics/stability";
 import { type FamilyInput, familyPanel } from "../data/family";
 import type { DeepCausalMMM } from "../models/deepcausalmmm";
 import { type CausalMMMExperimentConfig } from "./causalmmm";
-import { type GraphChoiceConfig, type GraphSource, type ReportedSource, allowedPairs, baselineScores, chooseGraph } from "./choice";
+import { type GraphChoiceConfig, type GraphSource, type ReportedSource, baselineScores, chooseGraph } from "./choice";
 import { type Stage1Config, trainStage1 } from "./dice";
 import { type Summary, summarise } from "./measures";
 import { type DecoderTrainConfig, type TimePanel, VARIANT_LABELS, type VariantName } from "./protocol";
@@ -24,14 +25,6 @@ import { createRun } from "./variants";
 /** The methods of the recovery study: every graph-recovery variant, and the graph diagnose reports. */
 export type RecoveryMethod =
   Extract<VariantName, "dice-stage1" | "granger-pooled" | "pcmci" | "granger-unit" | "causalmmm" | "deepcausalmmm"> | "dice-stage1-mean" | "diagnose";
-
-/**
- * Fitted together in one job: Stage 1 (its per-unit graphs, and their mean over units, the graph
- * diagnose can report) and the two pooled baselines are diagnose's candidates.
- */
-export const CORE_METHODS: readonly RecoveryMethod[] = ["dice-stage1", "dice-stage1-mean", "granger-pooled", "pcmci", "diagnose"];
-/** Fitted one job each. */
-export const EXTRA_METHODS: readonly RecoveryMethod[] = ["granger-unit", "causalmmm", "deepcausalmmm"];
 
 export const RECOVERY_LABELS: Readonly<Record<RecoveryMethod, string>> = {
   "dice-stage1": `${VARIANT_LABELS["dice-stage1"]} (per unit)`,
@@ -101,7 +94,6 @@ export function recoveryScores(graphs: readonly Graph[], truth: readonly Graph[]
   return { auroc: all.auroc, nauprc: all.nauprc, withinAuroc: within.auroc, withinNauprc: within.nauprc };
 }
 
-const masked = (g: Graph, allowed: Graph): Graph => g.map((row, j) => row.map((v, i) => (allowed[j][i] ? v : 0)));
 const rolesOf = (tp: TimePanel, c: RecoveryCellConfig): NodeRole[] | null => (c.roles ? [...tp.panel.roles] : null);
 
 function truthOf(tp: TimePanel): Graph[] {
@@ -154,7 +146,6 @@ export async function recoveryExtra(tp: TimePanel, method: RecoveryMethod, seed:
   const c: RecoveryCellConfig = { ...RECOVERY_DEFAULTS, ...config };
   const truth = truthOf(tp);
   const allowed = allowedPairs(tp.panel.nodes, tp.panel.roles);
-  const mask = c.roles ? allowed : allowedPairs(tp.panel.nodes, null);
   const t0 = Date.now();
   let graphs: Graph[];
   if (method === "granger-unit") {
@@ -182,11 +173,8 @@ export async function recoveryExtra(tp: TimePanel, method: RecoveryMethod, seed:
   } else {
     throw new Error(`recoveryExtra: "${method}" is fitted by recoveryCore`);
   }
-  const scores = recoveryScores(
-    graphs.map((g) => masked(g, mask)),
-    truth,
-    allowed,
-  );
+  // with roles, the ruled-out pairs get no weight (Stage 1 and PCMCI rule them out in training)
+  const scores = recoveryScores(c.roles ? graphs.map((g) => maskGraph(g, allowed)) : graphs, truth, allowed);
   return { method, seed, roles: c.roles, scores, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -215,9 +203,6 @@ export interface RecoveryBars {
   groups: { method: RecoveryMethod; roles: boolean; label: string; mean: number[]; sd: number[] }[];
 }
 
-const meanOfValues = (v: readonly number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
-const sdOfValues = (v: readonly number[]) => (v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - meanOfValues(v)) ** 2, 0) / (v.length - 1)) : NaN);
-
 /** Mean +/- SD of `measure` per data set and (method, roles) over seeds. */
 export function recoveryBars(rows: readonly RecoveryRow[], measure: RecoveryMeasure = "auroc", methods?: readonly RecoveryMethod[]): RecoveryBars {
   const data = [...new Set(rows.map((r) => r.data))];
@@ -225,7 +210,8 @@ export function recoveryBars(rows: readonly RecoveryRow[], measure: RecoveryMeas
   const groups = keys.map((k) => {
     const [method, roles] = [k.split("|")[0] as RecoveryMethod, k.endsWith("|true")];
     const values = data.map((d) => rows.filter((r) => r.data === d && r.method === method && r.roles === roles).map((r) => r.scores[measure]));
-    return { method, roles, label: `${RECOVERY_LABELS[method]}${roles ? " (roles)" : ""}`, mean: values.map(meanOfValues), sd: values.map(sdOfValues) };
+    const stats = values.map((v) => meanSd(v));
+    return { method, roles, label: `${RECOVERY_LABELS[method]}${roles ? " (roles)" : ""}`, mean: stats.map((s) => s.mean), sd: stats.map((s) => s.sd) };
   });
   return { data, groups };
 }
@@ -254,7 +240,7 @@ export function recoveryChoices(rows: readonly RecoveryRow[]): RecoveryChoiceRow
     const chosen: Partial<Record<ReportedSource, number>> = {};
     for (const r of rs) chosen[r.choice!.chosen] = (chosen[r.choice!.chosen] ?? 0) + 1;
     const sources = [...new Set(rs.flatMap((r) => Object.keys(r.choice!.z)))] as GraphSource[];
-    const z = Object.fromEntries(sources.map((s) => [s, meanOfValues(rs.map((r) => r.choice!.z[s] ?? NaN))]));
+    const z = Object.fromEntries(sources.map((s) => [s, meanSd(rs.map((r) => r.choice!.z[s] ?? NaN)).mean]));
     return {
       data: rs[0].data,
       roles: rs[0].roles,
@@ -352,7 +338,7 @@ export function familyOverview(members: readonly string[], override: FamilyInput
       nodes: p.nodes,
       sharing: f.config.graph.sharing.mode,
       graphs: gs.length,
-      edges: meanOfValues(gs.map((g) => g.flat().reduce((a, b) => a + b, 0))),
+      edges: meanSd(gs.map((g) => g.flat().reduce((a, b) => a + b, 0))).mean,
       graphGain: f.graphForecast.ratio,
     };
   });

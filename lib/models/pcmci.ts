@@ -5,7 +5,7 @@
  * group-lasso Granger VAR, one that conditions on the receiver's and the sender's own past, which
  * pairwise lagged correlation does not. {@link fitPcmci} gives the algorithm.
  */
-import type { NodeRole, Panel } from "../data/panel";
+import { type NodeRole, type Panel, allowedPairs } from "../data/panel";
 import { solveLinearSystem } from "../core/linear-var";
 import type { Graph } from "../graph";
 
@@ -353,13 +353,6 @@ function resolveConfig(panel: Panel, input: PcmciInput): { config: PcmciConfig; 
   config.steps = { from, to };
   config.units = units;
   return { config, from, to, units };
-}
-
-/** 1 where j -> i may be an edge: off-diagonal, and not into a channel or out of the target when roles are given. */
-function allowedPairs(N: number, roles: readonly NodeRole[] | null): Graph {
-  return Array.from({ length: N }, (_, j) =>
-    Array.from({ length: N }, (_, i) => (i !== j && !(roles && (roles[i] === "channel" || roles[j] === "target")) ? 1 : 0)),
-  );
 }
 
 /** PC1 for receiver i on the stage's cross products (variable index lag * N + node). */

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
-import type { Panel } from "../../lib/data/panel";
-import { allowedPairs, chooseAmong, chooseGraph, consensusGraph } from "../../lib/experiments/choice";
+import { type Panel, allowedPairs } from "../../lib/data/panel";
+import { chooseAmong, chooseGraph, consensusGraph } from "../../lib/experiments/choice";
 import { trainStage1 } from "../../lib/experiments/dice";
 import { panelFromSpec } from "../../lib/experiments/jobs";
 import { prepareTimePanel } from "../../lib/experiments/protocol";
