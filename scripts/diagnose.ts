@@ -19,7 +19,8 @@ const USAGE = `Usage: npm run diagnose -- --data panel.csv --target NAME --out D
 
 Fits DICE Stage 1 and 2, the reference decoders and two cheap graph baselines (pooled linear
 Granger, PCMCI) on a long-format CSV panel (unit,time,<nodes>,ctx_*; see lib/data/csv.ts).
-The graph reported (graph.csv) is the candidate whose ranking held-out forecasts support best;
+The graph reported (graph.csv) is the candidate whose ranking held-out forecasts of the funnel
+and target support best (PCMCI's when forecasts cannot tell the best candidates apart);
 every candidate is in graphs/, per-unit graphs (graph-units.csv) only where the units' own
 graphs forecast better than the shared one. Writes MSE@M and AR-CIG diagnostics and the choice's
 evidence and warnings (diagnostics.json) and three figures to DIR. A true graph, when given, is

@@ -135,6 +135,13 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
         assert.match(text, new RegExp(`\\|${m} / ${k}\\|0\\.\\d{3} \\+/- 0\\.\\d{3}\\|`), `the recovery table has ${m} / ${k} over seeds`);
     }
     assert.match(markdownText(outs), /\*\*Claim 6 (holds|holds in part|does not hold)\*\* on 6 data sets/);
+    // every unconstrained diagnose fit (6 members x 3 seeds at smoke scale) is either told apart or tied
+    const ties = /on (\d+) of (\d+) unconstrained fits; on the other (\d+) the tie rule decided\. Reported: ([^\n]+)\./.exec(markdownText(outs));
+    assert.ok(ties, "the conclusion says how often the tie rule decided");
+    assert.equal(Number(ties[2]), 18);
+    assert.equal(Number(ties[1]) + Number(ties[3]), 18);
+    const reported = [...ties[4].matchAll(/ (\d+)(,|$)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    assert.equal(reported, 18, `reported counts: ${ties[4]}`);
     assert.deepEqual(names(outs), ["09-recovery-auroc"]);
   },
 };

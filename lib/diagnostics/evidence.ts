@@ -57,6 +57,12 @@ export interface ProbeOptions {
    * rankings that differ only in their weaker edges are told apart more reliably.
    */
   folds?: number;
+  /**
+   * The receivers whose held-out error the curve averages (default every node). Pairs into the
+   * other nodes keep their place in a ranking but lower nothing, so a ranking that puts them
+   * early lowers the curve later.
+   */
+  receivers?: readonly number[];
 }
 
 /** The null's options: the probe's, the number of random rankings and the seed of their generator. */
@@ -108,13 +114,15 @@ export interface ProbeData {
   pairs: EvidenceEdge[];
   /** K = min(maxEdges, pairs.length). */
   maxEdges: number;
+  /** The receivers the curve averages over, ascending. */
+  receivers: number[];
   /** Relative validation MSE by receiver and parent set (`"i:j1,j2"`), filled as fits are made; a fit is a pure function of the key. */
   cache: Map<string, number>;
 }
 
 /** The held-out probe of one ranking. */
 export interface EvidenceCurve {
-  /** Length K + 1: curve[k] = mean over receivers of the relative validation MSE with the top-k pairs as parents; curve[0] = own lags only. */
+  /** Length K + 1: curve[k] = mean over the probe's receivers of the relative validation MSE with the top-k pairs as parents; curve[0] = own lags only. */
   curve: number[];
   /** The K pairs added, in order. */
   order: EvidenceEdge[];
@@ -224,6 +232,9 @@ export function probeData(panel: Panel, options: ProbeOptions): ProbeData {
     throw new Error(`${what}: ${trainRows} training rows for up to ${N * L} coefficients and ${units.length} unit intercepts; widen train or lower lags`);
   }
 
+  const receivers = options.receivers ? [...new Set(options.receivers)].sort((a, b) => a - b) : Array.from({ length: N }, (_, i) => i);
+  if (receivers.length === 0) throw new Error(`${what}: receivers is empty; the curve needs at least one receiver`);
+  for (const i of receivers) if (!isInt(i) || i < 0 || i >= N) throw new Error(`${what}: receiver ${i} is not in 0..${N - 1}`);
   const F = options.folds ?? 1;
   if (!isInt(F) || F < 1) throw new Error(`${what}: folds must be a positive integer, got ${F}`);
   if (F > 1 && validation.from !== train.to) {
@@ -316,6 +327,7 @@ export function probeData(panel: Panel, options: ProbeOptions): ProbeData {
     variance,
     pairs,
     maxEdges: Math.min(maxEdges, pairs.length),
+    receivers,
     cache: new Map(),
   };
 }
@@ -378,16 +390,21 @@ export function validationError(probe: ProbeData, receiver: number, parents: rea
 /** The curve of pairs added in this order (the first K), from the probe. */
 function curveOfOrder(probe: ProbeData, order: readonly EvidenceEdge[]): EvidenceCurve {
   const N = probe.nodes;
+  const counted = new Array<boolean>(N).fill(false);
+  for (const i of probe.receivers) counted[i] = true;
   const parents: number[][] = Array.from({ length: N }, () => []);
-  const err = Array.from({ length: N }, (_, i) => validationError(probe, i, []));
+  const err = Array.from({ length: N }, (_, i) => (counted[i] ? validationError(probe, i, []) : 0));
   let total = err.reduce((a, b) => a + b, 0);
-  const curve = [total / N];
+  const R = probe.receivers.length;
+  const curve = [total / R];
   for (const { from, to } of order) {
-    parents[to].push(from);
-    const e = validationError(probe, to, parents[to]);
-    total += e - err[to];
-    err[to] = e;
-    curve.push(total / N);
+    if (counted[to]) {
+      parents[to].push(from);
+      const e = validationError(probe, to, parents[to]);
+      total += e - err[to];
+      err[to] = e;
+    }
+    curve.push(total / R);
   }
   const K = order.length;
   const area = K === 0 ? 0 : curve.slice(1).reduce((a, c) => a + (c - curve[0]), 0) / K;
@@ -424,7 +441,7 @@ export function probeCurve(probe: ProbeData, scores: Graph): EvidenceCurve {
  * training rows, with a tiny relative ridge. Its mean squared error on the validation rows
  * (predicting with the training unit means, so nothing of the validation window is fitted),
  * divided by the training within variance of x_i so that nodes on every scale count alike, is
- * the receiver's relative error; curve[k] is the mean over receivers. curve[0] is the own-lags
+ * the receiver's relative error; curve[k] is the mean over the probe's receivers (every node unless `receivers` says otherwise). curve[0] is the own-lags
  * model.
  *
  * Reading. A ranking that puts true parents first lowers the held-out error with few edges; a

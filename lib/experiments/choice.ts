@@ -1,9 +1,10 @@
 /**
  * Which graph a diagnosis reports. DICE Stage 1 is fitted beside two cheap baselines (the pooled
- * linear Granger VAR and PCMCI), and the graph reported is the one whose ranking held-out
- * forecasts support best (lib/diagnostics/evidence.ts): no true graph enters the choice. The
- * same rule is what the graph-recovery study scores as "diagnose", so the study measures exactly
- * what a user receives.
+ * linear Granger VAR and PCMCI); the graph reported is the one whose ranking held-out forecasts
+ * of the outcome nodes support clearly best (lib/diagnostics/evidence.ts), and PCMCI's when the
+ * forecasts cannot tell the best candidates apart. No true graph enters the choice. The same rule
+ * is what the graph-recovery study scores as "diagnose", so the study measures exactly what a
+ * user receives.
  */
 import { type EvidenceComparison, compareRankings } from "../diagnostics/evidence";
 import { type NodeRole, allowedPairs } from "../data/panel";
@@ -40,10 +41,26 @@ export interface GraphChoiceConfig {
   perUnitGain: number;
   /** Rule out edges into channels and out of the target in every candidate (the diagnosis' `roles`). */
   roles: NodeRole[] | null;
+  /**
+   * Whose held-out forecasts judge a ranking: "outcomes", the nodes that are not channels (the
+   * funnel and the target; every node when the panel has no channel role), or "all" nodes. A
+   * channel's spend follows its own calendar, and a node with longer memory (sales that carry
+   * the adstock of past flights) forecasts that calendar better than its few own lags do: such
+   * pairs into channels lower held-out error without being causes, so by default they are not
+   * counted as evidence.
+   */
+  judge: "outcomes" | "all";
+  /**
+   * What is reported when held-out forecasts cannot tell the best candidates apart (their z
+   * within `margin`): this candidate when it is among them, otherwise (or with "consensus")
+   * their consensus. PCMCI by default: its tests condition on the receiver's and the sender's
+   * own pasts, the error a forecast probe cannot see.
+   */
+  tieBreak: GraphSource | "consensus";
   seed: number;
 }
 
-export const GRAPH_CHOICE_DEFAULTS: GraphChoiceConfig = { lags: 3, draws: 20, folds: 5, zMin: 2, margin: 0.5, perUnitGain: 0.01, roles: null, seed: 1 };
+export const GRAPH_CHOICE_DEFAULTS: GraphChoiceConfig = { lags: 3, draws: 20, folds: 5, zMin: 2, margin: 0.5, perUnitGain: 0.01, roles: null, judge: "outcomes", tieBreak: "pcmci", seed: 1 };
 
 /** One candidate graph: its pooled edge scores and the held-out evidence for them. */
 export interface GraphCandidate {
@@ -80,10 +97,12 @@ export function baselineScores(tp: TimePanel, source: Exclude<GraphSource, "dice
 /** What {@link chooseAmong} decides from candidate scores alone. */
 export interface RankingChoice {
   candidates: GraphCandidate[];
-  /** The best-supported candidate, or "consensus" when others are within `margin` of its z. */
+  /** The reported candidate, or "consensus". */
   chosen: ReportedSource;
   /** The candidates the reported graph stands for (one, or those of the consensus), best first. */
   members: GraphSource[];
+  /** The candidates held-out forecasts cannot tell apart from the best one (z within `margin`; the best included), best first. */
+  tied: GraphSource[];
   /** A display label of the reported graph. */
   label: string;
   /** The reported graph (pooled; ruled-out pairs 0): the chosen candidate's scores, or the consensus' mean normalised rank in (0, 1]. */
@@ -121,15 +140,17 @@ export function consensusGraph(graphs: readonly Graph[], allowed: Graph): Graph 
 
 /**
  * The rule, on candidate edge scores: every candidate's ranking is scored by held-out linear
- * forecasts (lib/diagnostics/evidence.ts: its edges added one at a time to a pooled linear VAR,
- * the area under the held-out error curve) twice, on the validation window and by blocked
- * cross-validation over the training and validation windows; each area becomes a z against the
- * areas of random rankings of the same pairs, and the candidate with the largest mean z wins; when
- * other candidates are within `margin` of its z, the data cannot tell them apart and their
- * consensus (mean normalised rank, {@link consensusGraph}) is reported instead. Warnings say when Stage 1 is no better than a random ranking
- * of the same pairs (so it carries no more than its prior), when it cannot be told from a
- * baseline, and when no candidate is distinguishable from random. `candidates` maps each source
- * to its scores (and the seconds its fit took); at least one is needed.
+ * forecasts of the outcome nodes (`judge`; lib/diagnostics/evidence.ts: its edges added one at a
+ * time to a pooled linear VAR, the area under the held-out error curve) twice, on the validation
+ * window and by blocked cross-validation over the training and validation windows; each area
+ * becomes a z against the areas of random rankings of the same pairs, and the candidate with the
+ * largest mean z wins. When other candidates are within `margin` of its z, the data cannot tell
+ * them apart (`tied`), and `tieBreak` decides: PCMCI by default when it is among them, else their
+ * consensus (mean normalised rank, {@link consensusGraph}). Warnings say when Stage 1 is no
+ * better than a random ranking of the same pairs (so it carries no more than its prior), when it
+ * cannot be told from a baseline, and when no candidate is distinguishable from random.
+ * `candidates` maps each source to its scores (and the seconds its fit took); at least one is
+ * needed.
  */
 export function chooseAmong(
   tp: TimePanel,
@@ -141,11 +162,13 @@ export function chooseAmong(
   const sources = GRAPH_SOURCES.filter((s) => candidates[s]);
   if (sources.length === 0) throw new Error("chooseAmong: no candidate graphs");
   const scores = Object.fromEntries(sources.map((s) => [s, maskGraph(candidates[s]!.scores, allowed)])) as Record<GraphSource, Graph>;
+  const outcomes = tp.panel.roles.flatMap((r, i) => (r === "channel" ? [] : [i]));
+  const receivers = c.judge === "outcomes" && outcomes.length > 0 ? outcomes : undefined;
   const probe = (folds: number): EvidenceComparison =>
     compareRankings(
       tp.panel,
       sources.map((s) => ({ name: s, scores: scores[s] })),
-      { lags: c.lags, train: tp.split.train, validation: tp.split.validation, allowed, draws: c.draws, seed: c.seed, margin: c.margin, zMin: c.zMin, folds },
+      { lags: c.lags, train: tp.split.train, validation: tp.split.validation, allowed, draws: c.draws, seed: c.seed, margin: c.margin, zMin: c.zMin, folds, receivers },
     );
   // two probes: the validation window alone, and blocked cross-validation over training and
   // validation (more held-out rows); a candidate's evidence is the mean of its two z
@@ -181,22 +204,24 @@ export function chooseAmong(
   if (!judged.some((x) => x.distinguishable))
     warnings.push("No candidate graph is supported by held-out forecasts better than a random ordering: the reported graph is not evidence of any edge.");
   const nul = { mean: split.null.mean, sd: split.null.sd };
-  const members = judged
+  const tied = judged
     .filter((x) => x.z >= judged[best].z - c.margin)
     .sort((a, b) => b.z - a.z)
     .map((x) => x.source);
+  const members = tied.length > 1 && c.tieBreak !== "consensus" && tied.includes(c.tieBreak) ? [c.tieBreak] : tied;
   const consensus = members.length > 1;
   return {
     candidates: judged,
-    chosen: consensus ? "consensus" : judged[best].source,
+    chosen: consensus ? "consensus" : members[0],
     members,
-    label: consensus ? `consensus of ${members.map(label).join(", ")}` : label(judged[best].source),
+    tied,
+    label: consensus ? `consensus of ${members.map(label).join(", ")}` : label(members[0]),
     graph: consensus
       ? consensusGraph(
           members.map((m) => scores[m]),
           allowed,
         )
-      : scores[judged[best].source],
+      : scores[members[0]],
     null: nul,
     warnings,
   };

@@ -30,6 +30,7 @@ import {
   evaluationUnits,
   prepareTimePanel,
   scaleToMaxOffDiagonal,
+  VARIANT_LABELS,
 } from "./protocol";
 import { createDecoder, createStage1 } from "./variants";
 
@@ -119,6 +120,8 @@ export interface ReportedGraph {
   chosen: ReportedSource;
   /** The candidates it stands for (one, or those of the consensus). */
   members: GraphSource[];
+  /** The candidates held-out forecasts could not tell apart from the best (the best included); more than one: the tie rule decided. */
+  tied: GraphSource[];
   label: string;
   /** Edge scores `[j][i]` of the chosen method (a consensus: mean normalised rank), pooled over units. */
   scores: Graph;
@@ -159,6 +162,8 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
     log(
       `diagnose: ${k.label}: held-out evidence z ${k.z.toFixed(2)} (areas ${k.area.validation.toFixed(4)}, ${k.area.crossValidation.toFixed(4)})${k.auroc !== null ? `, AUROC ${k.auroc.toFixed(3)}` : ""}${graph.members.includes(k.source) ? " <- reported" : ""}`,
     );
+  if (graph.tied.length > 1)
+    log(`diagnose: held-out forecasts cannot tell ${graph.tied.map((s) => VARIANT_LABELS[s]).join(", ")} apart; reported: ${graph.label}`);
   for (const w of graph.warnings) log(`diagnose: warning: ${w}`);
   const decoders: DecoderDiagnosis[] = [];
   for (const name of c.decoders) {
@@ -225,6 +230,7 @@ function reportedGraph(choice: GraphChoice, truth: Graph[] | null): ReportedGrap
   return {
     chosen: choice.chosen,
     members: choice.members,
+    tied: choice.tied,
     label: choice.label,
     scores: choice.graph,
     perUnit: choice.unitGraphs !== null,

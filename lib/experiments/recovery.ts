@@ -72,7 +72,7 @@ export interface RecoveryResult {
   roles: boolean;
   scores: RecoveryScores;
   /** diagnose: the candidate it reported, whether per unit, and its warnings. */
-  choice?: { chosen: ReportedSource; members: GraphSource[]; perUnit: boolean; warnings: string[]; z: Partial<Record<GraphSource, number>> };
+  choice?: { chosen: ReportedSource; members: GraphSource[]; tied: GraphSource[]; perUnit: boolean; warnings: string[]; z: Partial<Record<GraphSource, number>> };
   seconds: number;
 }
 
@@ -133,7 +133,7 @@ export async function recoveryCore(tp: TimePanel, seed: number, config: Partial<
       row("granger-pooled", each(cand("granger-pooled").scores), cand("granger-pooled").seconds),
       row("pcmci", each(cand("pcmci").scores), cand("pcmci").seconds),
       row("diagnose", choice.unitGraphs ?? each(choice.graph), (Date.now() - t0) / 1000, {
-        choice: { chosen: choice.chosen, members: choice.members, perUnit: choice.unitGraphs !== null, warnings: choice.warnings, z },
+        choice: { chosen: choice.chosen, members: choice.members, tied: choice.tied, perUnit: choice.unitGraphs !== null, warnings: choice.warnings, z },
       }),
     ];
   } finally {
@@ -224,6 +224,8 @@ export interface RecoveryChoiceRow {
   /** Seeds on which each candidate was reported alone, or a consensus ("consensus"). */
   chosen: Partial<Record<ReportedSource, number>>;
   perUnit: number;
+  /** Seeds on which held-out forecasts could not tell the best candidates apart (the tie rule decided). */
+  ties: number;
   /** Seeds on which Stage 1 was flagged as indistinguishable from its prior. */
   priorWarnings: number;
   /** Seeds on which Stage 1 was flagged as indistinguishable from a baseline. */
@@ -247,6 +249,7 @@ export function recoveryChoices(rows: readonly RecoveryRow[]): RecoveryChoiceRow
       seeds: rs.length,
       chosen,
       perUnit: rs.filter((r) => r.choice!.perUnit).length,
+      ties: rs.filter((r) => r.choice!.tied.length > 1).length,
       priorWarnings: rs.filter((r) => r.choice!.warnings.some((w) => w.includes("from its prior"))).length,
       baselineWarnings: rs.filter((r) => r.choice!.warnings.some((w) => w.includes("baseline"))).length,
       z,
@@ -306,7 +309,23 @@ export function recoveryConclusion(rows: readonly RecoveryRow[], tolerance = 0.0
       `${list(s1Fail, (x) => `${x.data} (${f(x.stage1)} against ${f(x.granger)})`)}.`,
     `The graph diagnose reports is above 0.5 and within ${tolerance} of the best method on ${v.length - dFail.length} of ${v.length}; it is not on: ` +
       `${list(dFail, (x) => `${x.data} (${f(x.diagnose)} against ${RECOVERY_LABELS[x.best.method]} ${f(x.best.auroc)})`)}.`,
+    tieSentence(rows.filter((r) => r.method === "diagnose" && !r.roles && r.choice)),
   ].join("\n\n");
+}
+
+/** How often held-out forecasts separated the candidates, and what was reported. */
+function tieSentence(diag: readonly RecoveryRow[]): string {
+  const ties = diag.filter((r) => r.choice!.tied.length > 1).length;
+  const counts = new Map<string, number>();
+  for (const r of diag) {
+    const k = r.choice!.chosen === "consensus" ? "a consensus" : VARIANT_LABELS[r.choice!.chosen];
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const reported = [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
+  return (
+    `Held-out forecasts of the outcome nodes told the best candidate apart from the others on ${diag.length - ties} of ${diag.length} unconstrained fits; ` +
+    `on the other ${ties} the tie rule decided. Reported: ${reported}.`
+  );
 }
 
 /** One family member as a seed draws it: its size, how units share graphs, and how much the graph is worth to a forecast. */

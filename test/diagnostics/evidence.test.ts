@@ -298,6 +298,22 @@ describe("forecast evidence on a known VAR", () => {
     );
   });
 
+  it("receivers: the curve is the mean over them alone, and pairs into other nodes leave it flat", () => {
+    const only = [2, 4];
+    const c = forecastEvidenceCurve(panel, TRUTH, { ...OPTIONS, receivers: only });
+    const probe = probeData(panel, OPTIONS);
+    const parents: number[][] = Array.from({ length: N }, () => []);
+    const direct = () => only.reduce((a, i) => a + validationError(probe, i, parents[i]), 0) / only.length;
+    assert.ok(Math.abs(c.curve[0] - direct()) < 1e-12);
+    c.order.forEach((e, k) => {
+      const before = c.curve[k];
+      parents[e.to].push(e.from);
+      assert.ok(Math.abs(c.curve[k + 1] - direct()) < 1e-12, `step ${k + 1}`);
+      if (!only.includes(e.to)) assert.equal(c.curve[k + 1], before, `pair ${e.from} -> ${e.to} is not judged`);
+    });
+    assert.ok(c.order.some((e) => !only.includes(e.to)), "the ranking holds pairs into unjudged nodes");
+  });
+
   it("compareRankings chooses the true graph over wrong ones and flags equal rankings as indistinguishable", (t) => {
     const nonEdgesFirst = TRUTH.map((row) => row.map((v) => 1 - v));
     const cmp = compareRankings(
@@ -389,5 +405,7 @@ describe("forecast evidence input checks", () => {
     assert.throws(() => forecastEvidenceCurve(panel, square(5), { ...opt, allowed: mask }), oneLine(/mask must be 0 or 1/));
     assert.throws(() => nullEvidence(panel, { ...opt, seed: 1, draws: 1 }), oneLine(/draws must be an integer >= 2/));
     assert.throws(() => compareRankings(panel, [], { ...opt, seed: 1 }), oneLine(/no candidates/));
+    assert.throws(() => forecastEvidenceCurve(panel, square(5), { ...opt, receivers: [] }), oneLine(/receivers is empty/));
+    assert.throws(() => forecastEvidenceCurve(panel, square(5), { ...opt, receivers: [1, 5] }), oneLine(/receiver 5 is not in 0\.\.4/));
   });
 });

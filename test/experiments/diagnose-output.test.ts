@@ -40,6 +40,7 @@ describe("diagnosisFile", () => {
       graph: {
         chosen: "granger-pooled",
         members: ["granger-pooled"],
+        tied: ["granger-pooled"],
         label: "Granger (pooled)",
         scores: g,
         perUnit: false,

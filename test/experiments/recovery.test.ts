@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
 import { type Panel, allowedPairs } from "../../lib/data/panel";
+import { forecastEvidenceCurve, probeData, validationError } from "../../lib/diagnostics/evidence";
 import { chooseAmong, chooseGraph, consensusGraph } from "../../lib/experiments/choice";
 import { trainStage1 } from "../../lib/experiments/dice";
 import { panelFromSpec } from "../../lib/experiments/jobs";
@@ -29,6 +30,35 @@ function noisePanel(seed: number, units = 16, steps = 100, nodes = 5): Panel {
   const rng = new Rng(seed);
   const values = new Float32Array(units * steps * nodes);
   for (let k = 0; k < values.length; k++) values[k] = rng.normal();
+  return { ...base, values, truth: undefined };
+}
+
+/**
+ * Channel 0 is spent in flights (6 steps on, 6 off, each unit at its own phase, plus noise), channels 1-2 and the
+ * intermediate are noise, and the target integrates channel 0: y(t) = 0.9 y(t-1) + 0.6 x0(t-1) +
+ * e. The one true edge is 0 -> target; the target's past, which holds channel 0's whole history,
+ * also tells how long the current flight has run, so it forecasts the flight's end, which the channel's own two lags do not: the
+ * reverse pair lowers held-out error without being a cause.
+ */
+function flightPanel(seed: number, units = 20, steps = 120): Panel {
+  const base = linearPanel(seed, { units, steps });
+  const rng = new Rng(seed);
+  const N = base.nodes;
+  const target = N - 1;
+  const values = new Float32Array(units * steps * N);
+  for (let u = 0; u < units; u++) {
+    const phase = Math.floor(12 * rng.uniform());
+    let y = 0;
+    let x = 0;
+    for (let t = 0; t < steps; t++) {
+      const row = (u * steps + t) * N;
+      y = 0.9 * y + 0.6 * x + 0.3 * rng.normal();
+      x = ((t + phase) % 12 < 6 ? 1 : 0) + 0.1 * rng.normal();
+      for (let i = 0; i < N; i++) values[row + i] = rng.normal();
+      values[row] = x;
+      values[row + target] = y;
+    }
+  }
   return { ...base, values, truth: undefined };
 }
 
@@ -111,6 +141,53 @@ describe("the rule diagnose reports a graph by", () => {
         assert.ok(zRight > zBad + 1.5, `z ${zRight} against ${zBad}`);
       }
     }
+  });
+
+  it("judges rankings by the outcome nodes' forecasts: a reverse pair into a channel that forecasts the channel's calendar earns nothing", () => {
+    const tp = prepareTimePanel(flightPanel(4));
+    const N = tp.panel.nodes;
+    const target = N - 1;
+    assert.deepEqual(tp.panel.roles.slice(0, 3), ["channel", "channel", "channel"]);
+    const one = (j: number, i: number): Graph => Array.from({ length: N }, (_, a) => Array.from({ length: N }, (_, b) => (a === j && b === i ? 1 : 0)));
+    // the reverse ranking puts the true pair last
+    const reverse = one(target, 0);
+    reverse[0][target] = -1;
+    const candidates = { "granger-pooled": { scores: one(0, target), seconds: 0 }, pcmci: { scores: reverse, seconds: 0 } };
+    const zOf = (c: ReturnType<typeof chooseAmong>, s: string) => c.candidates.find((k) => k.source === s)!.z;
+    // the mechanism: the target's past lowers channel 0's held-out error (measured: 0.552 -> 0.513)
+    const probe = probeData(tp.panel, { lags: 2, train: tp.split.train, validation: tp.split.validation });
+    const own = validationError(probe, 0, []);
+    const withTarget = validationError(probe, 0, [target]);
+    assert.ok(withTarget < 0.95 * own, `channel 0's relative error ${own.toFixed(3)} on its own lags, ${withTarget.toFixed(3)} with the target's`);
+    // judged on the outcome nodes, that pair lowers nothing
+    const curve = forecastEvidenceCurve(tp.panel, reverse, { lags: 2, train: tp.split.train, validation: tp.split.validation, receivers: [3, target] });
+    assert.equal(curve.order[0].from, target);
+    assert.equal(curve.curve[1], curve.curve[0]);
+    const outcomes = chooseAmong(tp, candidates, { lags: 2, seed: 3, judge: "outcomes" });
+    assert.equal(outcomes.chosen, "granger-pooled", `z ${zOf(outcomes, "granger-pooled")} vs ${zOf(outcomes, "pcmci")}`);
+    assert.deepEqual(outcomes.tied, ["granger-pooled"], "the true pair wins by more than the margin, so no tie rule decides");
+    assert.ok(zOf(outcomes, "granger-pooled") > zOf(outcomes, "pcmci") + 1);
+  });
+
+  it("reports the tie-break candidate when forecasts cannot tell the best apart, their consensus with tieBreak consensus, and never overrides a clear winner", () => {
+    const tp = prepareTimePanel(linearPanel(8, { units: 20, steps: 120 }));
+    const truth = tp.truth![0];
+    // two rankings of the same support that differ only below it: forecasts cannot tell them apart
+    const rng = new Rng(2);
+    const jitter = (g: Graph): Graph => g.map((row, j) => row.map((v, i) => (i === j ? 0 : v + 0.5 * rng.uniform())));
+    const a = jitter(truth);
+    const b = jitter(truth);
+    const tie = chooseAmong(tp, { "granger-pooled": { scores: a, seconds: 0 }, pcmci: { scores: b, seconds: 0 } }, { seed: 3 });
+    assert.equal(tie.tied.length, 2, `z ${tie.candidates.map((k) => k.z.toFixed(2)).join(", ")}`);
+    assert.equal(tie.chosen, "pcmci");
+    assert.deepEqual(tie.graph, tie.candidates.find((k) => k.source === "pcmci")!.scores);
+    const mean = chooseAmong(tp, { "granger-pooled": { scores: a, seconds: 0 }, pcmci: { scores: b, seconds: 0 } }, { seed: 3, tieBreak: "consensus" });
+    assert.equal(mean.chosen, "consensus");
+    assert.deepEqual(mean.members.sort(), ["granger-pooled", "pcmci"]);
+    // PCMCI wrong (the transpose): the evidence decides, whatever the tie-break prefers
+    const clear = chooseAmong(tp, { "granger-pooled": { scores: a, seconds: 0 }, pcmci: { scores: transpose(truth), seconds: 0 } }, { seed: 3 });
+    assert.equal(clear.chosen, "granger-pooled");
+    assert.deepEqual(clear.tied, ["granger-pooled"]);
   });
 
   it("warns when Stage 1 trained on pure noise is no better than a random ranking, and not on a panel with a graph", async () => {
