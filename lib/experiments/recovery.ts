@@ -309,21 +309,23 @@ export function recoveryConclusion(rows: readonly RecoveryRow[], tolerance = 0.0
       `${list(s1Fail, (x) => `${x.data} (${f(x.stage1)} against ${f(x.granger)})`)}.`,
     `The graph diagnose reports is above 0.5 and within ${tolerance} of the best method on ${v.length - dFail.length} of ${v.length}; it is not on: ` +
       `${list(dFail, (x) => `${x.data} (${f(x.diagnose)} against ${RECOVERY_LABELS[x.best.method]} ${f(x.best.auroc)})`)}.`,
-    tieSentence(rows.filter((r) => r.method === "diagnose" && !r.roles && r.choice)),
+    tieSentence(recoveryChoices(rows).filter((c) => !c.roles)),
   ].join("\n\n");
 }
 
-/** How often held-out forecasts separated the candidates, and what was reported. */
-function tieSentence(diag: readonly RecoveryRow[]): string {
-  const ties = diag.filter((r) => r.choice!.tied.length > 1).length;
+/** How often held-out forecasts separated the candidates, and what was reported, summed over data sets. */
+function tieSentence(choices: readonly RecoveryChoiceRow[]): string {
+  const fits = choices.reduce((a, c) => a + c.seeds, 0);
+  const ties = choices.reduce((a, c) => a + c.ties, 0);
   const counts = new Map<string, number>();
-  for (const r of diag) {
-    const k = r.choice!.chosen === "consensus" ? "a consensus" : VARIANT_LABELS[r.choice!.chosen];
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
+  for (const c of choices)
+    for (const [source, n] of Object.entries(c.chosen) as [ReportedSource, number][]) {
+      const k = source === "consensus" ? "a consensus" : VARIANT_LABELS[source];
+      counts.set(k, (counts.get(k) ?? 0) + n);
+    }
   const reported = [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
   return (
-    `Held-out forecasts of the outcome nodes told the best candidate apart from the others on ${diag.length - ties} of ${diag.length} unconstrained fits; ` +
+    `Held-out forecasts of the outcome nodes told the best candidate apart from the others on ${fits - ties} of ${fits} unconstrained fits; ` +
     `on the other ${ties} the tie rule decided. Reported: ${reported}.`
   );
 }
