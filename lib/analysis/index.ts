@@ -6,7 +6,10 @@
  * - budget: response curves and allocations by intervention on a channel's spend over a
  *   rollout, the capped-simplex projection and the projected-gradient budget optimiser, and the
  *   glue that optimises a forecaster's allocation under a total budget;
- * - truth: what an allocation really earns under the process that generated a panel.
+ * - truth: what an allocation really earns under the process that generated a panel;
+ * - true-influence: the generating process's own AR-CIG (direct and total), against which the
+ *   decoders' influence agreement is measured (lib/diagnostics/agreement.ts).
  */
 export * from "./budget";
 export * from "./truth";
+export * from "./true-influence";

@@ -6,10 +6,10 @@
  * members are {@link EVALUATION_FAMILY}; {@link generateFamily} gives the equations and what
  * every panel records, and the parts of {@link FamilyConfig} say what each switch does.
  */
-import { solveLinearSystem } from "../core/linear-var";
 import type { Graph } from "../graph";
 import { emptyGraph } from "../graph";
 import { Rng } from "../rng";
+import { fitLagRegression, lagGram } from "./graph-worth";
 import { type NodeRole, type Panel, targetIndex, validatePanel } from "./panel";
 
 // ---------------------------------------------------------------------------------------------
@@ -1033,41 +1033,6 @@ export interface GraphForecastGain {
 }
 
 /**
- * The Gram matrix X'X and every node's X'y of the regression of x(t) on an intercept and all
- * nodes' lags 1..L (column 0 the intercept, column 1 + j L + s - 1 for x_j(t - s)), pooled over
- * the units' steps L..Ttr-1.
- */
-function gram(z: readonly Float64Array[], L: number, Ttr: number, N: number): { p: number; XtX: Float64Array; XtY: Float64Array[] } {
-  const p = 1 + N * L;
-  const XtX = new Float64Array(p * p);
-  const XtY = Array.from({ length: N }, () => new Float64Array(p));
-  const row = new Float64Array(p);
-  for (const zu of z) {
-    for (let t = L; t < Ttr; t++) {
-      row[0] = 1;
-      for (let j = 0; j < N; j++) for (let s = 1; s <= L; s++) row[1 + j * L + s - 1] = zu[(t - s) * N + j];
-      for (let a = 0; a < p; a++) {
-        const ra = row[a];
-        for (let b = 0; b <= a; b++) XtX[a * p + b] += ra * row[b];
-        for (let i = 0; i < N; i++) XtY[i][a] += ra * zu[t * N + i];
-      }
-    }
-  }
-  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) XtX[b * p + a] = XtX[a * p + b];
-  return { p, XtX, XtY };
-}
-
-/** The least-squares coefficients of node i on an intercept and `regs`' lags: [b, then regressor r's lag s at 1 + r L + s - 1]. */
-function fitNode(g: ReturnType<typeof gram>, i: number, regs: readonly number[], L: number): Float64Array {
-  const cols = [0, ...regs.flatMap((j) => Array.from({ length: L }, (_, s) => 1 + j * L + s))];
-  const q = cols.length;
-  const S = new Float64Array(q * q);
-  cols.forEach((a, r) => cols.forEach((b, c) => (S[r * q + c] = g.XtX[a * g.p + b])));
-  const rhs = Float64Array.from(cols, (a) => g.XtY[i][a]);
-  return solveLinearSystem(S, q, [rhs], { ridge: 1e-10, singular: "zero", what: "graphForecastGain" })[0];
-}
-
-/**
  * How much the true graph is worth to a forecast: the MSE@M ratio of a linear own-past
  * forecaster (each node an AR(L) on its own past) to a linear forecaster on the true parents
  * (each node on its own and its true parents' L lags). Every series is standardised per unit and
@@ -1111,14 +1076,14 @@ export function graphForecastGain(panel: Panel, options: Partial<GraphForecastOp
     const units = graphOfUnit.flatMap((k, u) => (k === g ? [u] : []));
     if (units.length === 0) return;
     const zs = units.map((u) => z[u]);
-    const gm = gram(zs, L, Ttr, N);
+    const gm = lagGram(zs, L, Ttr, N);
     // The window of one rollout: L observed steps, then H forecast steps, [k * N + j].
     const w = new Float64Array((L + H) * N);
     for (const model of ["own", "parents"] as const) {
       const regs = Array.from({ length: N }, (_, i) =>
         model === "own" ? [i] : [i, ...Array.from({ length: N }, (_, j) => j).filter((j) => j !== i && G[j][i])],
       );
-      const beta = regs.map((rg, i) => fitNode(gm, i, rg, L));
+      const beta = regs.map((rg, i) => fitLagRegression(gm, i, rg, L, "graphForecastGain"));
       for (const zu of zs) {
         for (let t0 = Ttr; t0 + H <= T; t0++) {
           w.set(zu.subarray((t0 - L) * N, t0 * N));

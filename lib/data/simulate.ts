@@ -2,13 +2,16 @@
  * Seeded simulators of the study's synthetic panels (STUDY.md, "Data" 2-5), so that the study has
  * panels whose true graphs and parameters are known: the VAR-DAG ({@link generateVarDag}), the
  * sparse-target benchmark ({@link generateSparseTarget}), the R/d/T swaps ({@link swapGrid},
- * {@link generateSwap}) and the rawlog stress ({@link generateRawlog}). Every generator records
- * its full configuration, the seed, the graphs and every drawn parameter in
- * `panel.provenance.params` and returns them typed as well.
+ * {@link generateSwap}) and the rawlog stress ({@link generateRawlog}); the bypass-prone benchmark
+ * (lib/data/bypass-prone.ts) is built on the same run ({@link simulatePanel}). Every generator
+ * records its full configuration, the seed, the graphs and every drawn parameter in
+ * `panel.provenance.params`, and returns them typed as well, beside the panel's graph-worth record
+ * (`params.graphWorth`, lib/data/graph-worth.ts).
  */
 import type { Graph } from "../graph";
 import { edgeCount, emptyGraph, isAcyclic } from "../graph";
 import { Rng } from "../rng";
+import { graphWorth, graphWorthWindows } from "./graph-worth";
 import { type NodeRole, type Panel, validatePanel } from "./panel";
 
 // ---------------------------------------------------------------------------------------------
@@ -467,15 +470,38 @@ function sampleGraphs(c: VarDagConfig, rng: Rng): Graph[] {
   return graphs;
 }
 
-/** Non-negative media spend with flights, bursts and zeros; `Float64Array(length)`. */
-function mediaSeries(m: MediaConfig, length: number, rng: Rng): Float64Array {
+/**
+ * The on/off flight process of the media: a two-state Markov chain that leaves an on-flight with
+ * probability 1 / meanOn and an off period with probability 1 / meanOff at each step. Without
+ * `on`, the first state, drawn from the chain's stationary distribution; with it, the next state.
+ */
+export function nextFlightState(m: Pick<MediaConfig, "meanOn" | "meanOff">, rng: Rng, on?: boolean): boolean {
+  if (on === undefined) return rng.bernoulli(m.meanOn / (m.meanOn + m.meanOff));
+  return on ? !rng.bernoulli(1 / m.meanOn) : rng.bernoulli(1 / m.meanOff);
+}
+
+/** A campaign calendar shared by the channels of a unit (see {@link RunAdditions}). */
+export interface SharedCalendar {
+  /** On (1) or off (0) at each step, burn-in included. */
+  on: Uint8Array;
+  /** Probability that a channel follows the calendar's state at a step instead of its own flight process. */
+  share: number;
+}
+
+/**
+ * Non-negative media spend with flights, bursts and zeros; `Float64Array(length)`. With a
+ * calendar, the channel's own flight process still runs, but at each step the channel is on when
+ * the calendar is (probability `share`) or when its own process is (otherwise).
+ */
+function mediaSeries(m: MediaConfig, length: number, rng: Rng, calendar?: SharedCalendar): Float64Array {
   const out = new Float64Array(length);
   const level = m.levelMedian * Math.exp(m.levelLogSd * rng.normal());
-  let on = rng.bernoulli(m.meanOn / (m.meanOn + m.meanOff));
+  let own = nextFlightState(m, rng);
   let burstLeft = 0;
   let burstFactor = 1;
   for (let t = 0; t < length; t++) {
-    if (t > 0) on = on ? !rng.bernoulli(1 / m.meanOn) : rng.bernoulli(1 / m.meanOff);
+    if (t > 0) own = nextFlightState(m, rng, own);
+    const on = calendar && rng.bernoulli(calendar.share) ? calendar.on[t] === 1 : own;
     if (!on) {
       burstLeft = 0;
       continue;
@@ -562,7 +588,32 @@ interface Run {
   /** Latent series per unit and node, including burn-in: `x[u][i]` of length burnIn + steps. */
   x: Float64Array[][];
   context?: { values: Float32Array; names: string[] };
+  /** A generator's additions to the run, when it has some. */
+  additions?: RunAdditions;
 }
+
+/**
+ * What a generator built on the VAR-DAG run adds to it (the bypass-prone benchmark's routes,
+ * lib/data/bypass-prone.ts): every entry is optional and a run without additions is the plain
+ * VAR-DAG run, draw for draw. Series cover the burn-in (length burnIn + steps).
+ */
+export interface RunAdditions {
+  /** Per unit: a campaign calendar the unit's channels follow (see `SharedCalendar`). */
+  calendar?: SharedCalendar[];
+  /** Per unit and channel: a positive multiplier of the drawn spend at each step (before adstock and saturation). */
+  spendMultiplier?: Float64Array[][];
+  /**
+   * Per unit and non-root node (index i - channels): an additive term extra_i(t) of the node's
+   * equation, or undefined. It must not depend on the nodes; it enters with the noise (so the
+   * calibration counts it with the noise, as a part of the node's variance its parents do not explain).
+   */
+  extra?: (Float64Array | undefined)[][];
+  /** Recorded beside the run's draws in `panel.provenance.params.drawn` (JSON-serialisable). */
+  drawn?: Record<string, unknown>;
+}
+
+/** Draws a generator's additions once the units' contexts `ctx[u]` are drawn (before any series). */
+export type RunExtension = (ctx: number[][]) => RunAdditions;
 
 /** Parameters drawn once per run from the parameter stream (before any series). */
 interface RunParams {
@@ -624,15 +675,16 @@ interface RunSeries {
   x: Float64Array[][];
   /** What the node sends to its children: saturated adstock (or spend) for channels, `x` itself otherwise. */
   f: Float64Array[][];
-  /** Noise e_i of the non-root nodes (`e[u][i - channels]`). */
+  /** Noise e_i of the non-root nodes (`e[u][i - channels]`), plus their additive extra terms when a generator adds some. */
   e: Float64Array[][];
 }
 
 /**
  * Draws every unit's media spend and noise from its own stream (forked from `uRng` unit by unit:
- * each channel's spend, then each non-root node's noise) and applies the channel transforms.
+ * each channel's spend, then each non-root node's noise) and applies the channel transforms; a
+ * generator's additions (calendar, spend multipliers, extra terms) are applied on the way.
  */
-function simulateSenders(c: VarDagConfig, channels: ChannelParams[], ctx: number[][], uRng: Rng): RunSeries {
+function simulateSenders(c: VarDagConfig, channels: ChannelParams[], ctx: number[][], uRng: Rng, add: RunAdditions = {}): RunSeries {
   const C = c.channels;
   const N = C + c.intermediates + 1;
   const Ttot = c.burnIn + c.steps;
@@ -647,7 +699,9 @@ function simulateSenders(c: VarDagConfig, channels: ChannelParams[], ctx: number
     const fs: Float64Array[] = [];
     const es: Float64Array[] = [];
     for (let j = 0; j < C; j++) {
-      const spend = mediaSeries(m, Ttot, r);
+      const spend = mediaSeries(m, Ttot, r, add.calendar?.[u]);
+      const mult = add.spendMultiplier?.[u][j];
+      if (mult) for (let t = 0; t < Ttot; t++) spend[t] *= mult[t];
       xs.push(spend);
       if (c.linear) fs.push(spend);
       else {
@@ -661,6 +715,8 @@ function simulateSenders(c: VarDagConfig, channels: ChannelParams[], ctx: number
     for (let i = C; i < N; i++) {
       const noise = new Float64Array(Ttot);
       for (let t = 0; t < Ttot; t++) noise[t] = c.noiseSd * (c.noise === "student-t" ? tScale * r.studentT(c.noiseDf) : r.normal());
+      const extra = add.extra?.[u][i - C];
+      if (extra) for (let t = 0; t < Ttot; t++) noise[t] += extra[t];
       es.push(noise);
       xs.push(new Float64Array(Ttot));
       fs.push(xs[i]); // intermediates (and the target) send their own value: f = identity
@@ -884,9 +940,10 @@ function checkStable(c: VarDagConfig, spectral: number[], names: string[], x: Fl
 
 /**
  * The VAR-DAG simulation proper (see {@link generateVarDag}). Four streams are forked from the seed,
- * in this order: graphs and the assignment of units, parameters, context, units' series.
+ * in this order: graphs and the assignment of units, parameters, context, units' series. A
+ * generator's `extend` draws its additions (from its own streams) once the contexts are drawn.
  */
-function run(c: VarDagConfig): Run {
+function run(c: VarDagConfig, extend?: RunExtension): Run {
   checkConfig(c);
   const N = c.channels + c.intermediates + 1;
   const { names, roles } = nodeLayout(c.channels, c.intermediates);
@@ -901,7 +958,8 @@ function run(c: VarDagConfig): Run {
   const graphOfUnit = gRng.shuffle(Array.from({ length: c.units }, (_, u) => u % c.graphs));
   const params = drawParameters(c, names, graphs, pRng);
   const { ctx, context } = drawContext(c, cRng);
-  const series = simulateSenders(c, params.channels, ctx, uRng);
+  const additions = extend?.(ctx);
+  const series = simulateSenders(c, params.channels, ctx, uRng, additions);
 
   const state: CalibrationState = { c, names, graphs, graphOfUnit, params, series, scale: graphs.map(() => new Array<number>(N).fill(1)) };
   const shares = calibrate(state);
@@ -919,10 +977,15 @@ function run(c: VarDagConfig): Run {
     spectralRadius: spectral,
     realisedDensity: graphs.map((g) => edgeCount(g) / (N * (N - 1))),
   };
-  return { config: c, truth, names, roles, x: series.x, context };
+  return { config: c, truth, names, roles, x: series.x, context, additions };
 }
 
-/** The panel of a run: values `[units, steps, nodes]` after burn-in, with truth and provenance. */
+/**
+ * The panel of a run: values `[units, steps, nodes]` after burn-in, with truth and provenance:
+ * `params` = the configuration, `extra`, the draws (`drawn`: the run's, then the additions') and
+ * the graph-worth record (`graphWorth`, lib/data/graph-worth.ts, on the panel as built; null when
+ * the panel is too short for it).
+ */
 function toPanel(r: Run, generator: string, extra: Record<string, unknown> = {}, observe?: (u: number, i: number, t: number, v: number) => number): Panel {
   const c = r.config;
   const N = r.names.length;
@@ -946,10 +1009,28 @@ function toPanel(r: Run, generator: string, extra: Record<string, unknown> = {},
     roles: r.roles,
     unitIds: Array.from({ length: c.units }, (_, u) => `u${String(u).padStart(String(c.units - 1).length, "0")}`),
     truth: { graphs: r.truth.graphs, graphOfUnit: r.truth.graphOfUnit },
-    provenance: { generator, params: { config: c, ...extra, drawn: r.truth }, seed: c.seed },
+    provenance: { generator, params: { config: c, ...extra, drawn: r.additions?.drawn ? { ...r.truth, ...r.additions.drawn } : r.truth }, seed: c.seed },
   };
   if (r.context) panel.context = r.context;
-  return validatePanel(panel, { requireDag: true, nonNegativeChannels: true, targetIsSink: true });
+  validatePanel(panel, { requireDag: true, nonNegativeChannels: true, targetIsSink: true });
+  panel.provenance.params.graphWorth = graphWorthWindows(T) ? graphWorth(panel) : null;
+  return panel;
+}
+
+/**
+ * The VAR-DAG run, with a generator's additions when given ({@link RunAdditions}, drawn by
+ * `extend`), and its panel with provenance `generator`: the shared path of `generateVarDag`,
+ * `generateSparseTarget` and the generators built on the VAR-DAG outside this module (the
+ * bypass-prone benchmark). `params(truth)` adds to `panel.provenance.params` (e.g. the achieved
+ * parent shares); the additions' `drawn` is recorded beside the run's draws.
+ */
+export function simulatePanel(
+  config: VarDagConfig,
+  generator: string,
+  options: { extend?: RunExtension; params?: (truth: VarDagTruth) => Record<string, unknown> } = {},
+): { panel: Panel; truth: VarDagTruth; additions?: RunAdditions } {
+  const r = run(config, options.extend);
+  return { panel: toPanel(r, generator, options.params?.(r.truth)), truth: r.truth, additions: r.additions };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -994,8 +1075,8 @@ function toPanel(r: Run, generator: string, extra: Record<string, unknown> = {},
  */
 export function generateVarDag(input: VarDagInput = {}): SimulationResult {
   const config = mergeVarDagConfig(VAR_DAG_DEFAULTS, input);
-  const r = run(config);
-  return { panel: toPanel(r, "var-dag"), config, truth: r.truth };
+  const { panel, truth } = simulatePanel(config, "var-dag");
+  return { panel, config, truth };
 }
 
 /** Sparse-target benchmark configuration: a VAR-DAG configuration plus the target's parent share (`targetShare` sets `parentShareTarget`). */
@@ -1027,18 +1108,31 @@ export type SparseTargetInput = VarDagInput & { targetShare?: number };
  * share of the target's one-step innovation (P + e) that is due to the parents.
  */
 export function generateSparseTarget(input: SparseTargetInput = {}): SimulationResult & { config: SparseTargetConfig; achievedTargetShare: number } {
-  const targetShare = input.targetShare ?? SPARSE_TARGET_DEFAULTS.targetShare;
+  const config = mergeSparseTargetConfig(SPARSE_TARGET_DEFAULTS, input, "generateSparseTarget");
+  const { panel, truth } = simulatePanel(config, "sparse-target", { params: targetShareParams });
+  return { panel, config, truth, achievedTargetShare: truth.shares[truth.shares.length - 1].achieved };
+}
+
+/**
+ * A sparse-target configuration: `input` merged over `base` (see {@link mergeVarDagConfig}), the
+ * target's parent share set by `targetShare` (`parentShareTarget` must agree when given; `what`
+ * starts the error message).
+ */
+export function mergeSparseTargetConfig(base: SparseTargetConfig, input: SparseTargetInput, what: string): SparseTargetConfig {
+  const targetShare = input.targetShare ?? base.targetShare;
   if (input.parentShareTarget !== undefined && input.parentShareTarget !== targetShare) {
     throw new Error(
-      `generateSparseTarget: set the target's parent share with targetShare (got parentShareTarget ${input.parentShareTarget} and targetShare ${targetShare})`,
+      `${what}: set the target's parent share with targetShare (got parentShareTarget ${input.parentShareTarget} and targetShare ${targetShare})`,
     );
   }
-  const merged = mergeVarDagConfig(SPARSE_TARGET_DEFAULTS, { ...input, parentShareTarget: targetShare });
-  const config: SparseTargetConfig = { ...merged, targetShare };
-  const r = run(config);
-  const tShare = r.truth.shares[r.truth.shares.length - 1];
-  const panel = toPanel(r, "sparse-target", { achievedTargetShare: tShare.achieved, targetInnovationShare: tShare.innovationShare });
-  return { panel, config, truth: r.truth, achievedTargetShare: tShare.achieved };
+  const merged = mergeVarDagConfig(base, { ...input, parentShareTarget: targetShare });
+  return { ...merged, targetShare };
+}
+
+/** The target's achieved parent share and innovation share of a run, as the sparse-target panels record them in `provenance.params`. */
+export function targetShareParams(truth: VarDagTruth): { achievedTargetShare: number; targetInnovationShare: number } {
+  const tShare = truth.shares[truth.shares.length - 1];
+  return { achievedTargetShare: tShare.achieved, targetInnovationShare: tShare.innovationShare };
 }
 
 /** The R/d/T swap grid: a base setting and one-factor-at-a-time swaps. */
@@ -1151,6 +1245,7 @@ export type RawlogInput = VarDagInput &
  * of the latent node over the whole panel, a fixed affine map, so the true graph is unchanged).
  * Outliers multiply an observed cell by U(outlierMin, outlierMax) with probability `outlierProb`
  * (measurement outliers: the dynamics do not see them). Nothing is standardised for the model.
+ * The graph-worth record (`params.graphWorth`) is that of the observed panel.
  */
 export function generateRawlog(input: RawlogInput = {}): SimulationResult & { config: RawlogConfig; observation: RawlogObservation } {
   const base = mergeVarDagConfig(RAWLOG_DEFAULTS, input);
@@ -1208,7 +1303,7 @@ export function generateRawlog(input: RawlogInput = {}): SimulationResult & { co
     return raw;
   });
   const observation: RawlogObservation = { scale: Object.fromEntries(r.names.map((n, i) => [n, scaleOf[i]])), latentMean: mean, latentSd: sd, outliers };
-  panel.provenance = { ...panel.provenance, params: { config, observation, drawn: r.truth } };
+  panel.provenance = { ...panel.provenance, params: { config, observation, drawn: r.truth, graphWorth: panel.provenance.params.graphWorth } };
   validatePanel(panel, { requireDag: true, nonNegativeChannels: true, targetIsSink: true });
   return { panel, config, truth: r.truth, observation };
 }

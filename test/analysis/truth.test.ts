@@ -2,15 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { trueAllocationResponses } from "../../lib/analysis/truth";
 import type { Panel } from "../../lib/data/panel";
-import {
-  type SimulationResult,
-  contextHalfPoint,
-  generateRawlog,
-  generateSparseTarget,
-  generateVarDag,
-  geometricAdstock,
-  hillSaturation,
-} from "../../lib/data/simulate";
+import { type SimulationResult, generateRawlog, generateSparseTarget, generateVarDag } from "../../lib/data/simulate";
+import { unitProcess } from "./resimulate";
 
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b} (tol ${tol})`);
@@ -22,44 +15,17 @@ const close = (a: number, b: number, tol: number, what: string) =>
  * of the module under test.
  */
 function resimulate(sim: SimulationResult, unit: number, origin: number, horizon: number, carryover: number, allocation: readonly number[]): number {
-  const p = sim.panel;
-  const c = sim.config;
-  const { N, T, C, L } = { N: p.nodes, T: p.steps, C: c.channels, L: c.lags };
-  const x = (t: number, i: number) => p.values[(unit * T + t) * N + i];
-  const g = sim.truth.graphOfUnit[unit];
-  const ctx = p.context ? p.context.values.subarray(unit * p.context.names.length, (unit + 1) * p.context.names.length) : new Float32Array(0);
-  const W = (i: number, j: number) => sim.truth.edges.find((e) => e.graph === g && e.target === p.nodeNames[i] && e.source === p.nodeNames[j])?.weights;
-  const sat = (s: number[], j: number) => {
-    if (c.linear) return s;
-    const ch = sim.truth.channels[j];
-    return Array.from(geometricAdstock(s, ch.adstock), (a) => hillSaturation(a, contextHalfPoint(ch, ctx), ch.slope));
-  };
-  const spend = Array.from({ length: C }, (_, j) => Array.from({ length: T }, (_, t) => x(t, j)));
-  const f = spend.map((s, j) => sat(s, j));
-  const changed = spend.map((s, j) =>
+  const { N, C, obs, ar, sat, drive, noise } = unitProcess(sim, unit);
+  const changed = obs.slice(0, C).map((s, j) =>
     sat(
       s.map((v, t) => (t >= origin && t < origin + horizon ? allocation[j] : v)),
       j,
     ),
   );
   // series (observed), and the counterfactual from the origin on
-  const obs = Array.from({ length: N }, (_, i) => Array.from({ length: T }, (_, t) => x(t, i)));
   const cf = obs.map((s) => [...s]);
-  const drive = (series: number[][], sender: number[][], i: number, t: number) => {
-    let v = 0;
-    for (let j = 0; j < N; j++) {
-      const w = W(i, j);
-      if (!w) continue;
-      const fj = j < C ? sender[j] : series[j];
-      for (let l = 1; l <= L && l <= t; l++) v += w[l - 1] * fj[t - l];
-    }
-    return v;
-  };
   for (let t = origin; t < origin + horizon + carryover; t++) {
-    for (let i = C; i < N; i++) {
-      const noise = obs[i][t] - sim.truth.ar[i] * obs[i][t - 1] - drive(obs, f, i, t);
-      cf[i][t] = sim.truth.ar[i] * cf[i][t - 1] + drive(cf, changed, i, t) + noise;
-    }
+    for (let i = C; i < N; i++) cf[i][t] = ar[i] * cf[i][t - 1] + drive(cf, changed, i, t) + noise(i, t);
   }
   let s = 0;
   for (let t = origin; t < origin + horizon + carryover; t++) s += cf[N - 1][t];
