@@ -32,6 +32,22 @@ export interface RolloutFeed {
    * as the input of the next step instead of the model's prediction, 0 keeps the prediction.
    */
   mask: tf.Tensor;
+  /**
+   * Clamps recurrent states as well as inputs (direct AR-CIG in a decoder with per-node state):
+   * the forecaster runs the unperturbed history `baseline` [batch, t0, nodes] beside x, and where
+   * `nodes` [batch, nodes] is 1, the node's input and recurrent state at every step are those of
+   * the unperturbed run, so that nothing reaches another node through it. Only forecasters with
+   * `clampsStates` accept it.
+   */
+  clamp?: StateClamp;
+}
+
+/** See {@link RolloutFeed.clamp}. */
+export interface StateClamp {
+  /** baseline: [batch, t0, nodes], the history without the perturbation. */
+  baseline: tf.Tensor3D;
+  /** nodes: [batch, nodes], 1 where the node follows the unperturbed run. */
+  nodes: tf.Tensor2D;
 }
 
 export interface Forecaster {
@@ -41,6 +57,12 @@ export interface Forecaster {
   readonly minHistory: number;
   /** Whether a supplied `graph` changes the model's computation. */
   readonly acceptsGraph: boolean;
+  /**
+   * Whether the forecaster keeps a recurrent state per node and honours `feed.clamp` (see
+   * {@link RolloutFeed.clamp}); absent or false for models whose nodes share one state (it cannot
+   * be split by node) or have none (clamping the inputs already isolates a route).
+   */
+  readonly clampsStates?: boolean;
 
   /**
    * Teacher-forced one-step predictions.

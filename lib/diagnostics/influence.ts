@@ -192,16 +192,18 @@ interface ArCigContext {
   what: string;
 }
 
-/**
- * Rolls out B rows: `fill` writes their histories and units, `feed` (when given) the rollout
- * feed values and mask; returns the predictions [B, H, N].
- */
-function rolloutRows(
-  ctx: ArCigContext,
-  B: number,
-  fill: (xv: Float32Array, rowUnits: Int32Array) => void,
-  feed?: (fv: Float32Array, mv: Float32Array) => void,
-): Float32Array {
+/** What a chunk of AR-CIG rows writes: histories and units, and optionally the rollout feed and the state clamp. */
+interface RowWriters {
+  fill: (xv: Float32Array, rowUnits: Int32Array) => void;
+  /** Feed values and mask, [B, H, N] each. */
+  feed?: (fv: Float32Array, mv: Float32Array) => void;
+  /** Unperturbed histories [B, history, N] and clamped nodes [B, N] (forecasters with `clampsStates`). */
+  clamp?: (bv: Float32Array, cv: Float32Array) => void;
+}
+
+/** Rolls out B rows written by `writers`; returns the predictions [B, H, N]. */
+function rolloutRows(ctx: ArCigContext, B: number, writers: RowWriters): Float32Array {
+  const { fill, feed, clamp } = writers;
   const { forecaster, data, c, what } = ctx;
   const N = data.nodes;
   const H = c.horizon;
@@ -216,11 +218,21 @@ function rolloutRows(
     mv = new Float32Array(B * H * N);
     feed(fv, mv);
   }
+  let bv: Float32Array | undefined;
+  let cv: Float32Array | undefined;
+  if (clamp) {
+    bv = new Float32Array(B * hist * N);
+    cv = new Float32Array(B * N);
+    clamp(bv, cv);
+  }
   return readAndDispose(
     tf.tidy(() => {
       const x = tf.tensor3d(xv, [B, hist, N]);
       const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
-      if (fv && mv) inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]) };
+      if (fv && mv) {
+        const stateClamp = bv && cv ? { baseline: tf.tensor3d(bv, [B, hist, N]), nodes: tf.tensor2d(cv, [B, N]) } : undefined;
+        inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]), ...(stateClamp ? { clamp: stateClamp } : {}) };
+      }
       const out = forecaster.rollout(x, H, inputs);
       if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
         throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
@@ -238,11 +250,13 @@ function baselineRollouts(ctx: ArCigContext): Float32Array {
   const W = plan.units.length * plan.origins.length;
   const base = new Float32Array(W * H * N);
   forChunks(W, c.chunkRows, (start, end) => {
-    const pred = rolloutRows(ctx, end - start, (xv, ru) => {
-      for (let w = start; w < end; w++) {
-        ctx.fill(w, -1, xv, w - start);
-        ru[w - start] = rowUnitOf(plan, w);
-      }
+    const pred = rolloutRows(ctx, end - start, {
+      fill: (xv, ru) => {
+        for (let w = start; w < end; w++) {
+          ctx.fill(w, -1, xv, w - start);
+          ru[w - start] = rowUnitOf(plan, w);
+        }
+      },
     });
     base.set(pred, start * H * N);
   });
@@ -261,12 +275,14 @@ function arCigShape(ctx: ArCigContext) {
 function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
   const { plan, c, delta, N, H, O, W, acc } = arCigShape(ctx);
   forChunks(W * N, c.chunkRows, (start, end) => {
-    const pred = rolloutRows(ctx, end - start, (xv, ru) => {
-      for (let r = start; r < end; r++) {
-        const w = r % W;
-        ctx.fill(w, Math.floor(r / W), xv, r - start);
-        ru[r - start] = rowUnitOf(plan, w);
-      }
+    const pred = rolloutRows(ctx, end - start, {
+      fill: (xv, ru) => {
+        for (let r = start; r < end; r++) {
+          const w = r % W;
+          ctx.fill(w, Math.floor(r / W), xv, r - start);
+          ru[r - start] = rowUnitOf(plan, w);
+        }
+      },
     });
     for (let r = start; r < end; r++) {
       const j = Math.floor(r / W);
@@ -286,28 +302,38 @@ function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
 function directArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
   const { plan, c, delta, N, H, O, W, acc } = arCigShape(ctx);
   forChunks(W * N * N, c.chunkRows, (start, end) => {
-    const pred = rolloutRows(
-      ctx,
-      end - start,
-      (xv, ru) => {
+    const pairOf = (r: number) => {
+      const pair = Math.floor(r / W);
+      return { w: r % W, j: Math.floor(pair / N), i: pair % N };
+    };
+    const pred = rolloutRows(ctx, end - start, {
+      fill: (xv, ru) => {
         for (let r = start; r < end; r++) {
-          const w = r % W;
-          ctx.fill(w, Math.floor(r / (W * N)), xv, r - start);
+          const { w, j } = pairOf(r);
+          ctx.fill(w, j, xv, r - start);
           ru[r - start] = rowUnitOf(plan, w);
         }
       },
-      (fv, mv) => {
+      feed: (fv, mv) => {
         for (let r = start; r < end; r++) {
-          const w = r % W;
-          const pair = Math.floor(r / W);
-          const j = Math.floor(pair / N);
-          const i = pair % N;
+          const { w, j, i } = pairOf(r);
           const off = (r - start) * H * N;
           fv.set(base.subarray(w * H * N, (w + 1) * H * N), off);
           for (let h = 0; h < H; h++) for (let k = 0; k < N; k++) mv[off + h * N + k] = k === j || k === i ? 0 : 1;
         }
       },
-    );
+      ...(ctx.forecaster.clampsStates
+        ? {
+            clamp: (bv: Float32Array, cv: Float32Array) => {
+              for (let r = start; r < end; r++) {
+                const { w, j, i } = pairOf(r);
+                ctx.fill(w, -1, bv, r - start);
+                for (let k = 0; k < N; k++) cv[(r - start) * N + k] = k === j || k === i ? 0 : 1;
+              }
+            },
+          }
+        : {}),
+    });
     for (let r = start; r < end; r++) {
       const w = r % W;
       const pair = Math.floor(r / W);
@@ -328,14 +354,14 @@ function directArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
  * feedback on itself) counts; *total*: nothing is clamped. `AR-CIG[j][i]` = mean over the H
  * steps, the origins and the units of |change of i's prediction| / delta_j.
  *
- * What "direct" can and cannot clamp: the feed mask clamps the *inputs* of the other nodes, not a
- * recurrent decoder's hidden states. In a decoder with per-node latent state (CausalMMM, the
- * graph-safe decoder), the perturbation of j at the last history step already reaches a child
- * k's state at that step, and k's state then reaches i at later rollout steps even though k's
- * input is clamped. So for such decoders direct AR-CIG[j][i] also carries a (smaller) share of
- * the paths j -> k -> i of length two or more; with a graph-safe decoder it is still exactly 0
- * for every j with no path to i in the supplied graph (checked in
- * test/models/graph-safe.test.ts and test/experiments/dice.test.ts).
+ * What "direct" can and cannot clamp: the feed mask clamps the *inputs* of the other nodes. A
+ * forecaster with per-node recurrent state (`clampsStates`: CausalMMM, the graph-safe decoder)
+ * is also given the unperturbed history through `feed.clamp` and keeps every other node's state
+ * on the unperturbed run, so a path j -> k -> i adds nothing and direct AR-CIG[j][i] is j's own
+ * route to i. For a forecaster whose nodes share one state (the joint GRU, the DeepCausalMMM-style
+ * model) a state cannot be split by node: its "direct" AR-CIG clamps inputs only, and the
+ * perturbation of j still reaches i through the shared state by every route, so it is not
+ * separable from the total; linear lag models have no state and inputs are all there is.
  *
  * data: values [units, steps, nodes], already scaled; `rollout` is called on x: [rows, history,
  * nodes] with horizon H, chunked: the baseline (windows rows), total (windows * N rows) and direct

@@ -130,13 +130,25 @@ export const bypassSeedJob = seedJob<BypassConfig, BypassSeedResult>("bypass-see
 export const swapSeedJob = seedJob<SwapStudyConfig, SwapSeedResult>("swap-seed", swapSeed);
 export const budgetSeedJob = seedJob<BudgetStudyConfig, BudgetSeedResult>("budget-seed", budgetSeed);
 
-/** A study over seeds: one cached job per seed, run in worker processes, results in seed order. */
+/** A study over seeds: one cached job per seed, each on its own panel ({@link panelSpecForSeed}), run in worker processes, results in seed order. */
 export type SeedStudy<C, R> = (panel: PanelSpec, seeds: readonly number[], config?: Partial<C>, options?: RunOptions) => Promise<R[]>;
+
+/**
+ * The panel a seed of a study runs on: every seed draws its own panel as well as its own model
+ * (STUDY.md, "Data"), so a generated panel's seed becomes `input.seed + seed`; the external
+ * CausalMMM data have one draw and are returned as they are.
+ */
+export function panelSpecForSeed(spec: PanelSpec, seed: number): PanelSpec {
+  if (spec.generator === "causalmmm-sim") return spec;
+  const input = spec.input ?? {};
+  const base = (input as { seed?: number }).seed ?? 0;
+  return { ...spec, input: { ...input, seed: base + seed } };
+}
 
 function overSeeds<C, R>(job: (c: SeedJob<C>) => Job<R>, label: string): SeedStudy<C, R> {
   return (panel, seeds, config = {}, options = {}) =>
     runJobs(
-      seeds.map((seed) => job({ panel, seed, config })),
+      seeds.map((seed) => job({ panel: panelSpecForSeed(panel, seed), seed, config })),
       { label, ...options },
     );
 }

@@ -13,7 +13,7 @@ import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
 import { ParamStore } from "../core/params";
 import { dense, hillHead, matMul2d } from "./params";
-import { runRecurrent } from "./recurrent";
+import { clampedRows, runRecurrent } from "./recurrent";
 
 export interface CausalMMMConfig {
   /** Number of nodes N. */
@@ -259,16 +259,19 @@ export class CausalMMM implements Trainable {
 
   /**
    * Runs the decoder. x: [B, T0, N] is fed for the first T0 steps (teacher forcing); after
-   * that each input is the previous prediction (or `inputs.feed` where its mask is 1). z: [B, E],
+   * that each input is the previous prediction (or `inputs.feed` where its mask is 1; with
+   * `feed.clamp`, the clamped nodes follow the unperturbed run, states included). z: [B, E],
    * `inputs.context`: [B, K]. Returns `steps` predictions [B, steps, N]; prediction s is of step s + 1.
    */
   decode(x: tf.Tensor3D, z: tf.Tensor2D, steps: number, inputs: { context?: tf.Tensor2D; feed?: RolloutFeed } = {}): tf.Tensor3D {
-    const { context, feed } = inputs;
+    const { feed } = inputs;
     return tf.tidy(() => {
-      const [B, , N] = x.shape;
+      const N = x.shape[2];
       if (N !== this.config.nodes) throw new Error(`CausalMMM decoder expects ${this.config.nodes} nodes, got ${N}`);
-      const sat = this.saturation(B, context);
-      const zt = z.transpose().reshape([this.edges.count, B, 1]) as tf.Tensor3D;
+      const rows = clampedRows(x, feed);
+      const B = rows.x.shape[0];
+      const sat = this.saturation(B, inputs.context ? rows.repeat(inputs.context) : undefined);
+      const zt = rows.repeat(z).transpose().reshape([this.edges.count, B, 1]) as tf.Tensor3D;
       // the step runs node-major ([N, B]); the recurrent core hands it [B, N] inputs
       const cell = {
         init: tf.zeros([N, B, this.config.hidden]) as tf.Tensor3D,
@@ -276,8 +279,9 @@ export class CausalMMM implements Trainable {
           const out = this.step(input.transpose() as tf.Tensor2D, hidden, zt, sat);
           return { pred: out.pred.transpose() as tf.Tensor2D, state: out.hidden };
         },
+        stateAxes: { rows: 1, nodes: 0 } as const,
       };
-      return runRecurrent(x, steps, cell, feed);
+      return runRecurrent(rows.x, steps, cell, feed);
     });
   }
 
@@ -319,6 +323,7 @@ export class CausalMMM implements Trainable {
       nodes: model.config.nodes,
       minHistory: 1,
       acceptsGraph: true,
+      clampsStates: true,
       predictOneStep(x, inputs) {
         const z = edgesOf(inputs, x.shape[0]);
         try {

@@ -10,8 +10,8 @@ import { Rng } from "../rng";
 import { tf } from "../tf";
 import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { ParamStore } from "../core/params";
-import { dense, type GruWeights, gruUpdate, gruWeights, hillHead, matMulBatched } from "./params";
-import { runRecurrent } from "./recurrent";
+import { dense, type GruWeights, gruUpdate, gruWeights, hillHead } from "./params";
+import { clampedRows, runRecurrent } from "./recurrent";
 
 /**
  * Settings both decoders share.
@@ -106,13 +106,13 @@ function windowLoss(x: tf.Tensor3D, horizon: number, decode: (history: tf.Tensor
 /** A {@link Forecaster} from a decode function (teacher forcing over x, then rollout). */
 function recurrentForecaster(
   nodes: number,
-  acceptsGraph: boolean,
+  kind: { acceptsGraph: boolean; clampsStates: boolean },
   decode: (x: tf.Tensor3D, steps: number, inputs: (ForecastInputs & { feed?: RolloutFeed }) | undefined) => tf.Tensor3D,
 ): Forecaster {
   return {
     nodes,
     minHistory: 1,
-    acceptsGraph,
+    ...kind,
     predictOneStep: (x, inputs) => decode(x, x.shape[1], inputs),
     rollout: (x, horizon, inputs) =>
       tf.tidy(() => {
@@ -127,11 +127,13 @@ function recurrentForecaster(
  * x_i(t), its own state, a learned node embedding e_i, and the sum of messages from its parents
  * **along the supplied graph only**:
  *
- *     msg_j(t) = tanh(W_h h_j(t-1) + w_x x_j(t) + W_e e_j + b)        (sender-only message)
- *     m_i(t)   = sum_j G[j][i] msg_j(t)                                 (G supplied, diagonal 0)
+ *     msg_ji(t) = tanh(W_h h_j(t-1) + w_x x_j(t) + W_e e_j + W_r e_i + b)   (sender-receiver message)
+ *     m_i(t)    = sum_j G[j][i] msg_ji(t)                                  (G supplied, diagonal 0)
  *     h_i(t)   = GRU([x_i(t), m_i(t), e_i], h_i(t-1))
  *     x^_i(t+1) = a_i x_i(t) + MLP([h_i(t), e_i])
  *
+ * A message depends on its receiver as well as its sender (through e_i inside the tanh), so a
+ * complete graph is dense pairwise communication, not one broadcast every receiver sums alike.
  * No global pooling, no context in any cross-node path: context only sets the Hill saturation
  * of the target's own read-out, as in CausalMMM (`y f^a / (f^a + g^a)`, a, g linear in the
  * unit's context). With G = 0 every node's prediction depends on its own past only, whatever
@@ -145,7 +147,7 @@ export class GraphSafeDecoder implements Trainable {
   readonly config: GraphSafeConfig;
   readonly params: ParamStore;
   private readonly emb: tf.Variable; // [N, De]
-  private readonly msg: { wh: tf.Variable; wx: tf.Variable; we: tf.Variable; b: tf.Variable };
+  private readonly msg: { wh: tf.Variable; wx: tf.Variable; we: tf.Variable; wr: tf.Variable; b: tf.Variable };
   private readonly gru: GruWeights; // input [x, m, e]
   private readonly out: { w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable; own: tf.Variable };
   private readonly sat: { wa: tf.Variable; ba: tf.Variable; wg: tf.Variable; bg: tf.Variable };
@@ -159,7 +161,13 @@ export class GraphSafeDecoder implements Trainable {
     const P = this.params;
     const { nodes: N, hidden: H, message: Hm, embed: De } = c;
     this.emb = P.add("emb", tf.tensor2d(P.rng.normals(N * De, 1), [N, De]));
-    this.msg = { wh: P.xavier("msg.wh", H, Hm), wx: P.xavier("msg.wx", 1, Hm), we: P.xavier("msg.we", De, Hm), b: P.constant("msg.b", [Hm], 0) };
+    this.msg = {
+      wh: P.xavier("msg.wh", H, Hm),
+      wx: P.xavier("msg.wx", 1, Hm),
+      we: P.xavier("msg.we", De, Hm),
+      wr: P.xavier("msg.wr", De, Hm),
+      b: P.constant("msg.b", [Hm], 0),
+    };
     this.gru = gruWeights(P, "gru", 1 + Hm + De, H);
     this.out = {
       w1: P.xavier("out.w1", H + De, H),
@@ -191,22 +199,27 @@ export class GraphSafeDecoder implements Trainable {
   /**
    * Runs the decoder along a supplied graph. x: [B, T0, N] (teacher forcing), graph: [B, N, N]
    * (`G[j][i]` the weight of j -> i; the diagonal is ignored), `inputs.context`: [B, K] -> `steps`
-   * predictions [B, steps, N] (rollout on `inputs.feed` where its mask is 1).
+   * predictions [B, steps, N] (rollout on `inputs.feed` where its mask is 1; with `feed.clamp`,
+   * the clamped nodes follow the unperturbed run, states included).
    */
   decode(x: tf.Tensor3D, graph: tf.Tensor3D, steps: number, inputs: DecodeInputs = {}): tf.Tensor3D {
-    const { context, feed } = inputs;
+    const { feed } = inputs;
     return tf.tidy(() => {
       const c = this.config;
-      const [B, , N] = x.shape;
+      const [B0, , N] = x.shape;
       if (N !== c.nodes) throw new Error(`graph-safe decoder expects ${c.nodes} nodes, got ${N}`);
-      if (graph.shape[0] !== B || graph.shape[1] !== N || graph.shape[2] !== N) {
-        throw new Error(`graph-safe decoder: graph [${graph.shape}] does not match ${B} rows of ${N} nodes`);
+      if (graph.shape[0] !== B0 || graph.shape[1] !== N || graph.shape[2] !== N) {
+        throw new Error(`graph-safe decoder: graph [${graph.shape}] does not match ${B0} rows of ${N} nodes`);
       }
+      const rows = clampedRows(x, feed);
+      const B = rows.x.shape[0];
+      const context = inputs.context ? rows.repeat(inputs.context) : undefined;
       const H = c.hidden;
-      // receiver-major graph without its diagonal: gT[b][i][j] = G[b][j][i] (j != i)
-      const gT = graph.mul(tf.sub(1, tf.eye(N))).transpose([0, 2, 1]) as tf.Tensor3D;
-      // per-node constant parts of the message and of the gates / read-out
+      // graph without its diagonal, one weight per (sender j, receiver i): [B, N, N, 1]
+      const pairs = rows.repeat(graph).mul(tf.sub(1, tf.eye(N))).expandDims(3);
+      // per-node constant parts of the message (sender and receiver) and of the gates / read-out
       const msgNode = dense(this.emb, this.msg.we, this.msg.b); // [N, Hm]
+      const msgReceiver = dense(this.emb, this.msg.wr).expandDims(0).expandDims(0); // [1, 1, N, Hm]
       const Hm = c.message;
       const gateNode = dense(this.emb, this.gru.wx.slice([1 + Hm, 0], [c.embed, 3 * H]), this.gru.b); // [N, 3H]
       const wxIn = this.gru.wx.slice([0, 0], [1, 3 * H]).reshape([3 * H]);
@@ -218,12 +231,11 @@ export class GraphSafeDecoder implements Trainable {
       const g = dense(ctx, this.sat.wg, this.sat.bg).maximum(0.1);
       const step = (input: tf.Tensor2D, h: tf.Tensor3D) => {
         const xin = input.reshape([B, N, 1]);
-        const msg = tf.tanh(
-          dense(h, this.msg.wh)
-            .add(xin.mul(this.msg.wx.reshape([Hm])))
-            .add(msgNode),
-        ); // [B, N, Hm]
-        const m = matMulBatched(gT, msg as tf.Tensor3D); // [B, N, Hm]: sum over parents j
+        const sender = dense(h, this.msg.wh)
+          .add(xin.mul(this.msg.wx.reshape([Hm])))
+          .add(msgNode); // [B, N, Hm]
+        const msg = tf.tanh(sender.expandDims(2).add(msgReceiver)); // [B, N (sender j), N (receiver i), Hm]
+        const m = msg.mul(pairs).sum(1); // [B, N, Hm]: sum over parents j
         const gx = xin.mul(wxIn).add(dense(m, wxMsg)).add(gateNode); // [B, N, 3H]
         const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
         const o = tf.relu(dense(next, outH).add(outNode));
@@ -231,7 +243,7 @@ export class GraphSafeDecoder implements Trainable {
         if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g).sub(pred).mul(this.targetMask));
         return { pred: pred as tf.Tensor2D, state: next };
       };
-      return runRecurrent(x, steps, { init: tf.zeros([B, N, H]) as tf.Tensor3D, step }, feed);
+      return runRecurrent(rows.x, steps, { init: tf.zeros([B, N, H]) as tf.Tensor3D, step, stateAxes: { rows: 0, nodes: 1 } }, feed);
     });
   }
 
@@ -245,7 +257,7 @@ export class GraphSafeDecoder implements Trainable {
 
   /** The decoder as a {@link Forecaster}; `inputs.graph` ([N, N] or [B, N, N]) is required. */
   forecaster(): Forecaster {
-    return recurrentForecaster(this.config.nodes, true, (x, steps, inputs) => {
+    return recurrentForecaster(this.config.nodes, { acceptsGraph: true, clampsStates: true }, (x, steps, inputs) => {
       if (!inputs?.graph) throw new Error("graph-safe decoder forecaster: pass inputs.graph (the supplied graph)");
       const B = x.shape[0];
       const g = inputs.graph;
@@ -331,7 +343,7 @@ export class JointGruDecoder implements Trainable {
 
   /** The decoder as a {@link Forecaster}; a supplied graph is ignored. */
   forecaster(): Forecaster {
-    return recurrentForecaster(this.config.nodes, false, (x, steps, inputs) => this.decode(x, steps, { context: inputs?.context, feed: inputs?.feed }));
+    return recurrentForecaster(this.config.nodes, { acceptsGraph: false, clampsStates: false }, (x, steps, inputs) => this.decode(x, steps, { context: inputs?.context, feed: inputs?.feed }));
   }
 
   dispose(): void {

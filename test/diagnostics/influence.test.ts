@@ -8,6 +8,9 @@ import { LinearVarForecaster, linearVar1 } from "../../lib/diagnostics/linear-va
 import { arCig, cig, scoreArCig, scoreInfluence } from "../../lib/diagnostics/influence";
 import type { InfluenceMatrix } from "../../lib/diagnostics/influence";
 import { analyticArCig, randomSparseVar, simulateVar, supportOf, TinyGru } from "./helpers";
+import type { Forecaster } from "../../lib/core/forecaster";
+import { GraphSafeDecoder } from "../../lib/models/graph-safe";
+import { CausalMMM } from "../../lib/models/causalmmm";
 
 const closeMatrix = (a: number[][], b: number[][], tol: number, what: string) => {
   a.forEach((row, j) => row.forEach((v, i) => assert.ok(Math.abs(v - b[j][i]) <= tol, `${what}[${j}][${i}]: ${v} vs ${b[j][i]}`)));
@@ -219,4 +222,57 @@ describe("CIG and AR-CIG on linear VARs (known answers)", () => {
     }
     gru.dispose();
   });
+});
+
+describe("direct AR-CIG in decoders with per-node state: other nodes' states are clamped", () => {
+  before(async () => {
+    await initBackend(undefined, null);
+  });
+  // chain 0 -> 1 -> 2 (node 3, the target, isolated); a random VAR series as input
+  const chain: Graph = [
+    [0, 1, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ];
+  const A = [
+    [0.5, 0.6, 0, 0],
+    [0, 0.5, 0.6, 0],
+    [0, 0, 0.5, 0],
+    [0, 0, 0, 0.5],
+  ];
+  const data = simulateVar([A], 2, 40, 13);
+  const settings = { ...WINDOWS, horizon: 7, graph: chain };
+  /** The same forecaster without its state clamp (inputs clamped only). */
+  const inputsOnly = (f: Forecaster): Forecaster => ({ ...f, clampsStates: false });
+
+  const models: [string, () => { forecaster(): Forecaster; dispose(): void }][] = [
+    ["graph-safe decoder", () => new GraphSafeDecoder({ nodes: 4, target: 3, contextDim: 0, hidden: 8, message: 4, embed: 2, seed: 3 })],
+    ["CausalMMM decoder", () => new CausalMMM({ nodes: 4, target: 3, contextDim: 0, encoderSteps: 10, hidden: 8, encoderHidden: 8, seed: 3 })],
+  ];
+  for (const [name, make] of models) {
+    it(`${name}: direct a -> c is exactly 0 with states clamped, not with inputs clamped only; a -> b and b -> c stay; no tensor leaks`, () => {
+      const model = make();
+      const f = model.forecaster();
+      assert.equal(f.clampsStates, true);
+      const before = tf.memory().numTensors;
+      const clamped = arCig(f, data, settings);
+      assert.equal(tf.memory().numTensors, before, "arCig leaked tensors");
+      const loose = arCig(inputsOnly(f), data, settings);
+      assert.equal(clamped.direct!.values[0][2], 0, `clamped direct 0 -> 2: ${clamped.direct!.values[0][2]}`);
+      assert.ok(loose.direct!.values[0][2] > 1e-7, `inputs-only direct 0 -> 2 should carry the path through 1's state: ${loose.direct!.values[0][2]}`);
+      assert.ok(clamped.total!.values[0][2] > 1e-7, `total 0 -> 2 ${clamped.total!.values[0][2]}`);
+      for (const [j, i] of [
+        [0, 1],
+        [1, 2],
+      ]) {
+        assert.ok(clamped.direct!.values[j][i] > 1e-6, `direct ${j} -> ${i}: ${clamped.direct!.values[j][i]}`);
+        // a one-edge route: the clamped nodes are not on it, so clamping their states changes nothing
+        assert.ok(Math.abs(clamped.direct!.values[j][i] - loose.direct!.values[j][i]) <= 1e-6, `direct ${j} -> ${i}: ${clamped.direct!.values[j][i]} vs ${loose.direct!.values[j][i]}`);
+      }
+      // nothing reaches the isolated target, by any route
+      for (let j = 0; j < 3; j++) assert.equal(clamped.total!.values[j][3], 0);
+      model.dispose();
+    });
+  }
 });

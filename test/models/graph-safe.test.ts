@@ -135,7 +135,7 @@ describe("GraphSafeDecoder: graph safety", () => {
     const h = result.history;
     assert.ok(h[h.length - 1].train.mse < 0.9 * h[0].train.mse, `training MSE ${h[0].train.mse} -> ${h[h.length - 1].train.mse}`);
     const now = paramValues(trained);
-    for (const name of ["msg.wh", "msg.wx", "msg.we", "msg.b", "gru.wx", "gru.wh", "out.w2", "out.own", "emb", "sat.wa"]) {
+    for (const name of ["msg.wh", "msg.wx", "msg.we", "msg.wr", "msg.b", "gru.wx", "gru.wh", "out.w2", "out.own", "emb", "sat.wa"]) {
       assert.ok(maxAbsDiff(now.get(name)!, initial.get(name)!) > 1e-3, `parameter ${name} did not move in training`);
     }
     x = randn([B, T0, N], 31) as tf.Tensor3D;
