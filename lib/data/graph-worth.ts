@@ -241,3 +241,14 @@ export function graphWorth(panel: Panel, options: Partial<GraphWorthOptions> = {
     ratioOwnToNonParentChannels: ownPast / nonParentChannels,
   };
 }
+
+/** A panel's recorded graph-worth ratios in one line (null: the panel records none). */
+export function describeGraphWorth(panel: Pick<Panel, "provenance">): string | null {
+  const gw = (panel.provenance?.params as { graphWorth?: GraphWorth | null } | undefined)?.graphWorth;
+  if (!gw) return null;
+  const f = (x: number) => x.toFixed(3);
+  return (
+    `${gw.node} MSE@${gw.horizon} of linear forecasters: own past ${f(gw.ownPast)}, + true parents ${f(gw.trueParents)}, + all nodes ${f(gw.allNodes)}, ` +
+    `+ non-parent channels ${f(gw.nonParentChannels)}; own past / true parents ${f(gw.ratioOwnToParents)}, own past / non-parent channels ${f(gw.ratioOwnToNonParentChannels)}`
+  );
+}

@@ -42,6 +42,12 @@ export interface TargetColumnAgreement extends PairAgreement {
 export interface InfluenceAgreement {
   /** Every off-diagonal pair. */
   all: PairAgreement;
+  /**
+   * The pairs the true influence reaches (true value > 0): how the model ranks and sizes the
+   * influence that exists. A graph-safe decoder given the true graph ranks the zero pairs of `all`
+   * last by construction, which lifts its Spearman there; on these pairs its ranking is learned.
+   */
+  support: PairAgreement;
   target: TargetColumnAgreement;
 }
 
@@ -117,7 +123,8 @@ function column(m: number[][], target: number): { values: number[]; senders: num
  * The agreement of a model's influence matrix with the true influence (`values[j][i]`, j -> i,
  * both N x N, e.g. a decoder's direct AR-CIG and `trueInfluence(...).direct`): over all
  * off-diagonal pairs, the Spearman rank correlation (average ranks for ties) and the relative
- * error sum |m - t| / sum |t|; on the target's column (pairs j -> target, j != target) the same,
+ * error sum |m - t| / sum |t|; the same on the pairs the true influence reaches (`support`); on
+ * the target's column (pairs j -> target, j != target) the same,
  * and, when `trueGraph` is given, the nAUPRC and AUROC of the model's column against the graph's
  * column (`rankingMetrics`). A measure that is undefined (a constant vector, a truth that is 0
  * everywhere, a column without edges or without non-edges, a non-finite entry) is NaN with a
@@ -150,6 +157,13 @@ export function influenceAgreement(
       labels.push(`${j} -> ${i}`);
     }
   const all = agreementOf(mv, tv, labels, c.tieTolerance);
+  const reached = tv.map((v, k) => (v > 0 ? k : -1)).filter((k) => k >= 0);
+  const support = agreementOf(
+    reached.map((k) => mv[k]),
+    reached.map((k) => tv[k]),
+    reached.map((k) => labels[k]),
+    c.tieTolerance,
+  );
   const mc = column(m, target);
   const tc = column(t, target);
   const onColumn = agreementOf(
@@ -165,7 +179,7 @@ export function influenceAgreement(
     nauprc = r.reason ? undefinedBecause(`target column: ${r.reason}`) : ok(r.nauprc);
     auroc = r.reason ? nauprc : ok(r.auroc);
   }
-  return { all, target: { target, ...onColumn, nauprc, auroc } };
+  return { all, support, target: { target, ...onColumn, nauprc, auroc } };
 }
 
 /** Scores of an influence matrix's target column against a true graph. */

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { type BypassProneInput, generateBypassProne } from "../data/bypass-prone";
 import { loadCausalMMMSim } from "../data/causalmmm";
 import { type FamilyInput, familyPanel } from "../data/family";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
@@ -34,8 +35,8 @@ import { type RecoveryCellConfig, type RecoveryMethod, type RecoveryResult, type
  * training window by the pipeline's scaler (`scaler`, e.g. `log1p: "all"` for raw-log data).
  */
 export interface PanelSpec {
-  generator: "sparse-target" | "var-dag" | "rawlog" | "causalmmm-sim" | "family";
-  input?: SparseTargetInput | VarDagInput | RawlogInput | FamilySpec;
+  generator: "sparse-target" | "bypass-prone" | "var-dag" | "rawlog" | "causalmmm-sim" | "family";
+  input?: SparseTargetInput | BypassProneInput | VarDagInput | RawlogInput | FamilySpec;
   split?: Partial<TimeSplitConfig>;
   scaler?: Partial<Omit<ScalerConfig, "steps" | "units">>;
 }
@@ -68,6 +69,8 @@ function rawPanel(spec: PanelSpec): Panel {
   switch (spec.generator) {
     case "sparse-target":
       return generateSparseTarget(input as SparseTargetInput).panel;
+    case "bypass-prone":
+      return generateBypassProne(input as BypassProneInput).panel;
     case "var-dag":
       return generateVarDag(input).panel;
     case "rawlog":

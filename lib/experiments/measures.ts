@@ -13,6 +13,10 @@ export const MEASURES = {
   mse7All: "MSE@7 all",
   cigNauprc: "CIG nAUPRC",
   directNauprc: "direct AR-CIG nAUPRC",
+  targetNauprc: "direct AR-CIG nAUPRC (target column)",
+  relativeError: "relative error vs true influence",
+  targetRelativeError: "relative error (target column)",
+  supportSpearman: "Spearman on true-influence pairs",
   totalNauprc: "total AR-CIG nAUPRC",
   auroc: "AUROC",
   nauprc: "nAUPRC",
@@ -53,6 +57,13 @@ export const CLAIM_BOUNDS = {
   swapGap: 0.2,
   /** Claim 5: a support selection whose support gives the frozen decoder at least this nAUPRC. */
   selectionNauprc: 0.6,
+  /**
+   * Claim 1, agreement with the true influence, read as the relative error of direct AR-CIG over
+   * all pairs (sum |m - t| / sum |t|, mean over units; ours): "high agreement" is at most
+   * `alignedError`, "low" at least `bypassError` (no influence at all scores 1).
+   */
+  alignedError: 0.5,
+  bypassError: 0.8,
 } as const;
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The protocol every study shares: a panel standardised on its training window and split in
  * time (`TimePanel`), window training of any sequence model, and the evaluation of a forecaster
- * on the test window (MSE@M, CIG, direct and total AR-CIG, scored against the true graphs).
+ * on the test window (MSE@M, CIG, direct and total AR-CIG, scored against the true graphs, on
+ * all pairs and on the target's column, and against the generator's true influence).
  * DICE, the bypass benchmark, the graph swap, the stress and budget studies and diagnose are
  * configurations on top of it.
  *
@@ -10,7 +11,9 @@
  * training window (teacher forcing, then a rollout of `horizon` steps) and keep the weights of
  * the best validation MSE.
  */
-import { type Panel, type Scaler, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, splitTime } from "../data/panel";
+import { TRUE_INFLUENCE_GENERATORS, type TrueInfluence, trueInfluence } from "../analysis/true-influence";
+import { type AgreementValue, influenceAgreement, scoreTargetColumn } from "../diagnostics/agreement";
+import { type Panel, targetIndex, type Scaler, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, splitTime } from "../data/panel";
 import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
 import type { Forecaster } from "../core/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
@@ -208,6 +211,24 @@ export interface Evaluable {
   graphs: Graph[] | null;
 }
 
+/**
+ * A decoder's influence against the generator's true influence (lib/analysis/true-influence.ts,
+ * the same windows, perturbation and horizon): the mean over the evaluated units of each unit's
+ * agreement (lib/diagnostics/agreement.ts). `relativeError` (sum |m - t| / sum |t| over all
+ * off-diagonal pairs: 0 exact, 1 for no influence at all) is the headline: it counts influence
+ * sent where there is none and influence of the wrong size alike, and no decoder gets it right by
+ * construction. `spearman` over all pairs is dominated by the pairs without true influence (a
+ * graph-safe decoder given the true graph ranks them last by construction); `supportSpearman`
+ * ranks the pairs the truth reaches. A model whose influence is constant over the pairs ranks
+ * nothing: its Spearman counts as 0, as a constant score's nAUPRC does.
+ */
+export interface TruthAgreement {
+  relativeError: number;
+  spearman: number;
+  supportSpearman: number;
+  target: { spearman: number; relativeError: number };
+}
+
 /** A decoder's forecasting and attribution measures on the test window. */
 export interface DecoderEvaluation {
   name: string;
@@ -220,7 +241,60 @@ export interface DecoderEvaluation {
   arCig: ArCigScores | null;
   /** Headline nAUPRCs (NaN without a truth). */
   nauprc: { cig: number; direct: number; total: number; totalVsClosure: number };
+  /** The same on the target's column alone (pairs j -> target: the attribution to sales; NaN without a truth). */
+  targetNauprc: { cig: number; direct: number; total: number };
+  /** Direct and total AR-CIG against the generator's true influence (null when the panel's generator has none). */
+  agreement: { direct: TruthAgreement; total: TruthAgreement } | null;
   seconds: number;
+}
+
+/** The true influence of a time panel's generator per influence setting, computed once (null: the generator has none). */
+const trueInfluences = new WeakMap<TimePanel, Map<string, TrueInfluence | null>>();
+
+function trueInfluenceOf(tp: TimePanel, config: Parameters<typeof trueInfluence>[2]): TrueInfluence | null {
+  let cache = trueInfluences.get(tp);
+  if (!cache) trueInfluences.set(tp, (cache = new Map()));
+  const key = JSON.stringify(config);
+  if (!cache.has(key)) {
+    const gen = tp.raw?.provenance?.generator;
+    const ok = tp.raw && tp.scaler && gen !== undefined && TRUE_INFLUENCE_GENERATORS.includes(gen);
+    cache.set(key, ok ? trueInfluence(tp.raw!, tp.scaler!, config) : null);
+  }
+  return cache.get(key)!;
+}
+
+/** The windows of the influence measures on the test window (origins every `influenceStride` steps whose rollout stays inside it). */
+function influenceSettings(tp: TimePanel, c: EvaluationConfig, graph?: Graph[]) {
+  const { test } = tp.split;
+  return { window: { from: test.from, to: test.to - c.horizon + 1 }, history: c.history, units: c.units, graph, stride: c.influenceStride };
+}
+
+/**
+ * The generator's true influence (direct and total) on the windows, units and horizon an
+ * evaluation with `config` uses, so that it can be shown beside the decoders' AR-CIG; null when
+ * the panel's generator has none. Computed once per time panel and setting.
+ */
+export function evaluationTrueInfluence(tp: TimePanel, config: Partial<EvaluationConfig> = {}): TrueInfluence | null {
+  const c = { ...EVALUATION_DEFAULTS, ...config };
+  const { graph: _graph, ...settings } = influenceSettings(tp, c);
+  return trueInfluenceOf(tp, { ...settings, horizon: c.horizon });
+}
+
+/** Mean over units of each unit's agreement of `m` with the true influence `t` (same units, in order). */
+function truthAgreement(m: InfluenceMatrix, t: InfluenceMatrix, target: number): TruthAgreement {
+  if (m.units.length !== t.units.length || m.units.some((u, k) => u !== t.units[k])) throw new Error("truthAgreement: the model and the truth cover different units");
+  const per = m.perUnit.map((pm, k) => influenceAgreement(pm, t.perUnit[k], target));
+  const rho = (v: AgreementValue) => (Number.isNaN(v.value) && v.reason?.startsWith("the model's influence is constant") ? 0 : v.value);
+  const mean = (f: (a: (typeof per)[number]) => number) => {
+    const v = per.map(f).filter((x) => !Number.isNaN(x));
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+  };
+  return {
+    relativeError: mean((a) => a.all.relativeError.value),
+    spearman: mean((a) => rho(a.all.spearman)),
+    supportSpearman: mean((a) => rho(a.support.spearman)),
+    target: { spearman: mean((a) => rho(a.target.spearman)), relativeError: mean((a) => a.target.relativeError.value) },
+  };
 }
 
 /** MSE@M, CIG and AR-CIG of a trained model on the test window, scored against the truth. */
@@ -233,12 +307,16 @@ export function evaluateDecoder(run: Evaluable, tp: TimePanel, config: Partial<E
   const common = { window, history: c.history, units: c.units, graph };
   const mse = mseAtHorizons(run.forecaster, panel, { ...common, stride: c.stride, horizons: [1, c.horizon, 14].filter((h) => h <= window.to - window.from) });
   const m7 = mseAt(mse, c.horizon);
-  const influenceWindow = { ...common, stride: c.influenceStride, window: { from: window.from, to: window.to - c.horizon + 1 } };
+  const influenceWindow = influenceSettings(tp, c, graph);
   const cigM = cig(run.forecaster, panel, influenceWindow);
   const ar = arCig(run.forecaster, panel, { ...influenceWindow, horizon: c.horizon });
   // the scores look each evaluated unit's graph up by its index in the panel
   const cigScore = truth ? scoreInfluence(cigM, truth) : null;
   const arScores = truth ? scoreArCig(ar, truth) : null;
+  const target = targetIndex(panel);
+  const column = (m: InfluenceMatrix | undefined) => (truth && m ? scoreTargetColumn(m, truth, target).headline.nauprc : NaN);
+  const ti = evaluationTrueInfluence(tp, c);
+  const agreement = ti && ar.direct && ar.total ? { direct: truthAgreement(ar.direct, ti.direct, target), total: truthAgreement(ar.total, ti.total, target) } : null;
   return {
     name: run.name,
     mse,
@@ -252,6 +330,8 @@ export function evaluateDecoder(run: Evaluable, tp: TimePanel, config: Partial<E
       total: arScores?.total?.headline.nauprc ?? NaN,
       totalVsClosure: arScores?.totalVsClosure?.headline.nauprc ?? NaN,
     },
+    targetNauprc: { cig: column(cigM), direct: column(ar.direct), total: column(ar.total) },
+    agreement,
     seconds: (Date.now() - t0) / 1000,
   };
 }
@@ -263,6 +343,11 @@ export function evaluateDecoder(run: Evaluable, tp: TimePanel, config: Partial<E
 export function normalisedInfluence(ev: DecoderEvaluation, kind: "cig" | "direct" | "total", units?: readonly number[]): Graph {
   const m = kind === "cig" ? ev.influence.cig : ev.influence[kind];
   if (!m) throw new Error(`normalisedInfluence: ${ev.name} has no ${kind} influence`);
+  return normalisedMatrix(m, units);
+}
+
+/** An influence matrix (a decoder's or the true influence) averaged over some of its units and divided by its largest off-diagonal value. */
+export function normalisedMatrix(m: InfluenceMatrix, units?: readonly number[]): Graph {
   const rows = units
     ? units.map((u) => {
         const k = m.units.indexOf(u);

@@ -217,7 +217,9 @@ export function swapConclusion(results: readonly SwapSeedResult[]): string {
       `and ${ms("learned")} with its own learned support (the check: oracle >= ${B.alignedNauprc} and a gap >= ${B.swapGap}). ` +
       `The rewired null averages ${ms("rewired (null)")} ` +
       `(mean p-value of the oracle against it ${f(pOracle)}); the empty graph gives ${ms("empty")} and the complete graph ${ms("full")}. ` +
-      `Target MSE@7 of the same frozen decoder: ${["learned", "oracle", "empty", "full"].map((k) => `${k} ${f(mse(k))}`).join(", ")}.`,
+      `Target MSE@7 of the same frozen decoder: ${["learned", "oracle", "empty", "full"].map((k) => `${k} ${f(mse(k))}`).join(", ")}. ` +
+      `By construction, a frozen graph-safe decoder's direct AR-CIG is 0 off the graph it is given, so these nAUPRCs largely re-score each supplied graph's support ` +
+      `(the empty graph's is 0 whatever the decoder learned); notebook 04 measures the same swap against the true influence.`,
     "",
     `**Claim 5 ${claim5 ? "holds" : "does not hold"}** by its operational bound ` +
       `(a selection whose support gives the frozen decoder nAUPRC >= ${B.selectionNauprc})` +
