@@ -42,6 +42,7 @@ const WITH_TABLES = new Set([
   "07-budget.ipynb",
   "08-your-data.ipynb",
   "09-graph-recovery.ipynb",
+  "10-bypass-map.ipynb",
 ]);
 
 /** What each notebook must show beyond "no error and at least one figure". */
@@ -84,6 +85,21 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     // every printed verdict follows from the numbers printed beside it: claims 1 and 3 on both benchmarks
     assert.equal(checkClaimBlocks(markdownText(outs)), 4);
     assert.deepEqual(names(outs), ["04-bypass-scatter", "04-bypass-influence"]);
+  },
+  "10-bypass-map.ipynb": (outs) => {
+    const text = streamText(outs);
+    // the oracle is the reference: its ratio is exactly 1 in every cell; the no-graph decoder has no cross-node influence (relative error exactly 1)
+    const oracleRows = text.match(/\|oracle\|1\.000 \+\/- [^|]+\|/g) ?? [];
+    assert.equal(oracleRows.length, 4, "an oracle row per cell (2 x 2 at smoke scale)");
+    assert.equal((text.match(/\|no-graph\|[^|]+\|1\.000 \+\/- [^|]+\|1\.000 \+\/- /g) ?? []).length, 4);
+    const md = markdownText(outs);
+    // the counts in the reading agree with the table printed above it
+    const within = /in (\d+) of 4 cells/.exec(md);
+    assert.ok(within, "the reading counts the cells");
+    const ratios = [...text.matchAll(/\|(no-graph|full-graph|high-capacity)\|(\d+\.\d{3}) \+\/- /g)].map((m) => Number(m[2]));
+    const cells = [0, 1, 2, 3].filter((k) => ratios.slice(3 * k, 3 * k + 3).every((r) => r <= 1.1)).length;
+    assert.equal(Number(within[1]), cells, "cells where every decoder forecasts within 10% of the oracle");
+    assert.deepEqual(names(outs), ["10-bypass-map-forecast", "10-bypass-map-attribution"]);
   },
   "05-graph-swap.ipynb": (outs) => {
     const text = streamText(outs);

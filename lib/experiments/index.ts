@@ -12,3 +12,4 @@ export * from "./diagnose";
 export * from "./budget";
 export * from "./choice";
 export * from "./recovery";
+export * from "./bypass-map";
