@@ -67,6 +67,86 @@ function column(t: tf.Tensor3D, i: number): number[][] {
   return (t.arraySync() as number[][][]).map((row) => row.map((v) => v[i]));
 }
 
+const softplus = (v: number) => Math.log1p(Math.exp(v));
+
+/**
+ * The model by hand, in plain JS (float64), from the equations in lib/models/deepcausalmmm.ts,
+ * with the model's raw parameter values: per row, adstock a_c(t) = s_c(t) + lambda_c a_c(t-1),
+ * Hill h_c = sigmoid(S_c (log a - log K_c)) (0 for a <= 1e-12), blend m = h + h A, GRU
+ * g(t) = GRU([m, y, context], g(t-1)), core y^0 = beta . m + w_r . g + phi y, baseline
+ * b(0) = prior = b0 + delta_region, b(t) = (kappa prior + sum_{s=1..t} [y(s) - y^0(s)]) / (kappa + t);
+ * prediction of the target y^0 + b, every other node its input. Inputs: x(s) for s < t0, then
+ * the previous prediction with the channels fed x(s) (`feedChannels`) or held (otherwise).
+ * xs [B][W][N], context [B][K], regions [B] -> the target's predictions [B][steps], prediction
+ * s of step s + 1. The configuration must have ownLag true, zeroSpend null and a shrinkage kappa.
+ */
+function handDeepCausal(
+  model: DeepCausalMMM,
+  xs: number[][][],
+  t0: number,
+  steps: number,
+  context: number[][],
+  regions: number[],
+  feedChannels = true,
+): number[][] {
+  const c = model.config;
+  assert.ok(c.ownLag && c.zeroSpend === null && c.baselineShrinkage !== null, "handDeepCausal: configuration not covered");
+  const kappa = c.baselineShrinkage!;
+  const get = (n: string) => model.params.get(n).arraySync() as number[];
+  const mat = (n: string) => model.params.get(n).arraySync() as number[][];
+  const C = c.channels.length;
+  const H = c.hidden;
+  const lambda = get("media.adstock").map(sigmoid);
+  const S = get("media.slope").map(softplus);
+  const K = get("media.half").map(softplus);
+  const beta = get("media.beta").map(softplus);
+  const logits = mat("dag.logits");
+  const A = logits.map((row, j) => row.map((v, i) => (i > j ? sigmoid(v / c.temperature) : 0)));
+  const wx = mat("gru.wx"); // rows: m (C), y, context (K)
+  const wh = mat("gru.wh");
+  const gb = get("gru.b");
+  const wr = mat("out.wr").map((r) => r[0]);
+  const phi = get("out.phi")[0];
+  const b0 = get("base.b0")[0];
+  const delta = c.regions > 0 ? get("base.region") : [];
+  return xs.map((row, b) => {
+    const prior = b0 + (c.regions > 0 ? delta[regions[b]] : 0);
+    let g = new Array<number>(H).fill(0);
+    let a = new Array<number>(C).fill(0);
+    let sum = 0;
+    let prevCore = 0;
+    let prev: number[] = [];
+    const out: number[] = [];
+    for (let s = 0; s < steps; s++) {
+      const input = s < t0 ? row[s] : prev.map((v, i) => (feedChannels && c.channels.includes(i) ? row[s][i] : v));
+      a = a.map((ak, k) => input[c.channels[k]] + lambda[k] * ak);
+      const h = a.map((ak, k) => (ak > 1e-12 ? sigmoid(S[k] * (Math.log(ak) - Math.log(K[k]))) : 0));
+      const m = h.map((hi, i) => hi + h.reduce((acc, hj, j) => acc + hj * A[j][i], 0));
+      const y = input[c.target];
+      const feats = [...m, y, ...context[b]];
+      const gx = gb.map((bk, k) => bk + feats.reduce((acc, f, q) => acc + f * wx[q][k], 0));
+      const gh = gb.map((_, k) => g.reduce((acc, gq, q) => acc + gq * wh[q][k], 0));
+      g = g.map((gk, k) => {
+        const r = sigmoid(gx[k] + gh[k]);
+        const u = sigmoid(gx[H + k] + gh[H + k]);
+        const n = Math.tanh(gx[2 * H + k] + r * gh[2 * H + k]);
+        return (1 - u) * n + u * gk;
+      });
+      const core = m.reduce((acc, mk, k) => acc + mk * beta[k], 0) + g.reduce((acc, gk, k) => acc + gk * wr[k], 0) + phi * y;
+      let base = prior;
+      if (s > 0) {
+        sum += y - prevCore;
+        base = (kappa * prior + sum) / (kappa + s);
+      }
+      prevCore = core;
+      const yhat = core + base;
+      prev = input.map((v, i) => (i === c.target ? yhat : v));
+      out.push(yhat);
+    }
+    return out;
+  });
+}
+
 before(async () => {
   await initBackend(undefined, null);
 });
@@ -380,29 +460,46 @@ describe("DeepCausalMMM: baseline and loss", () => {
         context: { data: context.dataSync() as Float32Array, shape: [B, 2] },
         region: { data: Float32Array.from([4, 0, 2]), shape: [B] },
       };
-      const terms = tf.tidy(() => Object.fromEntries(Object.entries(model.loss(batch)).map(([k, v]) => [k, v.dataSync()[0]])));
-      // by hand: teacher forcing through W - horizon steps, then rollout with the channels fed
+      const lossOf = (bt: ArrayBatch) => tf.tidy(() => Object.fromEntries(Object.entries(model.loss(bt)).map(([k, v]) => [k, v.dataSync()[0]])));
+      const terms = lossOf(batch);
+      // Independent expectation: handDeepCausal, a plain-JS forward pass with the model's
+      // (perturbed) parameters, never decode() or loss(): teacher forcing through W - horizon
+      // steps, then rollout with the channels fed their observed spend; the Huber mean over the
+      // target's predictions after the burn-in; the DAG term from the logits by hand.
       const t0 = W - horizon;
-      const regions = tf.tensor1d([4, 0, 2], "int32");
-      const preds = tf.tidy(() => {
-        const feed = { values: x.slice([0, t0, 0], [B, W - t0, N]) as tf.Tensor3D, mask: tf.tensor3d([1, 1, 1, 0], [1, 1, N]) };
-        return column(model.decode(x.slice([0, 0, 0], [B, t0, N]) as tf.Tensor3D, W - 1, { context, regions, feed }), 3);
-      });
-      const xs = column(x, 3);
-      const errs: number[] = [];
-      for (let b = 0; b < B; b++) for (let t = burnIn; t < W - 1; t++) errs.push(preds[b][t] - xs[b][t + 1]);
-      assert.ok(errs.some((e) => Math.abs(e) > delta) && errs.some((e) => Math.abs(e) < delta), "errors on both sides of delta");
-      const h = errs.reduce((s, e) => s + (Math.abs(e) <= delta ? 0.5 * e * e : delta * (Math.abs(e) - 0.5 * delta)), 0) / errs.length;
-      assertCloseArrays([terms.huber, terms.mse], [h, errs.reduce((s, e) => s + e * e, 0) / errs.length], 1e-5, "huber, mse");
-      const A = tf.tidy(() => model.dag().arraySync());
-      const dag = (A[0][1] + A[0][2] + A[1][2]) / 3;
-      assertCloseArrays([terms.dag, terms.total], [dag, h + 0.05 * dag], 1e-5, "dag, total");
-      // the rolled-out part uses the observed spend, not held spend: changing a future channel value changes the loss
+      const xs = x.arraySync() as number[][][];
+      const ctx = context.arraySync() as number[][];
+      const regionOf = [4, 0, 2];
+      const scored = (preds: number[][], series: number[][][]) => {
+        const errs: number[] = [];
+        for (let b = 0; b < B; b++) for (let t = burnIn; t < W - 1; t++) errs.push(preds[b][t] - series[b][t + 1][3]);
+        const hub = errs.reduce((s, e) => s + (Math.abs(e) <= delta ? 0.5 * e * e : delta * (Math.abs(e) - 0.5 * delta)), 0) / errs.length;
+        return { errs, huber: hub, mse: errs.reduce((s, e) => s + e * e, 0) / errs.length };
+      };
+      const want = scored(handDeepCausal(model, xs, t0, W - 1, ctx, regionOf), xs);
+      assert.ok(want.errs.some((e) => Math.abs(e) > delta) && want.errs.some((e) => Math.abs(e) < delta), "errors on both sides of delta");
+      assertCloseArrays([terms.huber, terms.mse], [want.huber, want.mse], 1e-5, "huber, mse");
+      const logits = model.params.get("dag.logits").arraySync() as number[][];
+      const dag = (sigmoid(logits[0][1]) + sigmoid(logits[0][2]) + sigmoid(logits[1][2])) / 3; // temperature 1
+      assertCloseArrays([terms.dag, terms.total], [dag, want.huber + 0.05 * dag], 1e-5, "dag, total");
+      // not vacuous: another origin, or the channels held at their last value instead of fed, scores otherwise
+      for (const [what, preds] of [
+        ["origin W - horizon - 1", handDeepCausal(model, xs, t0 - 1, W - 1, ctx, regionOf)],
+        ["origin W - horizon + 1", handDeepCausal(model, xs, t0 + 1, W - 1, ctx, regionOf)],
+        ["held spend", handDeepCausal(model, xs, t0, W - 1, ctx, regionOf, false)],
+      ] as const) {
+        const alt = scored(preds, xs).huber;
+        assert.ok(Math.abs(alt - want.huber) > 1e-3 * want.huber, `${what} gives the same Huber loss (${alt} vs ${want.huber})`);
+      }
+      // the rolled-out part uses the observed spend, not held spend: a future channel value moves the loss, as by hand
       const moved = { ...batch, x: { data: Float32Array.from(batch.x.data), shape: batch.x.shape } };
       moved.x.data[(0 * W + W - 2) * N + 0] += 5;
-      const huberMoved = tf.tidy(() => model.loss(moved).huber.dataSync()[0]);
+      const movedXs = tf.tidy(() => tf.tensor3d(moved.x.data, [B, W, N]).arraySync() as number[][][]);
+      const huberMoved = lossOf(moved).huber;
+      const wantMoved = scored(handDeepCausal(model, movedXs, t0, W - 1, ctx, regionOf), movedXs).huber;
+      assertCloseArrays([huberMoved], [wantMoved], 1e-5, "huber of the moved batch");
       assert.ok(Math.abs(huberMoved - terms.huber) > 1e-6, "a fed future spend did not change the loss");
-      tf.dispose([x, context, regions]);
+      tf.dispose([x, context]);
     } finally {
       model.dispose();
     }

@@ -194,14 +194,22 @@ describe("DiceStage1: the restricted decoder", () => {
     const series = randn([B, T, N], 13) as tf.Tensor3D;
     const enc = randn([B, T, N], 14) as tf.Tensor3D;
     const terms = model.lossTerms(series, enc);
+    // Independent expectation: the one-step predictions come from handPredict (the decoder's
+    // equation in plain JS with the model's parameters), not from predictWindows or lossTerms; the
+    // edge weights are the encoder's probabilities (graphMatrices, tested on their own below).
     const probs = model.graphMatrices(enc);
-    const pred = model.predictWindows(series.slice([0, 0, 0], [B, T - 1, N]) as tf.Tensor3D, probs);
-    const sq = tf.tidy(() => pred.sub(series.slice([0, L, 0], [B, T - L, N])).square());
+    const P = probs.arraySync() as number[][][];
+    const xs = series.arraySync() as number[][][];
+    const p = decoderParams(model);
     const c = model.config;
-    const sumSq = sq.sum().dataSync()[0];
+    let sumSq = 0;
+    for (let b = 0; b < B; b++)
+      for (let t = L - 1; t < T - 1; t++) {
+        const pred = handPredict(p, xs[b], t, P[b]); // of x(t + 1), from x(.. t)
+        for (let i = 0; i < N; i++) sumSq += (pred[i] - xs[b][t + 1][i]) ** 2;
+      }
     const nll = sumSq / (2 * c.nllVariance * B);
     const mse = sumSq / (B * (T - L) * N);
-    const P = probs.arraySync() as number[][][];
     let kl = 0;
     for (let b = 0; b < B; b++)
       for (let j = 0; j < N; j++)
@@ -227,7 +235,7 @@ describe("DiceStage1: the restricted decoder", () => {
     assert.equal(again.total.dataSync()[0], sampled.total.dataSync()[0]);
     assert.notEqual(seed8.total.dataSync()[0], sampled.total.dataSync()[0]);
     assert.notEqual(sampled.nll.dataSync()[0], got.nll);
-    tf.dispose([series, enc, probs, pred, sq, ...[terms, other, sampled, fromBatch, again, seed8].flatMap((t) => [t.total, t.nll, t.kl, t.mse])]);
+    tf.dispose([series, enc, probs, ...[terms, other, sampled, fromBatch, again, seed8].flatMap((t) => [t.total, t.nll, t.kl, t.mse])]);
   });
 });
 

@@ -376,54 +376,111 @@ describe("graph-safe and joint-GRU decoders as Forecasters", () => {
   });
 
   it("the training loss teacher-forces through W - horizon steps, then rolls out; MSE over the W - 1 predictions", () => {
-    const batch: ArrayBatch = {
-      x: { data: Float32Array.from(x.dataSync()), shape: [2, T, N] },
+    // Independent expectation: two fresh decoders whose read-out is set so that their one-step
+    // map is known in closed form, whatever the GRU and the messages do (their output weight
+    // out.w2 is 0). Graph-safe: x^_i(t+1) = own_i x_i(t) + b for i != target, and the target's
+    // Hill head y f^a / (f^a + g^a) (f = max(y, 0.1)) on y = own x(t) + b, with a, g linear in the
+    // row's context (floored at 0.1). Joint GRU: x^(t+1) = x(t) S + beta, a VAR(1) with cross
+    // terms. The expected loss is computed in plain JS from that map: inputs are the true values
+    // for steps < W - horizon, then the previous prediction; MSE against x(t + 1) over all W - 1
+    // predictions. Neither decode() nor the loss is called to build it.
+    const own = [0.6, -0.4, 0.9, 0.7];
+    const b2 = 0.3;
+    const sat = { wa: [0.4, -0.3], ba: 1.2, wg: [0.2, 0.5], bg: 0.6 };
+    const beta = [0.1, -0.2, 0.3, 0.05];
+    const S = [
+      [0.5, 0.3, 0, 0],
+      [0, 0.4, 0.3, 0],
+      [0, 0, 0.6, 0.2],
+      [0.2, 0, 0, 0.5],
+    ]; // S[j][i]: j's weight in i's prediction
+    const safe2 = new GraphSafeDecoder({ nodes: N, target: TARGET, contextDim: K, hidden: 8, message: 4, embed: 2, horizon: H, seed: 1 });
+    const joint2 = new JointGruDecoder({ nodes: N, target: TARGET, contextDim: K, hidden: 8, horizon: H, seed: 1 });
+    const set = (m: GraphSafeDecoder | JointGruDecoder, name: string, v: number[] | number[][]) => {
+      const p = m.params.get(name);
+      tf.tidy(() => p.assign(tf.tensor(v.flat(), p.shape)));
+    };
+    set(safe2, "out.w2", new Array(8).fill(0));
+    set(safe2, "out.b2", [b2]);
+    set(safe2, "out.own", own);
+    set(safe2, "sat.wa", sat.wa);
+    set(safe2, "sat.ba", [sat.ba]);
+    set(safe2, "sat.wg", sat.wg);
+    set(safe2, "sat.bg", [sat.bg]);
+    set(joint2, "out.w2", new Array(8 * N).fill(0));
+    set(joint2, "out.b2", beta);
+    set(joint2, "out.skip", S);
+    const ctx = context.arraySync() as number[][];
+    const safeMap = (input: number[], b: number): number[] => {
+      const a = Math.max(ctx[b][0] * sat.wa[0] + ctx[b][1] * sat.wa[1] + sat.ba, 0.1);
+      const g = Math.max(ctx[b][0] * sat.wg[0] + ctx[b][1] * sat.wg[1] + sat.bg, 0.1);
+      return input.map((v, i) => {
+        const y = own[i] * v + b2;
+        if (i !== TARGET) return y;
+        const f = Math.max(y, 0.1);
+        return (y * f ** a) / (f ** a + g ** a);
+      });
+    };
+    const jointMap = (input: number[]): number[] => beta.map((bi, i) => bi + input.reduce((acc, v, j) => acc + v * S[j][i], 0));
+    /** MSE of the predictions of x(1..W-1), teacher-forced through step t0 - 1, then on their own predictions. */
+    const referenceMse = (xs: number[][][], t0: number, map: (input: number[], b: number) => number[]): number => {
+      let sum = 0;
+      let n = 0;
+      xs.forEach((row, b) => {
+        let prev: number[] = [];
+        for (let s = 0; s < row.length - 1; s++) {
+          prev = map(s < t0 ? row[s] : prev, b);
+          prev.forEach((v, i) => (sum += (v - row[s + 1][i]) ** 2));
+          n += N;
+        }
+      });
+      return sum / n;
+    };
+    const batchOf = (data: Float32Array): ArrayBatch => ({
+      x: { data, shape: [2, T, N] },
       context: { data: Float32Array.from(context.dataSync()), shape: [2, K] },
       graph: { data: Float32Array.from(graph.dataSync()), shape: [2, N, N] },
-    };
-    const history = x.slice([0, 0, 0], [2, T1, N]) as tf.Tensor3D;
-    const targets = x.slice([0, 1, 0], [2, T - 1, N]);
-    const expected = [
-      tf.tidy(
-        () =>
-          safe
-            .decode(history, graph, T - 1, { context })
-            .sub(targets)
-            .square()
-            .mean()
-            .dataSync()[0],
-      ),
-      tf.tidy(
-        () =>
-          joint
-            .decode(history, T - 1, { context })
-            .sub(targets)
-            .square()
-            .mean()
-            .dataSync()[0],
-      ),
-    ];
-    const got = [safe, joint].map((m) =>
+    });
+    const lossOf = (m: GraphSafeDecoder | JointGruDecoder, batch: ArrayBatch) =>
       tf.tidy(() => {
         const t = m.loss(batch);
         assert.equal(t.total.dataSync()[0], t.mse.dataSync()[0]);
         return t.mse.dataSync()[0];
-      }),
-    );
-    got.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-5 * expected[k], `${["graph-safe", "joint"][k]}: loss ${v} vs ${expected[k]}`));
-    // not vacuous: teacher forcing through every step scores differently
-    const forced = tf.tidy(
-      () =>
-        safe
-          .decode(x.slice([0, 0, 0], [2, T - 1, N]) as tf.Tensor3D, graph, T - 1, { context })
-          .sub(targets)
-          .square()
-          .mean()
-          .dataSync()[0],
-    );
-    assert.ok(Math.abs(forced - expected[0]) > 1e-4 * expected[0]);
-    assert.throws(() => safe.loss({ x: batch.x, context: batch.context }), /needs its supplied graphs/);
-    tf.dispose([history, targets]);
+      });
+    try {
+      const batch = batchOf(Float32Array.from(x.dataSync()));
+      const xs = x.arraySync() as number[][][];
+      const t0 = T - H; // = W - horizon
+      for (const [name, m, map] of [
+        ["graph-safe", safe2, safeMap],
+        ["joint", joint2, jointMap],
+      ] as const) {
+        const got = lossOf(m, batch);
+        const want = referenceMse(xs, t0, map);
+        assert.ok(Math.abs(got - want) <= 1e-5 * want, `${name}: loss ${got} vs closed form ${want}`);
+        // not vacuous: an origin one step earlier or later, or teacher forcing throughout, scores otherwise
+        for (const other of [t0 - 1, t0 + 1, T - 1]) {
+          const alt = referenceMse(xs, other, map);
+          assert.ok(Math.abs(alt - want) > 1e-3 * want, `${name}: origin ${other} gives the same MSE (${alt} vs ${want})`);
+        }
+        // a window the map reproduces exactly (x(t + 1) = map(x(t)) from x(0)) has loss 0
+        const exact = new Float32Array(2 * T * N);
+        for (let b = 0; b < 2; b++) {
+          let v = xs[b][0];
+          for (let t = 0; t < T; t++) {
+            v.forEach((vi, i) => (exact[(b * T + t) * N + i] = vi));
+            v = map(Array.from(exact.subarray((b * T + t) * N, (b * T + t + 1) * N)), b);
+          }
+        }
+        const zero = lossOf(m, batchOf(exact));
+        assert.ok(zero < 1e-10, `${name}: loss of a window it predicts exactly ${zero}`);
+      }
+    } finally {
+      safe2.dispose();
+      joint2.dispose();
+    }
+    const { x: bx, context: bc } = batchOf(Float32Array.from(x.dataSync()));
+    assert.throws(() => safe.loss({ x: bx, context: bc }), /needs its supplied graphs/);
   });
 });
 
