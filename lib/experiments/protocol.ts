@@ -257,8 +257,9 @@ function trueInfluenceOf(tp: TimePanel, config: Parameters<typeof trueInfluence>
   const key = JSON.stringify(config);
   if (!cache.has(key)) {
     const gen = tp.raw?.provenance?.generator;
-    const ok = tp.raw && tp.scaler && gen !== undefined && TRUE_INFLUENCE_GENERATORS.includes(gen);
-    cache.set(key, ok ? trueInfluence(tp.raw!, tp.scaler!, config) : null);
+    const raw = tp.raw;
+    const ok = raw && tp.scaler && gen !== undefined && TRUE_INFLUENCE_GENERATORS.includes(gen) && generatorNodesMatch(raw);
+    cache.set(key, ok ? trueInfluence(raw!, tp.scaler!, config) : null);
   }
   return cache.get(key)!;
 }
@@ -278,6 +279,13 @@ export function evaluationTrueInfluence(tp: TimePanel, config: Partial<Evaluatio
   const c = { ...EVALUATION_DEFAULTS, ...config };
   const { graph: _graph, ...settings } = influenceSettings(tp, c);
   return trueInfluenceOf(tp, { ...settings, horizon: c.horizon });
+}
+
+/** Whether every edge a generated panel's provenance records joins nodes the panel still has (not so after renaming nodes, e.g. in a CSV round trip). */
+function generatorNodesMatch(raw: Panel): boolean {
+  const edges = (raw.provenance?.params as { drawn?: { edges?: { source: string; target: string }[] } } | undefined)?.drawn?.edges ?? [];
+  const names = new Set(raw.nodeNames);
+  return edges.every((e) => names.has(e.source) && names.has(e.target));
 }
 
 /** Mean over units of each unit's agreement of `m` with the true influence `t` (same units, in order). */
