@@ -50,6 +50,21 @@ export interface StateClamp {
   nodes: tf.Tensor2D;
 }
 
+/**
+ * A recurrent forecaster's state after a history, so that a rollout can continue from it instead
+ * of replaying the history: the influence measures perturb only the last history step, so every
+ * perturbed row of a window shares the state before it (lib/diagnostics/influence.ts).
+ * `rolloutFrom(encode(x[:, :t]), x[:, t:], H)` equals `rollout(x, H)` for the same inputs.
+ */
+export interface StateContinuation {
+  /** Rows lie on this axis of a state (to repeat or gather them). */
+  readonly rowsAxis: 0 | 1;
+  /** The state after teacher forcing x: [batch, t, nodes] (t >= 1); the caller owns it. */
+  encode(x: tf.Tensor3D, inputs?: ForecastInputs): tf.Tensor;
+  /** As `rollout`, with x: [batch, t0, nodes] teacher-forced from `state` (one row per row of x) instead of from the start. */
+  rolloutFrom(state: tf.Tensor, x: tf.Tensor3D, horizon: number, inputs?: ForecastInputs & { feed?: RolloutFeed }): tf.Tensor3D;
+}
+
 export interface Forecaster {
   /** Number of nodes N. */
   readonly nodes: number;
@@ -63,6 +78,8 @@ export interface Forecaster {
    * be split by node) or have none (clamping the inputs already isolates a route).
    */
   readonly clampsStates?: boolean;
+  /** Present for recurrent forecasters whose state can be carried over (see {@link StateContinuation}). */
+  readonly continuation?: StateContinuation;
 
   /**
    * Teacher-forced one-step predictions.

@@ -8,7 +8,7 @@
 import { tf } from "../tf";
 import type { Graph } from "../graph";
 import { offDiagonal, transitiveClosure } from "../graph";
-import type { Forecaster, RolloutFeed } from "../core/forecaster";
+import type { Forecaster, RolloutFeed, StateContinuation } from "../core/forecaster";
 import type { GraphScoreSet, RankingResult } from "./ranking";
 import { meanRanking, rankingMetrics, snapTies } from "./ranking";
 import type { SeriesData, WindowConfig, WindowPlan } from "./windows";
@@ -190,11 +190,17 @@ interface ArCigContext {
   delta: number[];
   fill: RowFiller;
   what: string;
+  /**
+   * With a {@link StateContinuation} and a history of at least 2 steps: every window's state after
+   * its history but the last step (the one perturbed), [W rows on the continuation's rows axis],
+   * so that each row rolls out from its window's state over 1 + H steps instead of history + H.
+   */
+  prefix?: { states: tf.Tensor; continuation: StateContinuation };
 }
 
-/** What a chunk of AR-CIG rows writes: histories and units, and optionally the rollout feed and the state clamp. */
+/** What a chunk of AR-CIG rows writes: histories, units and windows, and optionally the rollout feed and the state clamp. */
 interface RowWriters {
-  fill: (xv: Float32Array, rowUnits: Int32Array) => void;
+  fill: (xv: Float32Array, rowUnits: Int32Array, rowWindows: Int32Array) => void;
   /** Feed values and mask, [B, H, N] each. */
   feed?: (fv: Float32Array, mv: Float32Array) => void;
   /** Unperturbed histories [B, history, N] and clamped nodes [B, N] (forecasters with `clampsStates`). */
@@ -210,7 +216,8 @@ function rolloutRows(ctx: ArCigContext, B: number, writers: RowWriters): Float32
   const hist = ctx.plan.history;
   const xv = new Float32Array(B * hist * N);
   const rowUnits = new Int32Array(B);
-  fill(xv, rowUnits);
+  const rowWindows = new Int32Array(B);
+  fill(xv, rowUnits, rowWindows);
   let fv: Float32Array | undefined;
   let mv: Float32Array | undefined;
   if (feed) {
@@ -227,19 +234,54 @@ function rolloutRows(ctx: ArCigContext, B: number, writers: RowWriters): Float32
   }
   return readAndDispose(
     tf.tidy(() => {
-      const x = tf.tensor3d(xv, [B, hist, N]);
+      const prefix = ctx.prefix;
+      // from the window's state, only the last history step (the perturbed one) is fed
+      const last = (v: Float32Array) => {
+        const t = tf.tensor3d(v, [B, hist, N]);
+        return prefix ? (t.slice([0, hist - 1, 0], [B, 1, N]) as tf.Tensor3D) : t;
+      };
+      const x = last(xv);
       const inputs: ReturnType<typeof batchInputs> & { feed?: RolloutFeed } = batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph);
       if (fv && mv) {
-        const stateClamp = bv && cv ? { baseline: tf.tensor3d(bv, [B, hist, N]), nodes: tf.tensor2d(cv, [B, N]) } : undefined;
+        const stateClamp = bv && cv ? { baseline: last(bv), nodes: tf.tensor2d(cv, [B, N]) } : undefined;
         inputs.feed = { values: tf.tensor3d(fv, [B, H, N]), mask: tf.tensor3d(mv, [B, H, N]), ...(stateClamp ? { clamp: stateClamp } : {}) };
       }
-      const out = forecaster.rollout(x, H, inputs);
+      const out = prefix
+        ? prefix.continuation.rolloutFrom(tf.gather(prefix.states, tf.tensor1d(rowWindows, "int32"), prefix.continuation.rowsAxis), x, H, inputs)
+        : forecaster.rollout(x, H, inputs);
       if (out.shape[0] !== B || out.shape[1] !== H || out.shape[2] !== N) {
         throw new Error(`${what}: rollout returned shape [${out.shape}], expected [${B}, ${H}, ${N}]`);
       }
       return out;
     }),
   );
+}
+
+/** Every window's state after its history but the last step, W rows on the continuation's rows axis (the caller disposes it). */
+function prefixStates(ctx: ArCigContext, continuation: StateContinuation): tf.Tensor {
+  const { plan, data, c, forecaster } = ctx;
+  const N = data.nodes;
+  const hist = plan.history;
+  const W = plan.units.length * plan.origins.length;
+  const parts: tf.Tensor[] = [];
+  forChunks(W, c.chunkRows, (start, end) => {
+    const B = end - start;
+    const xv = new Float32Array(B * hist * N);
+    const rowUnits = new Int32Array(B);
+    for (let w = start; w < end; w++) {
+      ctx.fill(w, -1, xv, w - start);
+      rowUnits[w - start] = rowUnitOf(plan, w);
+    }
+    parts.push(
+      tf.tidy(() => {
+        const x = tf.tensor3d(xv, [B, hist, N]).slice([0, 0, 0], [B, hist - 1, N]) as tf.Tensor3D;
+        return continuation.encode(x, batchInputs(data, c.graph, rowUnits, forecaster.acceptsGraph));
+      }),
+    );
+  });
+  const states = parts.length === 1 ? parts[0] : tf.concat(parts, continuation.rowsAxis);
+  if (parts.length > 1) tf.dispose(parts);
+  return states;
 }
 
 /** The unperturbed rollout of every window: `base[(w * H + h) * N + i]`. */
@@ -251,10 +293,11 @@ function baselineRollouts(ctx: ArCigContext): Float32Array {
   const base = new Float32Array(W * H * N);
   forChunks(W, c.chunkRows, (start, end) => {
     const pred = rolloutRows(ctx, end - start, {
-      fill: (xv, ru) => {
+      fill: (xv, ru, rw) => {
         for (let w = start; w < end; w++) {
           ctx.fill(w, -1, xv, w - start);
           ru[w - start] = rowUnitOf(plan, w);
+          rw[w - start] = w;
         }
       },
     });
@@ -276,11 +319,12 @@ function totalArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
   const { plan, c, delta, N, H, O, W, acc } = arCigShape(ctx);
   forChunks(W * N, c.chunkRows, (start, end) => {
     const pred = rolloutRows(ctx, end - start, {
-      fill: (xv, ru) => {
+      fill: (xv, ru, rw) => {
         for (let r = start; r < end; r++) {
           const w = r % W;
           ctx.fill(w, Math.floor(r / W), xv, r - start);
           ru[r - start] = rowUnitOf(plan, w);
+          rw[r - start] = w;
         }
       },
     });
@@ -307,11 +351,12 @@ function directArCig(ctx: ArCigContext, base: Float32Array): InfluenceMatrix {
       return { w: r % W, j: Math.floor(pair / N), i: pair % N };
     };
     const pred = rolloutRows(ctx, end - start, {
-      fill: (xv, ru) => {
+      fill: (xv, ru, rw) => {
         for (let r = start; r < end; r++) {
           const { w, j } = pairOf(r);
           ctx.fill(w, j, xv, r - start);
           ru[r - start] = rowUnitOf(plan, w);
+          rw[r - start] = w;
         }
       },
       feed: (fv, mv) => {
@@ -380,11 +425,17 @@ export function arCig(forecaster: Forecaster, data: SeriesData, config: Partial<
   const delta = resolveDelta(c.delta, N, what);
   const plan = planWindows(data, c, { minHistory: forecaster.minHistory, what });
   const ctx: ArCigContext = { forecaster, data, c, plan, delta, fill: rowFiller(data, plan, delta), what };
-  const base = baselineRollouts(ctx);
-  const result: ArCigResult = {};
-  if (c.modes.includes("total")) result.total = totalArCig(ctx, base);
-  if (c.modes.includes("direct")) result.direct = directArCig(ctx, base);
-  return result;
+  const continuation = forecaster.continuation;
+  if (continuation && plan.history >= 2) ctx.prefix = { states: prefixStates(ctx, continuation), continuation };
+  try {
+    const base = baselineRollouts(ctx);
+    const result: ArCigResult = {};
+    if (c.modes.includes("total")) result.total = totalArCig(ctx, base);
+    if (c.modes.includes("direct")) result.direct = directArCig(ctx, base);
+    return result;
+  } finally {
+    ctx.prefix?.states.dispose();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

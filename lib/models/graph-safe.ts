@@ -11,7 +11,7 @@ import { tf } from "../tf";
 import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { ParamStore } from "../core/params";
 import { dense, type GruWeights, gruUpdate, gruWeights, hillHead } from "./params";
-import { clampedRows, runRecurrent } from "./recurrent";
+import { clampedRows, runRecurrentState } from "./recurrent";
 
 /**
  * Settings both decoders share.
@@ -86,6 +86,8 @@ function batchTensors(batch: ArrayBatch): { x: tf.Tensor3D; context?: tf.Tensor2
 export interface DecodeInputs {
   context?: tf.Tensor2D;
   feed?: RolloutFeed;
+  /** The state to start from (one row per row of x, as `encode` returns it); zeros when absent. */
+  initial?: tf.Tensor;
 }
 
 /** Teacher forcing through W - horizon steps, rollout to the end; MSE over the W - 1 predictions. */
@@ -103,22 +105,31 @@ function windowLoss(x: tf.Tensor3D, horizon: number, decode: (history: tf.Tensor
   });
 }
 
-/** A {@link Forecaster} from a decode function (teacher forcing over x, then rollout). */
+type ForecasterInputs = (ForecastInputs & { feed?: RolloutFeed; initial?: tf.Tensor }) | undefined;
+
+/** A {@link Forecaster} from a decode function (teacher forcing over x, then rollout) and an encode function (the state after x, rows on axis 0). */
 function recurrentForecaster(
   nodes: number,
   kind: { acceptsGraph: boolean; clampsStates: boolean },
-  decode: (x: tf.Tensor3D, steps: number, inputs: (ForecastInputs & { feed?: RolloutFeed }) | undefined) => tf.Tensor3D,
+  decode: (x: tf.Tensor3D, steps: number, inputs: ForecasterInputs) => tf.Tensor3D,
+  encode: (x: tf.Tensor3D, inputs: ForecasterInputs) => tf.Tensor,
 ): Forecaster {
+  const rollout = (x: tf.Tensor3D, horizon: number, inputs: ForecasterInputs) =>
+    tf.tidy(() => {
+      const T0 = x.shape[1];
+      return decode(x, T0 + horizon - 1, inputs).slice([0, T0 - 1, 0], [-1, horizon, -1]) as tf.Tensor3D;
+    });
   return {
     nodes,
     minHistory: 1,
     ...kind,
     predictOneStep: (x, inputs) => decode(x, x.shape[1], inputs),
-    rollout: (x, horizon, inputs) =>
-      tf.tidy(() => {
-        const T0 = x.shape[1];
-        return decode(x, T0 + horizon - 1, inputs).slice([0, T0 - 1, 0], [-1, horizon, -1]) as tf.Tensor3D;
-      }),
+    rollout,
+    continuation: {
+      rowsAxis: 0,
+      encode: (x, inputs) => encode(x, inputs),
+      rolloutFrom: (state, x, horizon, inputs) => rollout(x, horizon, { ...inputs, initial: state }),
+    },
   };
 }
 
@@ -203,8 +214,17 @@ export class GraphSafeDecoder implements Trainable {
    * the clamped nodes follow the unperturbed run, states included).
    */
   decode(x: tf.Tensor3D, graph: tf.Tensor3D, steps: number, inputs: DecodeInputs = {}): tf.Tensor3D {
+    return tf.tidy(() => this.run(x, graph, steps, inputs).preds);
+  }
+
+  /** The state [B, N, H] after teacher forcing x: [B, T, N] along `graph` (see {@link decode}). */
+  encode(x: tf.Tensor3D, graph: tf.Tensor3D, inputs: DecodeInputs = {}): tf.Tensor3D {
+    return tf.tidy(() => this.run(x, graph, x.shape[1], inputs).state);
+  }
+
+  private run(x: tf.Tensor3D, graph: tf.Tensor3D, steps: number, inputs: DecodeInputs): { preds: tf.Tensor3D; state: tf.Tensor3D } {
     const { feed } = inputs;
-    return tf.tidy(() => {
+    {
       const c = this.config;
       const [B0, , N] = x.shape;
       if (N !== c.nodes) throw new Error(`graph-safe decoder expects ${c.nodes} nodes, got ${N}`);
@@ -243,8 +263,9 @@ export class GraphSafeDecoder implements Trainable {
         if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g).sub(pred).mul(this.targetMask));
         return { pred: pred as tf.Tensor2D, state: next };
       };
-      return runRecurrent(rows.x, steps, { init: tf.zeros([B, N, H]) as tf.Tensor3D, step, stateAxes: { rows: 0, nodes: 1 } }, feed);
-    });
+      const init = (inputs.initial ? rows.repeat(inputs.initial) : tf.zeros([B, N, H])) as tf.Tensor3D;
+      return runRecurrentState(rows.x, steps, { init, step, stateAxes: { rows: 0, nodes: 1 } }, feed);
+    }
   }
 
   loss(batch: ArrayBatch): LossTerms {
@@ -257,15 +278,17 @@ export class GraphSafeDecoder implements Trainable {
 
   /** The decoder as a {@link Forecaster}; `inputs.graph` ([N, N] or [B, N, N]) is required. */
   forecaster(): Forecaster {
-    return recurrentForecaster(this.config.nodes, { acceptsGraph: true, clampsStates: true }, (x, steps, inputs) => {
+    const graphOf = (x: tf.Tensor3D, inputs: ForecasterInputs): tf.Tensor3D => {
       if (!inputs?.graph) throw new Error("graph-safe decoder forecaster: pass inputs.graph (the supplied graph)");
-      const B = x.shape[0];
       const g = inputs.graph;
-      return tf.tidy(() => {
-        const graph = (g.rank === 2 ? g.expandDims(0).tile([B, 1, 1]) : g) as tf.Tensor3D;
-        return this.decode(x, graph, steps, { context: inputs.context, feed: inputs.feed });
-      });
-    });
+      return (g.rank === 2 ? g.expandDims(0).tile([x.shape[0], 1, 1]) : g) as tf.Tensor3D;
+    };
+    return recurrentForecaster(
+      this.config.nodes,
+      { acceptsGraph: true, clampsStates: true },
+      (x, steps, inputs) => tf.tidy(() => this.decode(x, graphOf(x, inputs), steps, { context: inputs?.context, feed: inputs?.feed, initial: inputs?.initial })),
+      (x, inputs) => tf.tidy(() => this.encode(x, graphOf(x, inputs), { context: inputs?.context })),
+    );
   }
 
   dispose(): void {
@@ -316,8 +339,17 @@ export class JointGruDecoder implements Trainable {
 
   /** x: [B, T0, N], `inputs.context`: [B, K] -> `steps` predictions [B, steps, N] (rollout on `inputs.feed` where its mask is 1). */
   decode(x: tf.Tensor3D, steps: number, inputs: DecodeInputs = {}): tf.Tensor3D {
+    return tf.tidy(() => this.run(x, steps, inputs).preds);
+  }
+
+  /** The state [B, H] after teacher forcing x: [B, T, N] (see {@link decode}). */
+  encode(x: tf.Tensor3D, inputs: DecodeInputs = {}): tf.Tensor2D {
+    return tf.tidy(() => this.run(x, x.shape[1], inputs).state);
+  }
+
+  private run(x: tf.Tensor3D, steps: number, inputs: DecodeInputs): { preds: tf.Tensor3D; state: tf.Tensor2D } {
     const { context, feed } = inputs;
-    return tf.tidy(() => {
+    {
       const c = this.config;
       const [B, , N] = x.shape;
       if (N !== c.nodes) throw new Error(`joint GRU decoder expects ${c.nodes} nodes, got ${N}`);
@@ -330,8 +362,9 @@ export class JointGruDecoder implements Trainable {
         const pred = dense(o, this.out.w2, this.out.b2).add(dense(input, this.out.skip)) as tf.Tensor2D;
         return { pred, state: next };
       };
-      return runRecurrent(x, steps, { init: tf.zeros([B, c.hidden]) as tf.Tensor2D, step }, feed);
-    });
+      const init = (inputs.initial ?? tf.zeros([B, c.hidden])) as tf.Tensor2D;
+      return runRecurrentState(x, steps, { init, step }, feed);
+    }
   }
 
   loss(batch: ArrayBatch): LossTerms {
@@ -343,7 +376,12 @@ export class JointGruDecoder implements Trainable {
 
   /** The decoder as a {@link Forecaster}; a supplied graph is ignored. */
   forecaster(): Forecaster {
-    return recurrentForecaster(this.config.nodes, { acceptsGraph: false, clampsStates: false }, (x, steps, inputs) => this.decode(x, steps, { context: inputs?.context, feed: inputs?.feed }));
+    return recurrentForecaster(
+      this.config.nodes,
+      { acceptsGraph: false, clampsStates: false },
+      (x, steps, inputs) => this.decode(x, steps, { context: inputs?.context, feed: inputs?.feed, initial: inputs?.initial }),
+      (x, inputs) => this.encode(x, { context: inputs?.context }),
+    );
   }
 
   dispose(): void {

@@ -51,6 +51,11 @@ function baselineOverBoth<T extends tf.Tensor>(t: T, rows: number, axis: number)
  * rows' predictions are returned. The cell must declare its `stateAxes`.
  */
 export function runRecurrent<S extends tf.Tensor>(x: tf.Tensor3D, steps: number, cell: RecurrentCell<S>, feed?: RolloutFeed): tf.Tensor3D {
+  return runRecurrentState(x, steps, cell, feed).preds;
+}
+
+/** {@link runRecurrent} that also returns the state after the last step (all rows, the clamp's baseline rows included). */
+export function runRecurrentState<S extends tf.Tensor>(x: tf.Tensor3D, steps: number, cell: RecurrentCell<S>, feed?: RolloutFeed): { preds: tf.Tensor3D; state: S } {
   const { init, step } = cell;
   const clamp = feed?.clamp;
   if (clamp && !cell.stateAxes) throw new Error("runRecurrent: this decoder's state is not per node, so it cannot clamp states (feed.clamp)");
@@ -90,7 +95,7 @@ export function runRecurrent<S extends tf.Tensor>(x: tf.Tensor3D, steps: number,
       state = out.state;
       preds.push(out.pred);
     }
-    const all = tf.stack(preds, 1) as tf.Tensor3D;
-    return rows === B ? all : (all.slice([0, 0, 0], [rows, steps, N]) as tf.Tensor3D);
+    const all = steps > 0 ? (tf.stack(preds, 1) as tf.Tensor3D) : (tf.zeros([B, 0, N]) as tf.Tensor3D);
+    return { preds: rows === B ? all : (all.slice([0, 0, 0], [rows, steps, N]) as tf.Tensor3D), state };
   });
 }
