@@ -224,48 +224,49 @@ export class GraphSafeDecoder implements Trainable {
 
   private run(x: tf.Tensor3D, graph: tf.Tensor3D, steps: number, inputs: DecodeInputs): { preds: tf.Tensor3D; state: tf.Tensor3D } {
     const { feed } = inputs;
-    {
-      const c = this.config;
-      const [B0, , N] = x.shape;
-      if (N !== c.nodes) throw new Error(`graph-safe decoder expects ${c.nodes} nodes, got ${N}`);
-      if (graph.shape[0] !== B0 || graph.shape[1] !== N || graph.shape[2] !== N) {
-        throw new Error(`graph-safe decoder: graph [${graph.shape}] does not match ${B0} rows of ${N} nodes`);
-      }
-      const rows = clampedRows(x, feed);
-      const B = rows.x.shape[0];
-      const context = inputs.context ? rows.repeat(inputs.context) : undefined;
-      const H = c.hidden;
-      // graph without its diagonal, one weight per (sender j, receiver i): [B, N, N, 1]
-      const pairs = rows.repeat(graph).mul(tf.sub(1, tf.eye(N))).expandDims(3);
-      // per-node constant parts of the message (sender and receiver) and of the gates / read-out
-      const msgNode = dense(this.emb, this.msg.we, this.msg.b); // [N, Hm]
-      const msgReceiver = dense(this.emb, this.msg.wr).expandDims(0).expandDims(0); // [1, 1, N, Hm]
-      const Hm = c.message;
-      const gateNode = dense(this.emb, this.gru.wx.slice([1 + Hm, 0], [c.embed, 3 * H]), this.gru.b); // [N, 3H]
-      const wxIn = this.gru.wx.slice([0, 0], [1, 3 * H]).reshape([3 * H]);
-      const wxMsg = this.gru.wx.slice([1, 0], [Hm, 3 * H]);
-      const outNode = dense(this.emb, this.out.w1.slice([H, 0], [c.embed, H]), this.out.b1); // [N, H]
-      const outH = this.out.w1.slice([0, 0], [H, H]);
-      const ctx = context ?? tf.zeros([B, Math.max(c.contextDim, 1)]);
-      const a = dense(ctx, this.sat.wa, this.sat.ba).maximum(0.1); // [B, 1]
-      const g = dense(ctx, this.sat.wg, this.sat.bg).maximum(0.1);
-      const step = (input: tf.Tensor2D, h: tf.Tensor3D) => {
-        const xin = input.reshape([B, N, 1]);
-        const sender = dense(h, this.msg.wh)
-          .add(xin.mul(this.msg.wx.reshape([Hm])))
-          .add(msgNode); // [B, N, Hm]
-        const msg = tf.tanh(sender.expandDims(2).add(msgReceiver)); // [B, N (sender j), N (receiver i), Hm]
-        const m = msg.mul(pairs).sum(1); // [B, N, Hm]: sum over parents j
-        const gx = xin.mul(wxIn).add(dense(m, wxMsg)).add(gateNode); // [B, N, 3H]
-        const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
-        const o = tf.relu(dense(next, outH).add(outNode));
-        let pred = dense(o, this.out.w2, this.out.b2).reshape([B, N]).add(input.mul(this.out.own));
-        if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g).sub(pred).mul(this.targetMask));
-        return { pred: pred as tf.Tensor2D, state: next };
-      };
-      const init = (inputs.initial ? rows.repeat(inputs.initial) : tf.zeros([B, N, H])) as tf.Tensor3D;
-      return runRecurrentState(rows.x, steps, { init, step, stateAxes: { rows: 0, nodes: 1 } }, feed);
+    const c = this.config;
+    const [B0, , N] = x.shape;
+    if (N !== c.nodes) throw new Error(`graph-safe decoder expects ${c.nodes} nodes, got ${N}`);
+    if (graph.shape[0] !== B0 || graph.shape[1] !== N || graph.shape[2] !== N) {
+      throw new Error(`graph-safe decoder: graph [${graph.shape}] does not match ${B0} rows of ${N} nodes`);
     }
+    const rows = clampedRows(x, feed);
+    const B = rows.x.shape[0];
+    const context = inputs.context ? rows.repeat(inputs.context) : undefined;
+    const H = c.hidden;
+    // graph without its diagonal, one weight per (sender j, receiver i): [B, N, N, 1]
+    const pairs = rows
+      .repeat(graph)
+      .mul(tf.sub(1, tf.eye(N)))
+      .expandDims(3);
+    // per-node constant parts of the message (sender and receiver) and of the gates / read-out
+    const msgNode = dense(this.emb, this.msg.we, this.msg.b); // [N, Hm]
+    const msgReceiver = dense(this.emb, this.msg.wr).expandDims(0).expandDims(0); // [1, 1, N, Hm]
+    const Hm = c.message;
+    const gateNode = dense(this.emb, this.gru.wx.slice([1 + Hm, 0], [c.embed, 3 * H]), this.gru.b); // [N, 3H]
+    const wxIn = this.gru.wx.slice([0, 0], [1, 3 * H]).reshape([3 * H]);
+    const wxMsg = this.gru.wx.slice([1, 0], [Hm, 3 * H]);
+    const outNode = dense(this.emb, this.out.w1.slice([H, 0], [c.embed, H]), this.out.b1); // [N, H]
+    const outH = this.out.w1.slice([0, 0], [H, H]);
+    const ctx = context ?? tf.zeros([B, Math.max(c.contextDim, 1)]);
+    const a = dense(ctx, this.sat.wa, this.sat.ba).maximum(0.1); // [B, 1]
+    const g = dense(ctx, this.sat.wg, this.sat.bg).maximum(0.1);
+    const step = (input: tf.Tensor2D, h: tf.Tensor3D) => {
+      const xin = input.reshape([B, N, 1]);
+      const sender = dense(h, this.msg.wh)
+        .add(xin.mul(this.msg.wx.reshape([Hm])))
+        .add(msgNode); // [B, N, Hm]
+      const msg = tf.tanh(sender.expandDims(2).add(msgReceiver)); // [B, N (sender j), N (receiver i), Hm]
+      const m = msg.mul(pairs).sum(1); // [B, N, Hm]: sum over parents j
+      const gx = xin.mul(wxIn).add(dense(m, wxMsg)).add(gateNode); // [B, N, 3H]
+      const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
+      const o = tf.relu(dense(next, outH).add(outNode));
+      let pred = dense(o, this.out.w2, this.out.b2).reshape([B, N]).add(input.mul(this.out.own));
+      if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g).sub(pred).mul(this.targetMask));
+      return { pred: pred as tf.Tensor2D, state: next };
+    };
+    const init = (inputs.initial ? rows.repeat(inputs.initial) : tf.zeros([B, N, H])) as tf.Tensor3D;
+    return runRecurrentState(rows.x, steps, { init, step, stateAxes: { rows: 0, nodes: 1 } }, feed);
   }
 
   loss(batch: ArrayBatch): LossTerms {
@@ -286,7 +287,8 @@ export class GraphSafeDecoder implements Trainable {
     return recurrentForecaster(
       this.config.nodes,
       { acceptsGraph: true, clampsStates: true },
-      (x, steps, inputs) => tf.tidy(() => this.decode(x, graphOf(x, inputs), steps, { context: inputs?.context, feed: inputs?.feed, initial: inputs?.initial })),
+      (x, steps, inputs) =>
+        tf.tidy(() => this.decode(x, graphOf(x, inputs), steps, { context: inputs?.context, feed: inputs?.feed, initial: inputs?.initial })),
       (x, inputs) => tf.tidy(() => this.encode(x, graphOf(x, inputs), { context: inputs?.context })),
     );
   }
@@ -349,22 +351,20 @@ export class JointGruDecoder implements Trainable {
 
   private run(x: tf.Tensor3D, steps: number, inputs: DecodeInputs): { preds: tf.Tensor3D; state: tf.Tensor2D } {
     const { context, feed } = inputs;
-    {
-      const c = this.config;
-      const [B, , N] = x.shape;
-      if (N !== c.nodes) throw new Error(`joint GRU decoder expects ${c.nodes} nodes, got ${N}`);
-      if (c.contextDim > 0 && !context) throw new Error(`joint GRU decoder: pass the context ([B, ${c.contextDim}])`);
-      const wxX = this.gru.wx.slice([0, 0], [N, 3 * c.hidden]);
-      const gateCtx = c.contextDim > 0 ? dense(context!, this.gru.wx.slice([N, 0], [c.contextDim, 3 * c.hidden]), this.gru.b) : this.gru.b;
-      const step = (input: tf.Tensor2D, h: tf.Tensor2D) => {
-        const next = gruUpdate(dense(input, wxX).add(gateCtx), h, this.gru) as tf.Tensor2D;
-        const o = tf.relu(dense(next, this.out.w1, this.out.b1));
-        const pred = dense(o, this.out.w2, this.out.b2).add(dense(input, this.out.skip)) as tf.Tensor2D;
-        return { pred, state: next };
-      };
-      const init = (inputs.initial ?? tf.zeros([B, c.hidden])) as tf.Tensor2D;
-      return runRecurrentState(x, steps, { init, step }, feed);
-    }
+    const c = this.config;
+    const [B, , N] = x.shape;
+    if (N !== c.nodes) throw new Error(`joint GRU decoder expects ${c.nodes} nodes, got ${N}`);
+    if (c.contextDim > 0 && !context) throw new Error(`joint GRU decoder: pass the context ([B, ${c.contextDim}])`);
+    const wxX = this.gru.wx.slice([0, 0], [N, 3 * c.hidden]);
+    const gateCtx = c.contextDim > 0 ? dense(context!, this.gru.wx.slice([N, 0], [c.contextDim, 3 * c.hidden]), this.gru.b) : this.gru.b;
+    const step = (input: tf.Tensor2D, h: tf.Tensor2D) => {
+      const next = gruUpdate(dense(input, wxX).add(gateCtx), h, this.gru) as tf.Tensor2D;
+      const o = tf.relu(dense(next, this.out.w1, this.out.b1));
+      const pred = dense(o, this.out.w2, this.out.b2).add(dense(input, this.out.skip)) as tf.Tensor2D;
+      return { pred, state: next };
+    };
+    const init = (inputs.initial ?? tf.zeros([B, c.hidden])) as tf.Tensor2D;
+    return runRecurrentState(x, steps, { init, step }, feed);
   }
 
   loss(batch: ArrayBatch): LossTerms {
