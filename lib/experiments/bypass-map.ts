@@ -7,6 +7,7 @@
  * panel.
  */
 import type { BypassProneInput } from "../data/bypass-prone";
+import { type MeanSd, meanSd } from "../diagnostics/stability";
 import { type RunOptions, runJobs } from "../runner";
 import { type BypassConfig, type BypassDecoder, type BypassSeedResult } from "./bypass";
 import { CLAIM_BOUNDS } from "./measures";
@@ -41,11 +42,11 @@ export interface BypassMapEntry {
   confounding: number;
   decoder: BypassDecoder;
   /** Target MSE@7 / the oracle decoder's, per seed then averaged. */
-  mseRatio: { mean: number; sd: number };
+  mseRatio: MeanSd;
   /** Relative error of direct AR-CIG against the true influence. */
-  relativeError: { mean: number; sd: number };
+  relativeError: MeanSd;
   /** The same on the target's column. */
-  targetRelativeError: { mean: number; sd: number };
+  targetRelativeError: MeanSd;
 }
 
 export interface BypassMapResult {
@@ -53,13 +54,6 @@ export interface BypassMapResult {
   /** Every decoder of every cell, the oracle included (its MSE ratio is 1 by definition). */
   entries: BypassMapEntry[];
 }
-
-const meanSd = (v: readonly number[]) => {
-  const f = v.filter((x) => !Number.isNaN(x));
-  const mean = f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
-  const sd = f.length > 1 ? Math.sqrt(f.reduce((s, x) => s + (x - mean) ** 2, 0) / (f.length - 1)) : NaN;
-  return { mean, sd };
-};
 
 /** The panel spec of one cell of the map. */
 export function bypassMapSpec(c: Pick<BypassMapConfig, "panel">, targetShare: number, confounding: number): PanelSpec {

@@ -13,10 +13,21 @@
  */
 import { TRUE_INFLUENCE_GENERATORS, type TrueInfluence, trueInfluence } from "../analysis/true-influence";
 import { type AgreementValue, influenceAgreement, scoreTargetColumn } from "../diagnostics/agreement";
-import { type Panel, targetIndex, type Scaler, type ScalerConfig, type TimeSplit, type TimeSplitConfig, applyScaler, fitScaler, splitTime } from "../data/panel";
+import {
+  type Panel,
+  targetIndex,
+  type Scaler,
+  type ScalerConfig,
+  type TimeSplit,
+  type TimeSplitConfig,
+  applyScaler,
+  fitScaler,
+  splitTime,
+} from "../data/panel";
 import { type ArCigScores, type InfluenceMatrix, type InfluenceScore, arCig, cig, scoreArCig, scoreInfluence } from "../diagnostics/influence";
 import type { Forecaster } from "../core/forecaster";
 import { type MseResult, mseAt, mseAtHorizons } from "../diagnostics/mse";
+import { meanSd } from "../diagnostics/stability";
 import { unitGraphs } from "../diagnostics/ranking";
 import type { Graph } from "../graph";
 import type { MeanRanking } from "../diagnostics/ranking";
@@ -265,9 +276,9 @@ function trueInfluenceOf(tp: TimePanel, config: Parameters<typeof trueInfluence>
 }
 
 /** The windows of the influence measures on the test window (origins every `influenceStride` steps whose rollout stays inside it). */
-function influenceSettings(tp: TimePanel, c: EvaluationConfig, graph?: Graph[]) {
+function influenceSettings(tp: TimePanel, c: EvaluationConfig) {
   const { test } = tp.split;
-  return { window: { from: test.from, to: test.to - c.horizon + 1 }, history: c.history, units: c.units, graph, stride: c.influenceStride };
+  return { window: { from: test.from, to: test.to - c.horizon + 1 }, history: c.history, units: c.units, stride: c.influenceStride };
 }
 
 /**
@@ -277,8 +288,7 @@ function influenceSettings(tp: TimePanel, c: EvaluationConfig, graph?: Graph[]) 
  */
 export function evaluationTrueInfluence(tp: TimePanel, config: Partial<EvaluationConfig> = {}): TrueInfluence | null {
   const c = { ...EVALUATION_DEFAULTS, ...config };
-  const { graph: _graph, ...settings } = influenceSettings(tp, c);
-  return trueInfluenceOf(tp, { ...settings, horizon: c.horizon });
+  return trueInfluenceOf(tp, { ...influenceSettings(tp, c), horizon: c.horizon });
 }
 
 /** Whether every edge a generated panel's provenance records joins nodes the panel still has (not so after renaming nodes, e.g. in a CSV round trip). */
@@ -290,13 +300,11 @@ function generatorNodesMatch(raw: Panel): boolean {
 
 /** Mean over units of each unit's agreement of `m` with the true influence `t` (same units, in order). */
 function truthAgreement(m: InfluenceMatrix, t: InfluenceMatrix, target: number): TruthAgreement {
-  if (m.units.length !== t.units.length || m.units.some((u, k) => u !== t.units[k])) throw new Error("truthAgreement: the model and the truth cover different units");
+  if (m.units.length !== t.units.length || m.units.some((u, k) => u !== t.units[k]))
+    throw new Error("truthAgreement: the model and the truth cover different units");
   const per = m.perUnit.map((pm, k) => influenceAgreement(pm, t.perUnit[k], target));
   const rho = (v: AgreementValue) => (Number.isNaN(v.value) && v.reason?.startsWith("the model's influence is constant") ? 0 : v.value);
-  const mean = (f: (a: (typeof per)[number]) => number) => {
-    const v = per.map(f).filter((x) => !Number.isNaN(x));
-    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
-  };
+  const mean = (f: (a: (typeof per)[number]) => number) => meanSd(per.map(f)).mean;
   return {
     relativeError: mean((a) => a.all.relativeError.value),
     spearman: mean((a) => rho(a.all.spearman)),
@@ -315,7 +323,7 @@ export function evaluateDecoder(run: Evaluable, tp: TimePanel, config: Partial<E
   const common = { window, history: c.history, units: c.units, graph };
   const mse = mseAtHorizons(run.forecaster, panel, { ...common, stride: c.stride, horizons: [1, c.horizon, 14].filter((h) => h <= window.to - window.from) });
   const m7 = mseAt(mse, c.horizon);
-  const influenceWindow = influenceSettings(tp, c, graph);
+  const influenceWindow = { ...influenceSettings(tp, c), graph };
   const cigM = cig(run.forecaster, panel, influenceWindow);
   const ar = arCig(run.forecaster, panel, { ...influenceWindow, horizon: c.horizon });
   // the scores look each evaluated unit's graph up by its index in the panel
@@ -324,7 +332,8 @@ export function evaluateDecoder(run: Evaluable, tp: TimePanel, config: Partial<E
   const target = targetIndex(panel);
   const column = (m: InfluenceMatrix | undefined) => (truth && m ? scoreTargetColumn(m, truth, target).headline.nauprc : NaN);
   const ti = evaluationTrueInfluence(tp, c);
-  const agreement = ti && ar.direct && ar.total ? { direct: truthAgreement(ar.direct, ti.direct, target), total: truthAgreement(ar.total, ti.total, target) } : null;
+  const agreement =
+    ti && ar.direct && ar.total ? { direct: truthAgreement(ar.direct, ti.direct, target), total: truthAgreement(ar.total, ti.total, target) } : null;
   return {
     name: run.name,
     mse,
