@@ -7,7 +7,7 @@
  */
 import type { Panel, Scaler } from "../data/panel";
 import type { InfluenceConfig, InfluenceMatrix } from "../diagnostics/influence";
-import { DEFAULT_INFLUENCE } from "../diagnostics/influence";
+import { DEFAULT_INFLUENCE, InfluenceAccumulator, resolveDelta } from "../diagnostics/influence";
 import { planWindows } from "../diagnostics/windows";
 import { generatorSystem, propagateChange, unitChannels } from "./truth";
 
@@ -91,10 +91,7 @@ export function trueInfluence(panel: Panel, scaler: Scaler, config: Partial<Infl
   const { nodes: N, steps: T, channels: C } = sys;
   const H = c.horizon;
   if (!(Number.isInteger(H) && H >= 1)) throw new Error(`${what}: horizon must be a positive integer, got ${H}`);
-  const delta = c.delta ?? new Array<number>(N).fill(1);
-  if (delta.length !== N) throw new Error(`${what}: delta has ${delta.length} entries, expected one per node (${N})`);
-  const badDelta = delta.findIndex((v) => !(Number.isFinite(v) && v > 0));
-  if (badDelta >= 0) throw new Error(`${what}: delta[${badDelta}] = ${delta[badDelta]}; it must be a positive finite number (one training SD)`);
+  const delta = resolveDelta(c.delta, N, what);
   if (scaler.nodeNames.length !== N || scaler.nodeNames.some((n, i) => n !== panel.nodeNames[i])) {
     throw new Error(`${what}: the scaler was fitted on nodes [${scaler.nodeNames.join(", ")}], the panel has [${panel.nodeNames.join(", ")}]`);
   }
@@ -103,10 +100,8 @@ export function trueInfluence(panel: Panel, scaler: Scaler, config: Partial<Infl
   if (late !== undefined) {
     throw new Error(`${what}: origin ${late} needs steps ${late}..${late + H - 1} inside the panel's ${T} steps (end the test window at ${T - H + 1})`);
   }
-  const O = plan.origins.length;
   const at = (u: number, t: number, i: number) => panel.values[(u * T + t) * N + i];
-  const zeros = () => Array.from({ length: N }, () => new Array<number>(N).fill(0));
-  const sums = { direct: plan.units.map(zeros), total: plan.units.map(zeros) };
+  const sums = { direct: new InfluenceAccumulator(plan.units.length, N), total: new InfluenceAccumulator(plan.units.length, N) };
 
   plan.units.forEach((u, ui) => {
     const g = sys.graphOfUnit[u];
@@ -134,31 +129,20 @@ export function trueInfluence(panel: Panel, scaler: Scaler, config: Partial<Infl
         const total = rows();
         propagateChange(sys, g, total);
         for (let i = 0; i < N; i++) {
-          sums.total[ui][j][i] += measure(o, i, total[i]) / delta[j];
+          sums.total.add(ui, j, i, measure(o, i, total[i]) / delta[j]);
           if (i < C) continue;
           const direct = rows();
           propagateChange(sys, g, direct, [j, i]);
-          sums.direct[ui][j][i] += measure(o, i, direct[i]) / delta[j];
+          sums.direct.add(ui, j, i, measure(o, i, direct[i]) / delta[j]);
         }
       }
     }
   });
 
-  const matrix = (kind: "ar-cig-direct" | "ar-cig-total", s: number[][][]): TrueInfluenceMatrix => {
-    const perUnit = s.map((m) => m.map((row) => row.map((v) => v / O)));
-    const values = Array.from({ length: N }, (_, j) => Array.from({ length: N }, (_, i) => perUnit.reduce((a, m) => a + m[j][i], 0) / perUnit.length));
-    return {
-      kind,
-      values,
-      perUnit,
-      units: plan.units,
-      origins: plan.origins,
-      history: plan.history,
-      horizon: H,
-      delta: [...delta],
-      source: "generator",
-      generator: sys.generator,
-    };
-  };
+  const matrix = (kind: "ar-cig-direct" | "ar-cig-total", acc: InfluenceAccumulator): TrueInfluenceMatrix => ({
+    ...acc.result(kind, plan, H, [...delta]),
+    source: "generator",
+    generator: sys.generator,
+  });
   return { direct: matrix("ar-cig-direct", sums.direct), total: matrix("ar-cig-total", sums.total) };
 }

@@ -67,7 +67,8 @@ export interface ArCigResult {
   total?: InfluenceMatrix;
 }
 
-function resolveDelta(delta: number[] | undefined, N: number, what: string): number[] {
+/** The perturbation per node (default ones), checked: one positive finite value per node. */
+export function resolveDelta(delta: number[] | undefined, N: number, what: string): number[] {
   const d = delta ?? new Array<number>(N).fill(1);
   if (d.length !== N) throw new Error(`${what}: delta has ${d.length} entries, expected one per node (${N})`);
   d.forEach((v, j) => {
@@ -76,8 +77,8 @@ function resolveDelta(delta: number[] | undefined, N: number, what: string): num
   return d;
 }
 
-/** Accumulates |change| / delta per (unit, j, i) and turns it into matrices. */
-class Accumulator {
+/** Accumulates |change| / delta per (unit, j, i) and turns it into matrices (a forecaster's influence, or the generator's). */
+export class InfluenceAccumulator {
   readonly sums: Float64Array;
   constructor(
     readonly nUnits: number,
@@ -141,7 +142,7 @@ export function cig(forecaster: Forecaster, data: SeriesData, config: Partial<In
   const hist = plan.history;
   // Row layout: group g = 0 baseline, g = 1 + j perturbs j; row = g * W + w.
   const base = new Float32Array(W * N);
-  const acc = new Accumulator(plan.units.length, N);
+  const acc = new InfluenceAccumulator(plan.units.length, N);
   const fill = rowFiller(data, plan, delta);
   const total = W * (1 + N);
   forChunks(total, c.chunkRows, (start, end) => {
@@ -311,7 +312,7 @@ function arCigShape(ctx: ArCigContext) {
   const { plan, c, delta } = ctx;
   const N = ctx.data.nodes;
   const O = plan.origins.length;
-  return { plan, c, delta, N, H: c.horizon, O, W: plan.units.length * O, acc: new Accumulator(plan.units.length, N) };
+  return { plan, c, delta, N, H: c.horizon, O, W: plan.units.length * O, acc: new InfluenceAccumulator(plan.units.length, N) };
 }
 
 /** Total AR-CIG: j perturbed, nothing clamped; rows r = j * W + w. */
