@@ -9,7 +9,7 @@
 import { meanSd } from "../diagnostics/stability";
 import { type SupportSelection, type ValidationEvidence } from "../models/support";
 import { type Stage1Config, type Stage1Run, selectSupportByValidation } from "./dice";
-import { CLAIM_BOUNDS, type Summary, summarise } from "./measures";
+import { CLAIM_BOUNDS, type ClaimCheck, type Summary, claimList, claimVerdict, summarise } from "./measures";
 import { type DecoderEvaluation, type DecoderTrainConfig, type EvaluationConfig, type TimePanel, VARIANT_LABELS, evaluateDecoder } from "./protocol";
 import { type DecoderName, createDecoder, createStage1 } from "./variants";
 
@@ -131,16 +131,6 @@ export function bypassSummary(results: readonly BypassSeedResult[]): Summary<Byp
   );
 }
 
-/** One check of a claim: the value, the bound it is held to, whether it holds, and why it must when it holds by construction. */
-export interface ClaimCheck {
-  what: string;
-  value: number;
-  bound: string;
-  holds: boolean;
-  /** Set when the decoder's architecture decides the outcome, whatever it learned: the reason. */
-  byConstruction?: string;
-}
-
 /** Mean of the finite values (NaN when none). */
 const avg = (v: readonly number[]) => meanSd(v).mean;
 const f2 = (x: number) => x.toFixed(2);
@@ -228,25 +218,6 @@ export function bypassClaims(results: readonly BypassSeedResult[]): { claim1: Cl
     }
   }
   return { claim1, claim3 };
-}
-
-/** A claim's verdict over its checks: measured checks decide; checks that hold by construction are reported, not counted. */
-export function claimVerdict(cs: readonly ClaimCheck[]): "holds" | "holds in part" | "does not hold" | "was not measured" {
-  const measured = cs.filter((c) => !c.byConstruction);
-  const counted = measured.length > 0 ? measured : cs;
-  if (counted.length === 0) return "was not measured";
-  return counted.every((c) => c.holds) ? "holds" : counted.some((c) => c.holds) ? "holds in part" : "does not hold";
-}
-
-/** Markdown list of claim checks, with the reason where a check holds by construction. */
-export function claimList(cs: readonly ClaimCheck[], f: (x: number) => string): string {
-  return cs
-    .map(
-      (c) =>
-        `- ${c.what}: ${f(c.value)} (${c.bound}): **${c.holds ? "holds" : "does not hold"}**` +
-        (c.byConstruction ? ` (by construction: ${c.byConstruction})` : ""),
-    )
-    .join("\n");
 }
 
 /**

@@ -32,6 +32,7 @@ export const MEASURES = {
   shd: "SHD",
   edges: "edges per unit",
   gapClosed: "gap closed",
+  errorGapClosed: "relative-error gap closed",
   trueRevenue: "true revenue",
   gainCaptured: "gain captured",
   predictedRevenue: "predicted revenue",
@@ -64,7 +65,38 @@ export const CLAIM_BOUNDS = {
    */
   alignedError: 0.5,
   bypassError: 0.8,
+  /** Claim 5, against the true influence: a selection closes "most" of the learned-to-oracle gap in relative error when it closes at least this share of it (ours). */
+  errorGapShare: 0.5,
 } as const;
+
+/** One check of a claim: the value, the bound it is held to, whether it holds, and why it must when it holds by construction. */
+export interface ClaimCheck {
+  what: string;
+  value: number;
+  bound: string;
+  holds: boolean;
+  /** Set when the decoder's architecture decides the outcome, whatever it learned: the reason. */
+  byConstruction?: string;
+}
+
+/** A claim's verdict over its checks: measured checks decide; checks that hold by construction are reported, not counted. */
+export function claimVerdict(cs: readonly ClaimCheck[]): "holds" | "holds in part" | "does not hold" | "was not measured" {
+  const measured = cs.filter((c) => !c.byConstruction);
+  const counted = measured.length > 0 ? measured : cs;
+  if (counted.length === 0) return "was not measured";
+  return counted.every((c) => c.holds) ? "holds" : counted.some((c) => c.holds) ? "holds in part" : "does not hold";
+}
+
+/** Markdown list of claim checks, with the reason where a check holds by construction. */
+export function claimList(cs: readonly ClaimCheck[], f: (x: number) => string): string {
+  return cs
+    .map(
+      (c) =>
+        `- ${c.what}: ${f(c.value)} (${c.bound}): **${c.holds ? "holds" : "does not hold"}**` +
+        (c.byConstruction ? ` (by construction: ${c.byConstruction})` : ""),
+    )
+    .join("\n");
+}
 
 /**
  * Values over seeds of some measures for some rows (decoders, selections, settings, ...), in the

@@ -299,7 +299,7 @@ function generatorNodesMatch(raw: Panel): boolean {
 }
 
 /** Mean over units of each unit's agreement of `m` with the true influence `t` (same units, in order). */
-function truthAgreement(m: InfluenceMatrix, t: InfluenceMatrix, target: number): TruthAgreement {
+export function truthAgreement(m: InfluenceMatrix, t: InfluenceMatrix, target: number): TruthAgreement {
   if (m.units.length !== t.units.length || m.units.some((u, k) => u !== t.units[k]))
     throw new Error("truthAgreement: the model and the truth cover different units");
   const per = m.perUnit.map((pm, k) => influenceAgreement(pm, t.perUnit[k], target));
