@@ -45,6 +45,33 @@ const WITH_TABLES = new Set([
   "10-bypass-map.ipynb",
 ]);
 
+/** Spearman rank correlation with average ranks for ties, written out for the checks (NaN when a side is constant). */
+function spearmanByHand(a: number[], b: number[]): number {
+  const rank = (v: number[]) => {
+    const order = v.map((x, k) => ({ x, k })).sort((p, q) => p.x - q.x);
+    const r = new Array<number>(v.length);
+    for (let s = 0; s < order.length;) {
+      let e = s;
+      while (e + 1 < order.length && order[e + 1].x === order[s].x) e++;
+      for (let k = s; k <= e; k++) r[order[k].k] = (s + e) / 2 + 1;
+      s = e + 1;
+    }
+    return r;
+  };
+  const [ra, rb] = [rank(a), rank(b)];
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [mean(ra), mean(rb)];
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let k = 0; k < ra.length; k++) {
+    num += (ra[k] - ma) * (rb[k] - mb);
+    da += (ra[k] - ma) ** 2;
+    db += (rb[k] - mb) ** 2;
+  }
+  return num / Math.sqrt(da * db);
+}
+
 /** What each notebook must show beyond "no error and at least one figure". */
 const EXPECTED: Record<string, (outs: Output[]) => void> = {
   "00-tour.ipynb": (outs) => {
@@ -129,7 +156,26 @@ const EXPECTED: Record<string, (outs: Output[]) => void> = {
     // anchors of the gain share: the optimum captures all of it, the equal split none
     assert.match(text, /\|true optimum\|nan \+\/- nan\|[^|]+\|1\.000 \+\/- /);
     assert.match(text, /\|equal split\|nan \+\/- nan\|[^|]+\|0\.000 \+\/- /);
-    assert.match(markdownText(outs), /\*\*Forecast accuracy (does not rank|roughly ranks) these allocations\*\*/);
+    // each benchmark's verdict agrees with the Spearman correlation recomputed here from the rows it printed
+    const blocks = markdownText(outs).split(/^### /m).slice(1);
+    assert.equal(blocks.length, 2, "a conclusion per benchmark");
+    for (const block of blocks) {
+      const verdict = /\*\*Forecast accuracy (does not rank|roughly ranks) these allocations\*\*.* is (-?\d\.\d{3}|n\/a) over (\d+) models/.exec(block);
+      assert.ok(verdict, `a verdict line in: ${block.slice(0, 80)}`);
+      const rows = [...block.matchAll(/^- (?!best )(.+): MSE@7 (-?\d+\.\d{3}), gain captured (-?\d+\.\d{3}|n\/a)$/gm)].map((m) => ({
+        mse: Number(m[2]),
+        gain: Number(m[3]),
+      }));
+      assert.equal(rows.length, Number(verdict[3]));
+      const rho = spearmanByHand(
+        rows.map((r) => -r.mse),
+        rows.map((r) => r.gain),
+      );
+      // the printed values are rounded: a tie may break either way, so allow some slack against the printed correlation
+      if (verdict[2] !== "n/a") assert.ok(Math.abs(rho - Number(verdict[2])) < 0.15, `Spearman ${rho} recomputed vs ${verdict[2]} printed`);
+      const ranks = !(rows.length >= 3 && !(Number(verdict[2]) > 0.8));
+      assert.equal(verdict[1], ranks ? "roughly ranks" : "does not rank", `the verdict disagrees with its correlation ${verdict[2]}`);
+    }
     assert.match(text, /strongest edge in panel order: ch\d -> ch\d \(0\.\d{3}\); in reversed order that edge is 0\.000/);
     assert.deepEqual(names(outs), ["07-response-curves", "07-accuracy-vs-gain", "07-allocations", "07-deepcausal-order"]);
   },

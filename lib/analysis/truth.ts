@@ -176,7 +176,8 @@ export function trueAllocationResponses(
   config: TrueResponseConfig,
 ): { responses: number[]; observed: number } {
   const what = "trueAllocationResponses";
-  const sys = generatorSystem(panel, what, ["var-dag", "sparse-target"], "generateVarDag or generateSparseTarget");
+  // the bypass-prone generator's demand and context terms enter the target additively and do not depend on spend: set spend leaves them as drawn
+  const sys = generatorSystem(panel, what, ["var-dag", "sparse-target", "bypass-prone"], "generateVarDag, generateSparseTarget or the bypass-prone generator");
   const { nodes: N, steps: T, channels: C } = sys;
   const target = N - 1;
   const { horizon: H, carryover } = config;

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { trueAllocationResponses } from "../../lib/analysis/truth";
 import type { Panel } from "../../lib/data/panel";
 import { type SimulationResult, generateRawlog, generateSparseTarget, generateVarDag } from "../../lib/data/simulate";
+import { generateBypassProne } from "../../lib/data/bypass-prone";
 import { unitProcess } from "./resimulate";
 
 const close = (a: number, b: number, tol: number, what: string) =>
@@ -37,6 +38,8 @@ describe("trueAllocationResponses", () => {
     ["linear VAR-DAG", generateVarDag({ units: 6, steps: 80, seed: 3, linear: true })],
     ["saturating VAR-DAG", generateVarDag({ units: 6, steps: 80, seed: 4 })],
     ["sparse-target", generateSparseTarget({ units: 6, steps: 80, seed: 5 })],
+    // spend that followed demand is set by the allocation; the demand shock and the context level stay in the target as drawn
+    ["bypass-prone", generateBypassProne({ units: 6, steps: 80, seed: 8 })],
   ];
   for (const [name, sim] of cases) {
     it(`equals an independent forward re-simulation with the recovered noise (${name})`, () => {
@@ -94,7 +97,7 @@ describe("trueAllocationResponses", () => {
     const C = sim.config.channels;
     const ok = { units: [0], origins: [20], horizon: 3, carryover: 2, measure: "sum" as const };
     const rawlog = generateRawlog({ units: 3, steps: 40, seed: 2 }).panel;
-    assert.throws(() => trueAllocationResponses(rawlog, [[1, 1, 1, 1, 1]], ok), /generateVarDag or generateSparseTarget/);
+    assert.throws(() => trueAllocationResponses(rawlog, [[1, 1, 1, 1, 1]], ok), /generateVarDag, generateSparseTarget or the bypass-prone generator/);
     const bare: Panel = { ...sim.panel, provenance: undefined as unknown as Panel["provenance"] };
     assert.throws(() => trueAllocationResponses(bare, [], ok), /no provenance/);
     assert.throws(() => trueAllocationResponses(sim.panel, [[1]], ok), /allocation 0 has 1 values for 5 channels/);
