@@ -8,7 +8,9 @@
 //   4. a Chromium for static figure export: Debian's `chromium` (or CHROMIUM_PATH);
 //   5. a notebook UI for `npm run lab`: JupyterLab when it is there, else the classic Notebook
 //      (Debian's `jupyter-notebook` as root, else `pip install --user jupyterlab`; a UI that
-//      cannot be installed is reported and skipped: the study and the tests' runner need none).
+//      cannot be installed is reported and skipped: the study and the tests' runner need none);
+//   6. Redis for the study's job queue (`--queue`, `npm run worker`) and its test: Debian's
+//      `redis-server` as root (otherwise reported; that test is then skipped).
 // Plain Node with no dependencies, so that it can run on a fresh clone.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -62,6 +64,12 @@ let installUiWithPip = false;
 if (!uiPython()) {
   if (isRoot && hasApt) apt.push("jupyter-notebook");
   else installUiWithPip = true;
+}
+// 6. Redis (for the same apt-get call).
+const hasRedis = () => works("sh", ["-c", "command -v redis-server"]);
+if (!hasRedis()) {
+  if (isRoot && hasApt) apt.push("redis-server");
+  else log("no redis-server: the job queue's test will be skipped. Install Debian's 'redis-server' to run it.");
 }
 if (apt.length) {
   run("apt-get", ["update", "-q"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });

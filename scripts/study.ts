@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import { writeFiguresIndex } from "../lib/runner/figure-index";
+import { QUEUE_ENV, parseQueueUrl } from "../lib/runner/queue-url";
 import { SCALES, type Scale, figuresDir } from "../lib/study";
 import { UsageError, choiceOption, listOption, parseCommandLine, reportUsageError } from "./cli";
 import { NotebookError, listNotebooks, runNotebooks } from "./notebooks";
@@ -21,13 +22,16 @@ Options:
                           paper about 72 minutes on a 2-core machine
   --only 00,02            only the notebooks whose file name contains one of these words
                           (default: every notebook)
+  --queue redis://H:P     send the experiments' jobs to the job queue in Redis at H:P, for
+                          \`npm run worker\` processes on any machines (default: $STUDY_QUEUE,
+                          else run them here)
   -h, --help              print this text and exit
 
 Example:
   npm run study -- --scale=smoke --only 00,02
 `;
 
-const OPTIONS = { scale: { type: "string" }, only: { type: "string" } } as const;
+const OPTIONS = { scale: { type: "string" }, only: { type: "string" }, queue: { type: "string" } } as const;
 
 async function main(): Promise<number> {
   const args = parseCommandLine({ name: "study", usage: USAGE, options: OPTIONS });
@@ -46,6 +50,15 @@ async function main(): Promise<number> {
         .map((f) => basename(f, ".ipynb"))
         .join(", ")})`,
     );
+  }
+  if (args.queue !== undefined) {
+    try {
+      parseQueueUrl(args.queue);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    // the notebooks' kernels inherit it, and their runJobs send to the queue
+    process.env[QUEUE_ENV] = args.queue;
   }
   const started = Date.now();
   const runs = await runNotebooks({ scale, only });

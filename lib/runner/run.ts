@@ -12,6 +12,7 @@ import { type CacheEntry, type EntryId, cacheKey, defaultCacheDir, readEntry, sw
 import { executeJob } from "./execute";
 import { canonicalJson, encodeJson } from "./json";
 import type { ChildMessage, RunMessage } from "./protocol";
+import { QUEUE_ENV, parseQueueUrl } from "./queue-url";
 import { type Job, type JobDefinition, jobDefinition } from "./registry";
 
 export interface RunOptions {
@@ -33,6 +34,12 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Tensor backend for the jobs: default the one active here, else `GRAPH_MMM_BACKEND` / auto. */
   backend?: string;
+  /**
+   * A Redis URL (`redis://HOST:PORT`): send the jobs to the study's BullMQ queue there, for
+   * `npm run worker` processes on any machines, instead of running them here (lib/runner/queue.ts);
+   * default `STUDY_QUEUE`, else local. `workers` is then ignored.
+   */
+  queue?: string;
 }
 
 export type JobStatus = "cached" | "started" | "done" | "failed";
@@ -170,6 +177,11 @@ export type ResultOf<J> = J extends Job<infer R> ? R : never;
  * A job that fails (throws, or its process dies) is reported with its kind, configuration and
  * stack; no new job starts after it, the running ones finish (and are cached), and the run
  * rejects with a {@link JobError} listing every failure (`keepGoing: true` runs the rest first).
+ *
+ * With `queue` (or `STUDY_QUEUE`) the jobs that are not cached go to the study's queue in Redis
+ * instead, all at once, for `npm run worker` processes on any machines (lib/runner/queue.ts);
+ * each result is written into this cache as it comes back, and the run rejects, as above, once
+ * every job has ended.
  */
 export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunOptions = {}): Promise<ResultOf<J>[]> {
   type R = ResultOf<J>;
@@ -179,7 +191,9 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const backend = opts.backend ?? currentBackend()?.name ?? null;
 
-  const tasks = distinctTasks(jobs, workers);
+  const queueUrl = opts.queue ?? (process.env[QUEUE_ENV] || undefined);
+  if (queueUrl) parseQueueUrl(queueUrl);
+  const tasks = distinctTasks(jobs, queueUrl ? 1 : workers);
 
   sweepTempFiles(cacheDir);
   const total = tasks.size;
@@ -228,11 +242,23 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
     }
     settle(task, entry);
     ran++;
-    const where = pid === process.pid ? "" : ` (process ${pid})`;
+    const where = pid === undefined ? " (on a queue worker)" : pid === process.pid ? "" : ` (process ${pid})`;
     emit("done", task, { pid, seconds: out.seconds }, `${describeJob(task.job, 80)} done in ${out.seconds.toFixed(1)} s${where}`);
   };
 
-  if (workers === 0) {
+  if (queueUrl) {
+    const { runOnQueue } = await import("./queue");
+    await runOnQueue(
+      queue.map((task) => ({ id: task.key, version: task.def.version, message: runMessage(task, cacheDir, backend) })),
+      {
+        url: queueUrl,
+        cacheDir,
+        started: (k) => emit("started", queue[k], {}, `${describeJob(queue[k].job, 80)} started on a queue worker`),
+        finished: (k, out) => finish(queue[k], undefined, out),
+      },
+    );
+    queue.length = 0;
+  } else if (workers === 0) {
     while (!stop && queue.length > 0) {
       const task = queue.shift()!;
       emit("started", task, { pid: process.pid }, `${describeJob(task.job, 80)} started`);
@@ -253,7 +279,11 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
     }
   } else {
     const runOne = (task: Task) =>
-      runInChild(task, { cacheDir, backend, log, started: (pid) => emit("started", task, { pid }, `${describeJob(task.job, 80)} started in process ${pid}`) });
+      runInChild(runMessage(task, cacheDir, backend), {
+        label: `${task.job.kind} #${task.index}`,
+        log,
+        started: (pid) => emit("started", task, { pid }, `${describeJob(task.job, 80)} started in process ${pid}`),
+      });
     const slot = async () => {
       while (!stop && queue.length > 0) {
         const task = queue.shift()!;
@@ -268,23 +298,33 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
   return results;
 }
 
-interface ChildOutcome {
+export interface ChildOutcome {
   pid: number | undefined;
   seconds: number;
   error?: string;
 }
 
-/** Where a child's job writes, which backend it uses, where its output lines go, and who is told its pid. */
-interface ChildOptions {
-  cacheDir: string;
-  backend: string | null;
+/** The message that tells a child to run a task. */
+function runMessage(task: Task, cacheDir: string, backend: string | null): RunMessage {
+  return { type: "run", kind: task.job.kind, config: encodeJson(task.job.config), key: task.key, module: task.def.module!, cacheDir, backend };
+}
+
+/** How a child is labelled in its output lines, where they go, and who is told its pid. */
+export interface ChildOptions {
+  /** Prefix of the child's output lines (with its pid). */
+  label: string;
   log: (line: string) => void;
   started: (pid: number) => void;
 }
 
-/** Forks a worker for one job; resolves when the process has exited. */
-function runInChild(task: Task, options: ChildOptions): Promise<ChildOutcome & ({ error: string } | { seconds: number })> {
-  const { cacheDir, backend, log, started } = options;
+/**
+ * Forks a worker (worker.ts) for one job and sends it `msg`; resolves when the process has
+ * exited: with the job's seconds, or with an error (the job's stack, or how the process ended
+ * and its last output lines). Used by the local pool and by the queue's workers.
+ */
+export function runInChild(msg: RunMessage, options: ChildOptions): Promise<ChildOutcome & ({ error: string } | { seconds: number })> {
+  const { label, log, started } = options;
+  const { cacheDir } = msg;
   return new Promise((resolveOutcome) => {
     const t0 = Date.now();
     let child: ChildProcess;
@@ -295,7 +335,7 @@ function runInChild(task: Task, options: ChildOptions): Promise<ChildOutcome & (
       return;
     }
     const pid = child.pid;
-    const prefix = `[${task.job.kind} #${task.index}${pid ? ` pid ${pid}` : ""}]`;
+    const prefix = `[${label}${pid ? ` pid ${pid}` : ""}]`;
     const tail: string[] = [];
     const forward = (stream: NodeJS.ReadableStream | null) => {
       let partial = "";
@@ -337,15 +377,6 @@ function runInChild(task: Task, options: ChildOptions): Promise<ChildOutcome & (
       resolveOutcome({ pid, seconds, error: `the worker process ${how} before the job finished${lastOutput}` });
     });
     if (pid !== undefined) started(pid);
-    const msg: RunMessage = {
-      type: "run",
-      kind: task.job.kind,
-      config: encodeJson(task.job.config),
-      key: task.key,
-      module: task.def.module!,
-      cacheDir,
-      backend,
-    };
     child.send(msg, (err) => {
       if (err) spawnError ??= err;
     });
