@@ -12,6 +12,7 @@ import { describe, it } from "node:test";
 import { launchChromium } from "../lib/plot/render";
 import { NotebookError, environment, listNotebooks, runNotebook } from "../scripts/notebooks";
 import { checkClaimBlocks } from "./claim-check";
+import { spearmanByHand } from "./stats";
 
 interface Output {
   output_type: string;
@@ -44,33 +45,6 @@ const WITH_TABLES = new Set([
   "09-graph-recovery.ipynb",
   "10-bypass-map.ipynb",
 ]);
-
-/** Spearman rank correlation with average ranks for ties, written out for the checks (NaN when a side is constant). */
-function spearmanByHand(a: number[], b: number[]): number {
-  const rank = (v: number[]) => {
-    const order = v.map((x, k) => ({ x, k })).sort((p, q) => p.x - q.x);
-    const r = new Array<number>(v.length);
-    for (let s = 0; s < order.length;) {
-      let e = s;
-      while (e + 1 < order.length && order[e + 1].x === order[s].x) e++;
-      for (let k = s; k <= e; k++) r[order[k].k] = (s + e) / 2 + 1;
-      s = e + 1;
-    }
-    return r;
-  };
-  const [ra, rb] = [rank(a), rank(b)];
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const [ma, mb] = [mean(ra), mean(rb)];
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let k = 0; k < ra.length; k++) {
-    num += (ra[k] - ma) * (rb[k] - mb);
-    da += (ra[k] - ma) ** 2;
-    db += (rb[k] - mb) ** 2;
-  }
-  return num / Math.sqrt(da * db);
-}
 
 /** What each notebook must show beyond "no error and at least one figure". */
 const EXPECTED: Record<string, (outs: Output[]) => void> = {

@@ -9,7 +9,7 @@
 import { meanSd } from "../diagnostics/stability";
 import { type SupportSelection, type ValidationEvidence } from "../models/support";
 import { type Stage1Config, type Stage1Run, selectSupportByValidation } from "./dice";
-import { CLAIM_BOUNDS, type ClaimCheck, type Summary, claimList, claimVerdict, summarise } from "./measures";
+import { CLAIM_BOUNDS, type ClaimCheck, type Summary, claimList, claimVerdict, frozenSwapChecks, summarise } from "./measures";
 import { type DecoderEvaluation, type DecoderTrainConfig, type EvaluationConfig, type TimePanel, VARIANT_LABELS, evaluateDecoder } from "./protocol";
 import { type DecoderName, createDecoder, createStage1 } from "./variants";
 
@@ -181,42 +181,16 @@ export function bypassClaims(results: readonly BypassSeedResult[]): { claim1: Cl
     }
   }
   const swaps = results.map((r) => r.swap).filter((x): x is NonNullable<BypassSeedResult["swap"]> => x !== null);
-  const claim3: ClaimCheck[] = [];
-  if (swaps.length > 0) {
-    const withOracle = avg(swaps.map((x) => x.oracle.nauprc.direct));
-    const withLearned = avg(swaps.map((x) => x.learned.nauprc.direct));
-    const swapSupport = "a frozen graph-safe decoder's direct AR-CIG is 0 off the graph it is given, so its nAUPRC largely re-scores that graph's support";
-    claim3.push({
-      what: "DICE-hard decoder with the oracle graph: direct AR-CIG nAUPRC",
-      value: withOracle,
-      bound: `>= ${f2(B.alignedNauprc)}`,
-      holds: withOracle >= B.alignedNauprc,
-      byConstruction: swapSupport,
-    });
-    claim3.push({
-      what: "DICE-hard decoder with its learned support: direct AR-CIG nAUPRC",
-      value: withLearned,
-      bound: `well below the oracle's (gap >= ${f2(B.swapGap)})`,
-      holds: withOracle - withLearned >= B.swapGap,
-      byConstruction: swapSupport,
-    });
-    const errOracle = avg(swaps.map((x) => x.oracle.agreement?.direct.relativeError ?? NaN));
-    const errLearned = avg(swaps.map((x) => x.learned.agreement?.direct.relativeError ?? NaN));
-    if (!Number.isNaN(errOracle)) {
-      claim3.push({
-        what: "DICE-hard decoder with the oracle graph: relative error against the true influence",
-        value: errOracle,
-        bound: `<= ${f2(B.alignedError)}`,
-        holds: errOracle <= B.alignedError,
-      });
-      claim3.push({
-        what: "DICE-hard decoder with its learned support: relative error against the true influence",
-        value: errLearned,
-        bound: `well above the oracle graph's (gap >= ${f2(B.swapGap)})`,
-        holds: errLearned - errOracle >= B.swapGap,
-      });
-    }
-  }
+  const claim3: ClaimCheck[] =
+    swaps.length > 0
+      ? frozenSwapChecks(
+          { oracle: avg(swaps.map((x) => x.oracle.nauprc.direct)), learned: avg(swaps.map((x) => x.learned.nauprc.direct)) },
+          {
+            oracle: avg(swaps.map((x) => x.oracle.agreement?.direct.relativeError ?? NaN)),
+            learned: avg(swaps.map((x) => x.learned.agreement?.direct.relativeError ?? NaN)),
+          },
+        )
+      : [];
   return { claim1, claim3 };
 }
 

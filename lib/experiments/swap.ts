@@ -13,7 +13,7 @@ import type { TrueInfluence } from "../analysis/true-influence";
 import type { Graph } from "../graph";
 import { selectByStability, selectTopK } from "../models/support";
 import { type Stage1Config, selectSupportByValidation } from "./dice";
-import { CLAIM_BOUNDS, type ClaimCheck, type Summary, claimList, claimVerdict, summarise } from "./measures";
+import { CLAIM_BOUNDS, type ClaimCheck, SWAP_SUPPORT, type Summary, claimList, claimVerdict, frozenSwapChecks, summarise } from "./measures";
 import { type DecoderTrainConfig, type EvaluationConfig, EVALUATION_DEFAULTS, type TimePanel, evaluationTrueInfluence, truthAgreement } from "./protocol";
 import { createDecoder, createStage1 } from "./variants";
 
@@ -283,8 +283,6 @@ export function selectionSummary(results: readonly SwapSeedResult[]): Summary<st
   );
 }
 
-const SWAP_SUPPORT = "a frozen graph-safe decoder's direct AR-CIG is 0 off the graph it is given, so its nAUPRC largely re-scores that graph's support";
-
 /**
  * STUDY.md claims 3 and 5 on the swap results (means over seeds). Claim 3: the frozen decoder
  * with the oracle graph against its learned support, in nAUPRC (decided by the supplied
@@ -299,39 +297,13 @@ export function swapClaims(results: readonly SwapSeedResult[]): { claim3: ClaimC
   const B = CLAIM_BOUNDS;
   const f2 = (x: number) => x.toFixed(2);
   const m = (name: string, k: SwapMeasure) => v.mean(name, k);
-  const claim3: ClaimCheck[] = [];
-  if (v.has("oracle") && v.has("learned")) {
-    const [oracle, learned] = [m("oracle", "directNauprc"), m("learned", "directNauprc")];
-    claim3.push({
-      what: "frozen DICE-hard decoder with the oracle graph: direct AR-CIG nAUPRC",
-      value: oracle,
-      bound: `>= ${f2(B.alignedNauprc)}`,
-      holds: oracle >= B.alignedNauprc,
-      byConstruction: SWAP_SUPPORT,
-    });
-    claim3.push({
-      what: "with its learned support: direct AR-CIG nAUPRC",
-      value: learned,
-      bound: `well below the oracle's (gap >= ${f2(B.swapGap)})`,
-      holds: oracle - learned >= B.swapGap,
-      byConstruction: SWAP_SUPPORT,
-    });
-    const [eOracle, eLearned] = [m("oracle", "relativeError"), m("learned", "relativeError")];
-    if (!Number.isNaN(eOracle)) {
-      claim3.push({
-        what: "with the oracle graph: relative error against the true influence",
-        value: eOracle,
-        bound: `<= ${f2(B.alignedError)}`,
-        holds: eOracle <= B.alignedError,
-      });
-      claim3.push({
-        what: "with its learned support: relative error against the true influence",
-        value: eLearned,
-        bound: `well above the oracle graph's (gap >= ${f2(B.swapGap)})`,
-        holds: eLearned - eOracle >= B.swapGap,
-      });
-    }
-  }
+  const claim3: ClaimCheck[] =
+    v.has("oracle") && v.has("learned")
+      ? frozenSwapChecks(
+          { oracle: m("oracle", "directNauprc"), learned: m("learned", "directNauprc") },
+          { oracle: m("oracle", "relativeError"), learned: m("learned", "relativeError") },
+        )
+      : [];
   const sel = selectionSummary(results);
   const others = sel.rows.filter((r) => r !== "learned");
   const claim5: ClaimCheck[] = [];

@@ -14,6 +14,7 @@ import {
 } from "../../lib/data/family";
 import { fitVarOls } from "../../lib/data/ols";
 import { type Panel, at, distinctGraphs, nodeSeries, validatePanel } from "../../lib/data/panel";
+import { pearsonByHand } from "../stats";
 import { spendProfile } from "./helpers";
 
 /** Few units, so that every member builds in well under a second. */
@@ -28,20 +29,6 @@ function mean(a: readonly number[]): number {
 function sd(a: readonly number[]): number {
   const m = mean(a);
   return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length);
-}
-
-function corr(a: readonly number[], b: readonly number[]): number {
-  const ma = mean(a);
-  const mb = mean(b);
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let k = 0; k < a.length; k++) {
-    sab += (a[k] - ma) * (b[k] - mb);
-    saa += (a[k] - ma) ** 2;
-    sbb += (b[k] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 /** The structural conventions every panel of the family keeps. */
@@ -352,7 +339,7 @@ describe("evaluation family: switches", () => {
         p.truth!.graphs.every((G) => G[j].every((v) => v === 0)),
         "the inert channel is no parent of anything",
       );
-      return { r, c: mean(Array.from({ length: p.units }, (_, u) => corr(series(p, u, j), series(p, u, p.nodes - 1)))) };
+      return { r, c: mean(Array.from({ length: p.units }, (_, u) => pearsonByHand(series(p, u, j), series(p, u, p.nodes - 1)))) };
     };
     const withConf = meanCorr(1);
     const without = meanCorr(0);
