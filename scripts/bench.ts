@@ -4,12 +4,14 @@
  * and at the project's default (hidden 64), for each available backend and with one or two
  * gradient workers. Each configuration runs in its own process (so that its peak memory is its
  * own); the first epoch is a warm-up and is reported apart; the table gives the median of the
- * timed epochs. Writes build/bench/causalmmm-epoch.json. The options are in {@link USAGE}
- * (`--help`).
+ * timed epochs. With `--official PATH` (a checkout of the official CausalMMM code) it also runs
+ * that code on the same machine in the same run, at its own configuration, and reports each case's
+ * speed as the ratio of the two medians measured here ({@link runOfficial}). Writes
+ * build/bench/causalmmm-epoch.json. The options are in {@link USAGE} (`--help`).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BackendName, initBackend } from "../lib/backend";
 import { applyScaler, fitScaler, splitUnits } from "../lib/data/panel";
@@ -35,6 +37,11 @@ Options:
   --backends wasm,cpu     backends among tensorflow, wasm, cpu (default: every one that loads)
   --presets official,default   configurations (default: both)
   --workers 1,2           gradient worker counts (default: 1,2)
+  --official PATH         a checkout of the official CausalMMM code (github.com/ChaunceyKung/CausalMMM):
+                          run it here too, before our cases, at its own configuration for the same
+                          number of epochs (PyTorch, scikit-learn, pandas and matplotlib for
+                          python3), and report each case as a ratio of the two medians (default:
+                          $CAUSALMMM_OFFICIAL; without it only our times are reported)
   -h, --help              print this text and exit
 
 Example:
@@ -47,6 +54,7 @@ const OPTIONS = {
   backends: { type: "string" },
   presets: { type: "string" },
   workers: { type: "string" },
+  official: { type: "string" },
   /** Internal: one case as JSON, run by the parent in a child process. */
   child: { type: "string", internal: true },
 } as const;
@@ -54,8 +62,55 @@ const OPTIONS = {
 const BACKENDS: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
 const PRESETS = ["official", "default"] as const;
 
-/** The official code's epoch on a 2-vCPU machine of this kind (PyTorch 1.13, batch 1, hidden 256), measured by the study's authors. */
-const OFFICIAL_EPOCH_SECONDS = { min: 104, max: 116 };
+/** The official code's epochs, timed in this run (or why they were not). */
+interface OfficialRun {
+  path: string | null;
+  /** Training seconds of each epoch, the warm-up first (from the code's own log). */
+  epochSeconds: number[];
+  medianSeconds: number;
+  /** Why there is no measurement (null when there is one). */
+  missing: string | null;
+}
+
+/**
+ * Runs the official CausalMMM code at its own configuration (configs/configs01.txt: batch size 1,
+ * hidden 256, 240 training units) for `epochs + 1` epochs, in a temporary copy of the checkout:
+ * the copy's `np.float(` (removed from NumPy) is read as `float(`, and its config gets the
+ * epoch count and a log folder in the copy; nothing else changes. The epoch times are the
+ * "time:" of the code's own "train" log lines; the first is the warm-up.
+ */
+function runOfficial(path: string | undefined, epochs: number): OfficialRun {
+  const none = (missing: string): OfficialRun => ({ path: path ?? null, epochSeconds: [], medianSeconds: NaN, missing });
+  if (!path) return none("no checkout of the official code given (--official PATH or CAUSALMMM_OFFICIAL)");
+  if (!existsSync(join(path, "main.py")) || !existsSync(join(path, "configs", "configs01.txt"))) return none(`${path} holds no main.py and configs/configs01.txt`);
+  const deps = spawnSync("python3", ["-c", "import torch, sklearn, pandas, matplotlib"], { encoding: "utf8" });
+  if (deps.status !== 0) return none(`python3 cannot import torch, sklearn, pandas and matplotlib: ${(deps.stderr || deps.error?.message || "").trim().split("\n").pop()}`);
+  const dir = mkdtempSync(join(tmpdir(), "causalmmm-official-"));
+  try {
+    cpSync(path, dir, { recursive: true, filter: (src) => !src.includes(`${join(path, ".git")}`) });
+    const utils = join(dir, "utils.py");
+    writeFileSync(utils, readFileSync(utils, "utf8").replaceAll("np.float(", "float("));
+    const config = readFileSync(join(dir, "configs", "configs01.txt"), "utf8")
+      .split("\n")
+      .map((l) => (l.startsWith("epochs=") ? `epochs=${epochs + 1}` : l.startsWith("saveFolder=") ? `saveFolder=${join(dir, "bench-logs")}` : l))
+      .join("\n");
+    writeFileSync(join(dir, "bench-config.txt"), config);
+    process.stderr.write(`[bench] the official code (${path}), ${epochs + 1} epochs at its own configuration ...\n`);
+    const r = spawnSync("python3", ["main.py", "--config_file", "bench-config.txt"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+    if (r.status !== 0) return none(`the official code exited with ${r.status}: ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`);
+    const logs = join(dir, "bench-logs");
+    const file = readdirSync(logs, { recursive: true, encoding: "utf8" }).find((f) => f.endsWith("log.txt"));
+    if (!file) return none("the official code wrote no log.txt");
+    const seconds = readFileSync(join(logs, file), "utf8")
+      .split("\n")
+      .filter((l) => /^\d+ train\b/.test(l))
+      .map((l) => Number(/time: (\d+(?:\.\d+)?)s/.exec(l)?.[1]));
+    if (seconds.length < 2 || seconds.some((x) => !Number.isFinite(x))) return none(`the official log has ${seconds.length} timed train epochs`);
+    return { path, epochSeconds: seconds, medianSeconds: median(seconds.slice(1)), missing: null };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 interface BenchCase {
   backend: BackendName;
@@ -167,6 +222,8 @@ async function main(): Promise<number> {
         cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
     }
   }
+  const official = runOfficial(args.official ?? process.env.CAUSALMMM_OFFICIAL, epochs);
+  if (official.missing) process.stderr.write(`[bench] the official code is not timed: ${official.missing}\n`);
   const rows: BenchRow[] = [];
   for (const c of cases) {
     process.stderr.write(`[bench] ${c.backend} ${c.preset} (hidden ${c.hidden}), ${c.workers} worker(s), ${c.units} units x ${c.epochs + 1} epochs ...\n`);
@@ -175,27 +232,25 @@ async function main(): Promise<number> {
     if (r.status !== 0 || !line) throw new Error(`bench case failed (exit ${r.status}): ${JSON.stringify(c)}`);
     rows.push(JSON.parse(line.slice(6)) as BenchRow);
   }
-  const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  vs official  peak RSS MB  load";
+  const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  official / ours  peak RSS MB  load";
   const lines = rows.map((r) => {
-    const ratio = `${(OFFICIAL_EPOCH_SECONDS.min / r.per240Units).toFixed(2)}-${(OFFICIAL_EPOCH_SECONDS.max / r.per240Units).toFixed(2)}x`;
+    const ratio = official.missing ? "n/a" : `${(official.medianSeconds / r.per240Units).toFixed(2)}x`;
     return (
       `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ` +
       `${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ` +
-      `${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(12)} ${r.peakRssMb.toFixed(0).padStart(12)}  ` +
+      `${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(16)} ${r.peakRssMb.toFixed(0).padStart(12)}  ` +
       `${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`
     );
   });
-  process.stdout.write(
-    [
-      `CausalMMM epoch on the external data (official: ${OFFICIAL_EPOCH_SECONDS.min}-${OFFICIAL_EPOCH_SECONDS.max} s per epoch, PyTorch, batch 1, hidden 256)`,
-      header,
-      ...lines,
-    ].join("\n") + "\n",
-  );
+  const officialLine = official.missing
+    ? `the official code was not timed in this run (${official.missing}): no speed ratio is reported`
+    : `the official code in this run (PyTorch, batch 1, hidden 256, 240 units): median ${official.medianSeconds.toFixed(1)} s per epoch ` +
+      `(epochs ${official.epochSeconds.map((x) => x.toFixed(1)).join(", ")} s, the first a warm-up); "official / ours" is how many times faster ours is`;
+  process.stdout.write([`CausalMMM epoch on the external data; ${officialLine}`, header, ...lines].join("\n") + "\n");
   const dir = join(REPO_ROOT, "build", "bench");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "causalmmm-epoch.json");
-  writeFileSync(file, JSON.stringify({ official: OFFICIAL_EPOCH_SECONDS, date: new Date().toISOString(), rows }, null, 2) + "\n");
+  writeFileSync(file, JSON.stringify({ official, date: new Date().toISOString(), rows }, null, 2) + "\n");
   process.stderr.write(`[bench] written ${file}\n`);
   return 0;
 }
