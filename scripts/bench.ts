@@ -82,9 +82,11 @@ interface OfficialRun {
 function runOfficial(path: string | undefined, epochs: number): OfficialRun {
   const none = (missing: string): OfficialRun => ({ path: path ?? null, epochSeconds: [], medianSeconds: NaN, missing });
   if (!path) return none("no checkout of the official code given (--official PATH or CAUSALMMM_OFFICIAL)");
-  if (!existsSync(join(path, "main.py")) || !existsSync(join(path, "configs", "configs01.txt"))) return none(`${path} holds no main.py and configs/configs01.txt`);
+  if (!existsSync(join(path, "main.py")) || !existsSync(join(path, "configs", "configs01.txt")))
+    return none(`${path} holds no main.py and configs/configs01.txt`);
   const deps = spawnSync("python3", ["-c", "import torch, sklearn, pandas, matplotlib"], { encoding: "utf8" });
-  if (deps.status !== 0) return none(`python3 cannot import torch, sklearn, pandas and matplotlib: ${(deps.stderr || deps.error?.message || "").trim().split("\n").pop()}`);
+  if (deps.status !== 0)
+    return none(`python3 cannot import torch, sklearn, pandas and matplotlib: ${(deps.stderr || deps.error?.message || "").trim().split("\n").pop()}`);
   const dir = mkdtempSync(join(tmpdir(), "causalmmm-official-"));
   try {
     cpSync(path, dir, { recursive: true, filter: (src) => !src.includes(`${join(path, ".git")}`) });
@@ -99,6 +101,7 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
     const r = spawnSync("python3", ["main.py", "--config_file", "bench-config.txt"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
     if (r.status !== 0) return none(`the official code exited with ${r.status}: ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`);
     const logs = join(dir, "bench-logs");
+    if (!existsSync(logs)) return none("the official code wrote no log folder");
     const file = readdirSync(logs, { recursive: true, encoding: "utf8" }).find((f) => f.endsWith("log.txt"));
     if (!file) return none("the official code wrote no log.txt");
     const seconds = readFileSync(join(logs, file), "utf8")
@@ -222,7 +225,9 @@ async function main(): Promise<number> {
         cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
     }
   }
-  const official = runOfficial(args.official ?? process.env.CAUSALMMM_OFFICIAL, epochs);
+  const official = quick
+    ? { path: null, epochSeconds: [], medianSeconds: NaN, missing: "--quick times a subset of units; the official code runs only in a full bench" }
+    : runOfficial(args.official ?? process.env.CAUSALMMM_OFFICIAL, epochs);
   if (official.missing) process.stderr.write(`[bench] the official code is not timed: ${official.missing}\n`);
   const rows: BenchRow[] = [];
   for (const c of cases) {

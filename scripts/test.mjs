@@ -20,5 +20,7 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ") || "build/test/**/*.test.js"}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files], { stdio: "inherit", cwd: root });
+// the tests run their jobs here (the queue's test starts its own Redis): a STUDY_QUEUE of the caller's shell is not theirs
+const env = { ...process.env, STUDY_QUEUE: "" };
+const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files], { stdio: "inherit", cwd: root, env });
 process.exit(r.status ?? 1);

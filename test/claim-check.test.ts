@@ -20,6 +20,11 @@ describe("the notebook claim checker", () => {
     const wrong = [...lines.slice(0, 2), "- oracle relative error against the true influence: 0.690 (<= 0.50): **holds**"];
     assert.throws(() => checkClaimBlocks(block("holds", wrong)), /disagrees with its own number/);
   });
+  it("a claim with only checks that hold by construction was not measured", () => {
+    const built = ["- a direct AR-CIG nAUPRC: 0.000 (<= 0.10): **holds** (by construction: no path)"];
+    assert.equal(checkClaimBlocks(block("was not measured", built)), 1);
+    assert.throws(() => checkClaimBlocks(block("holds", built)), /disagrees with its measured checks \(was not measured\)/);
+  });
   it("reads gap bounds against the line before", () => {
     const gap = [
       "- with the oracle graph: direct AR-CIG nAUPRC: 0.900 (>= 0.70): **holds**",

@@ -51,8 +51,8 @@ export function checkClaimBlocks(markdown: string): number {
     }
     if (checks.length === 0) continue;
     const measured = checks.filter((c) => !c.byConstruction);
-    const counted = measured.length > 0 ? measured : checks;
-    const verdict = counted.every((c) => c.holds) ? "holds" : counted.some((c) => c.holds) ? "holds in part" : "does not hold";
+    const verdict =
+      measured.length === 0 ? "was not measured" : measured.every((c) => c.holds) ? "holds" : measured.some((c) => c.holds) ? "holds in part" : "does not hold";
     assert.equal(head[2], verdict, `claim ${head[1]}: the verdict "${head[2]}" disagrees with its measured checks (${verdict})`);
     blocks++;
   }

@@ -250,9 +250,10 @@ export function budgetConclusion(results: readonly BudgetSeedResult[]): string {
     rows.map((r) => -r.mse),
     rows.map((r) => r.gain),
   );
-  const ranks = rows.length >= 3 && !(rho > 0.8);
+  // "roughly ranks" needs a correlation above 0.8 over at least three models; anything less is no ranking
+  const ranks = rows.length >= 3 && rho > 0.8;
   return [
-    `**Forecast accuracy ${ranks ? "does not rank" : "roughly ranks"} these allocations** on this run: the Spearman correlation between a model's ` +
+    `**Forecast accuracy ${ranks ? "roughly ranks" : "does not rank"} these allocations** on this run: the Spearman correlation between a model's ` +
       `forecast accuracy (−MSE@7) and the share of the true optimum's gain its allocation captures is ${f(rho)} over ${rows.length} models.`,
     "",
     `- best forecaster: ${byMse[0]?.name} (MSE@7 ${f(byMse[0]?.mse)}), whose allocation captures ${f(byMse[0]?.gain)} of the attainable gain;`,

@@ -81,10 +81,10 @@ export interface ClaimCheck {
 
 /** A claim's verdict over its checks: measured checks decide; checks that hold by construction are reported, not counted. */
 export function claimVerdict(cs: readonly ClaimCheck[]): "holds" | "holds in part" | "does not hold" | "was not measured" {
+  // a check decided by the code is a test of the code, not evidence: with none measured, the claim was not measured
   const measured = cs.filter((c) => !c.byConstruction);
-  const counted = measured.length > 0 ? measured : cs;
-  if (counted.length === 0) return "was not measured";
-  return counted.every((c) => c.holds) ? "holds" : counted.some((c) => c.holds) ? "holds in part" : "does not hold";
+  if (measured.length === 0) return "was not measured";
+  return measured.every((c) => c.holds) ? "holds" : measured.some((c) => c.holds) ? "holds in part" : "does not hold";
 }
 
 /** Markdown list of claim checks, with the reason where a check holds by construction. */

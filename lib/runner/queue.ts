@@ -32,6 +32,8 @@ export interface QueueJobData {
   /** The module that registers the kind, relative to the build folder. */
   module: string;
   backend: string | null;
+  /** Recompute even when the worker's cache has the entry. */
+  refresh: boolean;
 }
 
 /** What a worker returns: the cache entry's file (gzip, base64) and how long the job ran. */
@@ -52,6 +54,8 @@ export interface QueueRunOptions {
   url: string;
   /** The submitter's cache: where the returned entries are written. */
   cacheDir: string;
+  /** Recompute every job: a completed job on the queue is removed and sent again, and workers ignore their caches. */
+  refresh?: boolean;
   /** Seconds to wait for a connection to Redis before giving up (default 10). */
   connectSeconds?: number;
   /** Item k became active on some worker. */
@@ -100,7 +104,8 @@ export async function runOnQueue(items: readonly QueueItem[], options: QueueRunO
   const { url, cacheDir, started, finished } = options;
   const connection = connectionOf(url);
   await probeRedis(url, options.connectSeconds);
-  const queue = new Queue(QUEUE_NAME, { connection });
+  // the events stream carries every returned entry: keep it short (its consumers here read it live)
+  const queue = new Queue(QUEUE_NAME, { connection, streams: { events: { maxLen: 200 } } });
   const events = new QueueEvents(QUEUE_NAME, { connection });
   queue.on("error", () => {});
   events.on("error", () => {});
@@ -117,12 +122,20 @@ export async function runOnQueue(items: readonly QueueItem[], options: QueueRunO
         const t0 = Date.now();
         try {
           let job = await queue.getJob(it.id);
-          if (job && (await job.isFailed())) {
+          if (job && ((await job.isFailed()) || (options.refresh && (await job.isCompleted())))) {
             await job.remove();
             job = undefined;
           }
           const { kind, key, config, module, backend } = it.message;
-          const data: QueueJobData = { kind, version: it.version, key, config, module: relative(BUILD_ROOT, module), backend };
+          const data: QueueJobData = {
+            kind,
+            version: it.version,
+            key,
+            config,
+            module: relative(BUILD_ROOT, module),
+            backend,
+            refresh: options.refresh ?? false,
+          };
           job ??= await queue.add(kind, data, { jobId: it.id, attempts: 1, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 24 * 3600 } });
           const r = (await job.waitUntilFinished(events)) as QueueJobResult;
           const file = entryPath(cacheDir, kind, key);
@@ -178,7 +191,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const d = job.data as QueueJobData;
       const id = { kind: d.kind, version: d.version, key: d.key };
       const short = `${d.kind} ${d.key.slice(0, 12)}`;
-      if (!readEntry(cacheDir, id)) {
+      if (d.refresh || !readEntry(cacheDir, id)) {
         const msg: RunMessage = {
           type: "run",
           kind: d.kind,
@@ -192,6 +205,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         const out: ChildOutcome = await runInChild(msg, {
           label: short,
           log,
+          detached: true,
           started: (p) => {
             pid = p;
             running.add(p);

@@ -253,6 +253,7 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
       {
         url: queueUrl,
         cacheDir,
+        refresh: opts.refresh ?? false,
         started: (k) => emit("started", queue[k], {}, `${describeJob(queue[k].job, 80)} started on a queue worker`),
         finished: (k, out) => finish(queue[k], undefined, out),
       },
@@ -315,6 +316,8 @@ export interface ChildOptions {
   label: string;
   log: (line: string) => void;
   started: (pid: number) => void;
+  /** Start the child in its own process group, so that a Ctrl-C meant for its parent does not reach it (queue workers finish their jobs). */
+  detached?: boolean;
 }
 
 /**
@@ -329,7 +332,12 @@ export function runInChild(msg: RunMessage, options: ChildOptions): Promise<Chil
     const t0 = Date.now();
     let child: ChildProcess;
     try {
-      child = fork(WORKER, [], { stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: childExecArgv(), serialization: "json" });
+      child = fork(WORKER, [], {
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+        execArgv: childExecArgv(),
+        serialization: "json",
+        detached: options.detached ?? false,
+      });
     } catch (err) {
       resolveOutcome({ pid: undefined, seconds: 0, error: `could not start a worker process: ${(err as Error).message}` });
       return;

@@ -179,6 +179,20 @@ describe("swapClaims", () => {
     assert.ok(Math.abs(out.find((o) => o.name === "learned")!.errorGapClosed - -0.2 / 0.7) < 1e-12, "the learned support is worse than the empty graph");
   });
 
+  it("claim 5 is not measured when the oracle graph is no closer to the truth than the learned support", () => {
+    // learned 0.25 < oracle 0.3: no gap in relative error to close
+    const results = [seed(0.3, 0.25, { nauprc: 0.9, error: 0.2 })];
+    const { claim5 } = swapClaims(results);
+    assert.deepEqual(
+      claim5.map((c) => c.byConstruction !== undefined),
+      [true],
+    );
+    const text = swapConclusion(results);
+    assert.match(text, /\*\*Claim 5 was not measured\*\*/);
+    assert.match(text, /no gap in relative error to close/);
+    assert.equal(checkClaimBlocks(text), 2);
+  });
+
   it("the null row pools each seed's rewirings", () => {
     const v = swapSummary([seed(0.4, 0.8, { nauprc: 0.5, error: 0.5 })]);
     assert.deepEqual(v.values("rewired (null)", "directNauprc"), [0.5]);
