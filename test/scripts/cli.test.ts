@@ -188,7 +188,7 @@ describe("unknown options and bad values", () => {
   });
 
   it("bench", () => {
-    assertUsageError("bench", run("bench", ["--quik"]), /unknown option --quik \(known: --epochs, --quick, --backends, --presets, --workers; see --help\)/);
+    assertUsageError("bench", run("bench", ["--quik"]), /unknown option --quik \(known: --epochs, --quick, --backends, --presets, --workers, --official; see --help\)/);
     assertUsageError("bench", run("bench", ["--quick", "--backends=wasm", "--epochs=none"]), /--epochs must be a positive integer, got "none"/);
     assertUsageError("bench", run("bench", ["--backends", "wasm,gpu"]), /--backends: "gpu" is not tensorflow, wasm or cpu/);
     assertUsageError("bench", run("bench", ["--presets=fast"]), /--presets: "fast" is not official or default/);
