@@ -72,6 +72,9 @@ interface OfficialRun {
   missing: string | null;
 }
 
+/** An official run that did not happen, and why. */
+const notTimed = (path: string | null, missing: string): OfficialRun => ({ path, epochSeconds: [], medianSeconds: NaN, missing });
+
 /**
  * Runs the official CausalMMM code at its own configuration (configs/configs01.txt: batch size 1,
  * hidden 256, 240 training units) for `epochs + 1` epochs, in a temporary copy of the checkout:
@@ -80,7 +83,7 @@ interface OfficialRun {
  * "time:" of the code's own "train" log lines; the first is the warm-up.
  */
 function runOfficial(path: string | undefined, epochs: number): OfficialRun {
-  const none = (missing: string): OfficialRun => ({ path: path ?? null, epochSeconds: [], medianSeconds: NaN, missing });
+  const none = (missing: string) => notTimed(path ?? null, missing);
   if (!path) return none("no checkout of the official code given (--official PATH or CAUSALMMM_OFFICIAL)");
   if (!existsSync(join(path, "main.py")) || !existsSync(join(path, "configs", "configs01.txt")))
     return none(`${path} holds no main.py and configs/configs01.txt`);
@@ -226,7 +229,7 @@ async function main(): Promise<number> {
     }
   }
   const official = quick
-    ? { path: null, epochSeconds: [], medianSeconds: NaN, missing: "--quick times a subset of units; the official code runs only in a full bench" }
+    ? notTimed(null, "--quick times a subset of units; the official code runs only in a full bench")
     : runOfficial(args.official ?? process.env.CAUSALMMM_OFFICIAL, epochs);
   if (official.missing) process.stderr.write(`[bench] the official code is not timed: ${official.missing}\n`);
   const rows: BenchRow[] = [];

@@ -5,6 +5,7 @@
  * and every usage error reported as one line `<command>: ...` on stderr with exit code 2.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { parseQueueUrl } from "../lib/runner/queue-url";
 
 /** A mistake on the command line: reported as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -94,6 +95,16 @@ export function listOption(value: string | undefined): string[] | undefined {
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean);
+}
+
+/** A Redis URL option for the job queue, checked (lib/runner/queue-url.ts). */
+export function queueUrlOption(value: string): string {
+  try {
+    parseQueueUrl(value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return value;
 }
 
 /** A positive integer option, or `fallback` when it was not given. */

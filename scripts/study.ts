@@ -6,9 +6,9 @@
  */
 import { basename } from "node:path";
 import { writeFiguresIndex } from "../lib/runner/figure-index";
-import { QUEUE_ENV, parseQueueUrl } from "../lib/runner/queue-url";
+import { QUEUE_ENV } from "../lib/runner/queue-url";
 import { SCALES, type Scale, figuresDir } from "../lib/study";
-import { UsageError, choiceOption, listOption, parseCommandLine, reportUsageError } from "./cli";
+import { UsageError, choiceOption, listOption, parseCommandLine, queueUrlOption, reportUsageError } from "./cli";
 import { NotebookError, listNotebooks, runNotebooks } from "./notebooks";
 
 const USAGE = `Usage: npm run study [-- options]    (or: node build/scripts/study.js [options])
@@ -51,15 +51,8 @@ async function main(): Promise<number> {
         .join(", ")})`,
     );
   }
-  if (args.queue !== undefined) {
-    try {
-      parseQueueUrl(args.queue);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    // the notebooks' kernels inherit it, and their runJobs send to the queue
-    process.env[QUEUE_ENV] = args.queue;
-  }
+  // the notebooks' kernels inherit it, and their runJobs send to the queue
+  if (args.queue !== undefined) process.env[QUEUE_ENV] = queueUrlOption(args.queue);
   const started = Date.now();
   const runs = await runNotebooks({ scale, only });
   const total = (Date.now() - started) / 1000;

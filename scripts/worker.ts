@@ -4,9 +4,9 @@
  * machines (or cores); a study sent with `--queue` (or `STUDY_QUEUE`) is shared among them.
  */
 import { defaultCacheDir } from "../lib/runner/cache";
-import { startQueueWorker } from "../lib/runner/queue";
-import { QUEUE_ENV, QUEUE_NAME, parseQueueUrl } from "../lib/runner/queue-url";
-import { UsageError, parseCommandLine, positiveIntOption, reportUsageError } from "./cli";
+import { DEFAULT_LOCK_SECONDS, startQueueWorker } from "../lib/runner/queue";
+import { QUEUE_ENV, QUEUE_NAME } from "../lib/runner/queue-url";
+import { UsageError, parseCommandLine, positiveIntOption, queueUrlOption, reportUsageError } from "./cli";
 
 const USAGE = `Usage: npm run worker -- --queue redis://HOST:PORT [options]   (or: node build/scripts/worker.js ...)
 
@@ -20,7 +20,7 @@ Options:
   --queue URL             the Redis URL (default: $${QUEUE_ENV})
   --concurrency N         jobs at a time (default 1; one per core is the most that helps)
   --cache DIR             the results cache (default: $STUDY_CACHE_DIR, else .cache/results)
-  --lock-seconds S        how soon a job of a dead worker is taken again (default 60)
+  --lock-seconds S        how soon a job of a dead worker is taken again (default ${DEFAULT_LOCK_SECONDS})
   -h, --help              print this text and exit
 
 Example (Redis on host "queue", two workers on each machine):
@@ -34,13 +34,9 @@ async function main(): Promise<number | null> {
   if (!args) return 0;
   const url = args.queue ?? process.env[QUEUE_ENV];
   if (!url) throw new UsageError(`--queue redis://HOST:PORT is needed (or set ${QUEUE_ENV})`);
-  try {
-    parseQueueUrl(url);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  queueUrlOption(url);
   const concurrency = positiveIntOption(args.concurrency, "concurrency", 1);
-  const lockSeconds = positiveIntOption(args["lock-seconds"], "lock-seconds", 60);
+  const lockSeconds = positiveIntOption(args["lock-seconds"], "lock-seconds", DEFAULT_LOCK_SECONDS);
   const cacheDir = args.cache ?? defaultCacheDir();
   const worker = await startQueueWorker({ url, cacheDir, concurrency, lockSeconds });
   process.stderr.write(`worker ${process.pid}: pulling jobs from ${url} (queue ${QUEUE_NAME}, ${concurrency} at a time, cache ${cacheDir})\n`);

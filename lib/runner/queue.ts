@@ -153,13 +153,16 @@ export async function runOnQueue(items: readonly QueueItem[], options: QueueRunO
   }
 }
 
+/** How long a job's lock lasts by default: a dead worker's job is taken again after about this long. */
+export const DEFAULT_LOCK_SECONDS = 60;
+
 export interface QueueWorkerOptions {
   url: string;
   /** This worker's cache: its children write their entries here. */
   cacheDir: string;
   /** Jobs at a time, each in its own child process (default 1). */
   concurrency?: number;
-  /** How long a job's lock lasts without renewal: a dead worker's job is taken again after about this long (default 60). */
+  /** How long a job's lock lasts without renewal: a dead worker's job is taken again after about this long (default {@link DEFAULT_LOCK_SECONDS}). */
   lockSeconds?: number;
   /** Lines about the jobs and the children's output. */
   log?: (line: string) => void;
@@ -169,8 +172,6 @@ export interface QueueWorkerOptions {
 export interface QueueWorker {
   /** Stops taking jobs and waits for the running ones. */
   close(): Promise<void>;
-  /** Pids of the child processes running jobs now. */
-  children(): number[];
 }
 
 /**
@@ -181,17 +182,18 @@ export interface QueueWorker {
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
   const { url, cacheDir } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
-  const lockMs = (options.lockSeconds ?? 60) * 1000;
+  const lockMs = (options.lockSeconds ?? DEFAULT_LOCK_SECONDS) * 1000;
   const connection = connectionOf(url);
   await probeRedis(url, options.connectSeconds);
-  const running = new Set<number>();
   const worker = new Worker(
     QUEUE_NAME,
     async (job): Promise<QueueJobResult> => {
       const d = job.data as QueueJobData;
       const id = { kind: d.kind, version: d.version, key: d.key };
       const short = `${d.kind} ${d.key.slice(0, 12)}`;
-      if (d.refresh || !readEntry(cacheDir, id)) {
+      let entry = d.refresh ? undefined : readEntry(cacheDir, id);
+      if (entry) log(`worker: ${short} was in this worker's cache`);
+      else {
         const msg: RunMessage = {
           type: "run",
           kind: d.kind,
@@ -201,27 +203,19 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           cacheDir,
           backend: d.backend,
         };
-        let pid: number | undefined;
         const out: ChildOutcome = await runInChild(msg, {
           label: short,
           log,
           detached: true,
-          started: (p) => {
-            pid = p;
-            running.add(p);
-            log(`worker: ${short} started in process ${p}`);
-          },
+          started: (p) => log(`worker: ${short} started in process ${p}`),
         });
-        if (pid !== undefined) running.delete(pid);
         if (out.error !== undefined) {
           log(`worker: ${short} FAILED: ${out.error.split("\n")[0]}`);
           throw new Error(out.error);
         }
         log(`worker: ${short} done in ${out.seconds.toFixed(1)} s`);
-      } else {
-        log(`worker: ${short} was in this worker's cache`);
+        entry = readEntry(cacheDir, id);
       }
-      const entry = readEntry(cacheDir, id);
       if (!entry) throw new Error(`worker on ${hostname()}: the job finished but its entry cannot be read from ${cacheDir}`);
       return { entry: gzipSync(readFileSync(entryPath(cacheDir, d.kind, d.key))).toString("base64"), seconds: entry.seconds, host: hostname() };
     },
@@ -229,8 +223,5 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   );
   worker.on("error", (err) => log(`worker: ${err.message}`));
   await worker.waitUntilReady();
-  return {
-    close: () => worker.close(),
-    children: () => [...running],
-  };
+  return { close: () => worker.close() };
 }

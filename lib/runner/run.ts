@@ -127,10 +127,11 @@ function entryId(task: Task): EntryId {
 
 /**
  * The distinct jobs of a list, by cache key (a job listed twice runs once). Keys first: an
- * unknown kind or a configuration that is not JSON fails before anything runs; with workers,
- * every kind must name the module a child loads to find it.
+ * unknown kind or a configuration that is not JSON fails before anything runs; when the jobs run
+ * in child processes (local or on queue workers), every kind must name the module a child loads
+ * to find it.
  */
-function distinctTasks(jobs: readonly Job[], workers: number): Map<string, Task> {
+function distinctTasks(jobs: readonly Job[], inChildren: boolean): Map<string, Task> {
   const tasks = new Map<string, Task>();
   jobs.forEach((job, index) => {
     const def = jobDefinition(job.kind);
@@ -139,7 +140,7 @@ function distinctTasks(jobs: readonly Job[], workers: number): Map<string, Task>
     if (task) task.positions.push(index);
     else tasks.set(key, { index, job, def, key, positions: [index] });
   });
-  if (workers > 0) {
+  if (inChildren) {
     const orphan = [...tasks.values()].find((t) => !t.def.module);
     if (orphan) {
       throw new Error(
@@ -193,7 +194,7 @@ export async function runJobs<J extends Job<any>>(jobs: readonly J[], opts: RunO
 
   const queueUrl = opts.queue ?? (process.env[QUEUE_ENV] || undefined);
   if (queueUrl) parseQueueUrl(queueUrl);
-  const tasks = distinctTasks(jobs, queueUrl ? 1 : workers);
+  const tasks = distinctTasks(jobs, Boolean(queueUrl) || workers > 0);
 
   sweepTempFiles(cacheDir);
   const total = tasks.size;
