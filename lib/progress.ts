@@ -44,7 +44,9 @@ export class Progress {
     const pct = this.total > 0 ? Math.round((100 * done) / this.total) : 100;
     const secs = ((Date.now() - this.started) / 1000).toFixed(1);
     const extra = formatInfo(info);
-    return `${this.label}: ${done}/${this.total} (${pct}%) ${secs} s${extra ? `, ${extra}` : ""}`;
+    // fractional progress (an epoch part-way through its batches) to one decimal
+    const shown = Number.isInteger(done) ? String(done) : done.toFixed(1);
+    return `${this.label}: ${shown}/${this.total} (${pct}%) ${secs} s${extra ? `, ${extra}` : ""}`;
   }
 
   update(done: number, info: ProgressInfo = {}): void {

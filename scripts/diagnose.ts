@@ -6,6 +6,7 @@
  * is written.
  */
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
 import { initBackend } from "../lib/backend";
 import { type RolesSpec, readPanelCsv, readSidecar, sidecarPath } from "../lib/data/csv";
@@ -54,6 +55,9 @@ Options:
   --unit-graphs auto|always   write Stage 1's per-unit graphs (graph-units.csv) only where
                           per-unit evidence supports them (auto, default) or always
   --seed N                seed of every model (default 1)
+  --workers N             child processes the decoders train in, beside Stage 1 (default:
+                          the number of cores; 0: every decoder in this process, one after
+                          another; the results are the same)
   --force                 replace DIR if it exists (only once the new results are complete)
   -h, --help              print this text and exit
 
@@ -80,6 +84,7 @@ const OPTIONS = {
   roles: { type: "boolean" },
   "unit-graphs": { type: "string" },
   seed: { type: "string" },
+  workers: { type: "string" },
   force: { type: "boolean" },
 } as const;
 
@@ -105,6 +110,7 @@ async function main(): Promise<number> {
   const evalUnits = args["eval-units"] === "all" ? null : positiveIntOption(args["eval-units"], "eval-units", 40);
   const unitGraphs = choiceOption(args["unit-graphs"], "unit-graphs", ["auto", "always"] as const, "auto");
   const seed = positiveIntOption(args.seed, "seed", 1);
+  const workers = args.workers === "0" ? 0 : positiveIntOption(args.workers, "workers", availableParallelism());
   const force = args.force === true;
   if (!existsSync(data)) throw new UsageError(`${data}: no such file`);
   if (graph !== undefined && !existsSync(graph)) throw new UsageError(`${graph}: no such file`);
@@ -143,6 +149,7 @@ async function main(): Promise<number> {
     roles: args.roles === true,
     unitGraphs,
     seed,
+    workers,
     log,
   });
   const files = await writeDiagnosis(result, out, { force });

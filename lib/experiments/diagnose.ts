@@ -10,7 +10,8 @@
  * (no-graph against the others), and where each decoder's sensitivity goes (AR-CIG), which is
  * what can be checked against domain knowledge.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { csvField } from "../data/csv";
 import type { Panel, ScalerConfig, TimeSplitConfig } from "../data/panel";
@@ -19,8 +20,10 @@ import { type Graph, emptyGraph, fullGraph, meanGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
+import { type RunOptions, registerJob, runJobs } from "../runner";
+import { LIBRARY_VERSION } from "./jobs";
 import { type GraphCandidate, type GraphChoice, type GraphChoiceConfig, type GraphSource, type ReportedSource, chooseGraph } from "./choice";
-import { type Stage1Config, selectSupportByValidation } from "./dice";
+import { type Stage1Config, selectSupportByValidation, stage1Graphs } from "./dice";
 import {
   type DecoderEvaluation,
   type DecoderName,
@@ -30,9 +33,10 @@ import {
   evaluationUnits,
   prepareTimePanel,
   scaleToMaxOffDiagonal,
+  type TimePanel,
   VARIANT_LABELS,
 } from "./protocol";
-import { createDecoder, createStage1 } from "./variants";
+import { type RunContext, createDecoder, createStage1 } from "./variants";
 
 export type DiagnoseDecoder = Exclude<DecoderName, "oracle">;
 
@@ -58,6 +62,13 @@ export interface DiagnoseConfig {
   /** How the reported graph is chosen among Stage 1 and the baselines (choice.ts). */
   choice: Partial<Omit<GraphChoiceConfig, "roles" | "seed">>;
   seed: number;
+  /**
+   * Child processes the decoders are trained in (lib/runner), beside Stage 1 in this process:
+   * those that need no Stage 1 start at once, DICE-hard and DICE-soft once it is done. 0: every
+   * decoder here, one after another. The results are the same either way (each decoder has its
+   * own seed); only the time differs.
+   */
+  workers: number;
   /** Progress lines (stderr in the CLI); null: silent. */
   log: ((line: string) => void) | null;
 }
@@ -74,6 +85,7 @@ export const DIAGNOSE_DEFAULTS: DiagnoseConfig = {
   unitGraphs: "auto",
   choice: {},
   seed: 1,
+  workers: 0,
   log: null,
 };
 
@@ -112,7 +124,8 @@ export interface DiagnosisResult {
   evalUnits: number[];
   hasTruth: boolean;
   seconds: number;
-  config: Omit<DiagnoseConfig, "log">;
+  /** The configuration (without `log` and `workers`, which do not change the results). */
+  config: Omit<DiagnoseConfig, "log" | "workers">;
 }
 
 /** The graph a diagnosis reports, and its candidates. */
@@ -148,80 +161,146 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
     `diagnose: ${raw.units} units x ${raw.steps} steps x ${N} nodes; train [${tp.split.train.from}, ${tp.split.train.to}), validation ` +
       `[${tp.split.validation.from}, ${tp.split.validation.to}), test [${tp.split.test.from}, ${tp.split.test.to})${tp.truth ? "; true graph given" : ""}`,
   );
-  const stage1Model = { ...c.stage1.model, ...(c.roles ? { roles: tp.panel.roles } : {}) };
-  const s1 = (await createStage1(tp, { ...c.stage1, model: stage1Model }, { seed: c.seed, label: c.log ? "DICE Stage 1" : null })).stage1;
-  const selection = selectSupportByValidation(s1, tp);
-  log(
-    `diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} ` +
-      `(${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
-      (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""),
-  );
-  const choice = chooseGraph(tp, s1, { ...c.choice, roles: c.roles ? [...tp.panel.roles] : null, seed: c.seed });
-  const graph = reportedGraph(choice, tp.truth);
-  for (const k of graph.candidates)
-    log(
-      `diagnose: ${k.label}: held-out evidence z ${k.z.toFixed(2)} (areas ${k.area.validation.toFixed(4)}, ${k.area.crossValidation.toFixed(4)})${k.auroc !== null ? `, AUROC ${k.auroc.toFixed(3)}` : ""}${graph.members.includes(k.source) ? " <- reported" : ""}`,
+  const settings: DecoderSettings = { decoder: c.decoder, evaluation: c.evaluation, evalUnits, seed: c.seed, progress: c.log !== null };
+  // decoders in child processes (c.workers > 0) write their results to a cache of their own, removed at the end
+  const cacheDir = c.workers > 0 ? mkdtempSync(join(tmpdir(), "graph-mmm-diagnose-")) : null;
+  const inChildren = (names: DiagnoseDecoder[], graphs: Partial<Record<DiagnoseDecoder, Graph[]>>, workers: number) =>
+    runJobs(
+      names.map((name) => diagnoseDecoderJob({ panel: raw, split: c.split, scaler: c.scaler, name, graphs: graphs[name] ?? null, settings })),
+      { workers, cacheDir: cacheDir!, progress: false, label: "diagnose", ...(c.log ? { log: c.log } : { log: () => {} }) } satisfies RunOptions,
     );
-  if (graph.tied.length > 1)
-    log(`diagnose: held-out forecasts cannot tell ${graph.tied.map((s) => VARIANT_LABELS[s]).join(", ")} apart; reported: ${graph.label}`);
-  for (const w of graph.warnings) log(`diagnose: warning: ${w}`);
-  const decoders: DecoderDiagnosis[] = [];
-  for (const name of c.decoders) {
-    const run = await createDecoder(tp, name, c.decoder, { seed: c.seed, stage1: s1, selection, label: c.log ? name : null });
-    let ev: DecoderEvaluation;
-    try {
-      ev = evaluateDecoder(run, tp, { ...c.evaluation, ...(evalUnits ? { units: evalUnits } : {}) });
-    } finally {
-      run.dispose();
+  const needsStage1 = (name: DiagnoseDecoder) => name === "dice-hard" || name === "dice-soft";
+  const independent = c.decoders.filter((d) => !needsStage1(d));
+  // started before Stage 1 and awaited after it; a failure is handled there
+  const early = cacheDir && independent.length ? inChildren(independent, {}, Math.max(1, c.workers - 1)) : null;
+  early?.catch(() => {});
+  try {
+    const stage1Model = { ...c.stage1.model, ...(c.roles ? { roles: tp.panel.roles } : {}) };
+    const s1 = (await createStage1(tp, { ...c.stage1, model: stage1Model }, { seed: c.seed, label: c.log ? "DICE Stage 1" : null })).stage1;
+    const selection = selectSupportByValidation(s1, tp);
+    log(
+      `diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} ` +
+        `(${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
+        (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""),
+    );
+    const choice = chooseGraph(tp, s1, { ...c.choice, roles: c.roles ? [...tp.panel.roles] : null, seed: c.seed });
+    const graph = reportedGraph(choice, tp.truth);
+    for (const k of graph.candidates)
+      log(
+        `diagnose: ${k.label}: held-out evidence z ${k.z.toFixed(2)} (areas ${k.area.validation.toFixed(4)}, ${k.area.crossValidation.toFixed(4)})${k.auroc !== null ? `, AUROC ${k.auroc.toFixed(3)}` : ""}${graph.members.includes(k.source) ? " <- reported" : ""}`,
+      );
+    if (graph.tied.length > 1)
+      log(`diagnose: held-out forecasts cannot tell ${graph.tied.map((s) => VARIANT_LABELS[s]).join(", ")} apart; reported: ${graph.label}`);
+    for (const w of graph.warnings) log(`diagnose: warning: ${w}`);
+    const decodeAfterStage1 = async (): Promise<DecoderDiagnosis[]> => {
+      const names = cacheDir ? c.decoders.filter(needsStage1) : c.decoders;
+      if (!cacheDir) {
+        const out: DecoderDiagnosis[] = [];
+        for (const name of names) out.push(await diagnoseDecoder(tp, name, settings, { stage1: s1, selection }));
+        return out;
+      }
+      const graphs = { "dice-hard": selection.graphs, "dice-soft": names.includes("dice-soft") ? stage1Graphs(s1.model, tp) : [] };
+      return names.length ? inChildren(names, graphs, c.workers) : [];
+    };
+    const byName = new Map((await Promise.all([early ?? [], decodeAfterStage1()])).flat().map((d) => [d.name, d]));
+    const decoders = c.decoders.map((name) => byName.get(name)!);
+    for (const d of decoders) {
+      const m7 = d.mse.find((m) => m.horizon === 7)?.target ?? NaN;
+      log(`diagnose: ${d.name}: MSE@7 target ${m7.toFixed(4)}${d.nauprc ? `, direct AR-CIG nAUPRC ${d.nauprc.direct.toFixed(3)}` : ""}`);
     }
-    decoders.push({
-      name,
-      mse: ev.mse.horizons.map((h) => ({ horizon: h.horizon, target: h.target, allNodes: h.allNodes })),
-      arCigDirect: ev.influence.direct!.values,
-      nauprc: tp.truth ? { cig: ev.nauprc.cig, direct: ev.nauprc.direct, total: ev.nauprc.total } : null,
-      trainSeconds: run.fit.seconds,
-    });
-    log(`diagnose: ${name}: MSE@7 target ${ev.mse7.target.toFixed(4)}${tp.truth ? `, direct AR-CIG nAUPRC ${ev.nauprc.direct.toFixed(3)}` : ""}`);
+    const result: DiagnosisResult = {
+      panel: {
+        units: raw.units,
+        unitIds: [...raw.unitIds],
+        steps: raw.steps,
+        nodes: [...raw.nodeNames],
+        roles: [...raw.roles],
+        split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length },
+      },
+      stage1: {
+        probs: s1.probs,
+        meanProbs: meanGraph(s1.probs),
+        support: selection.graphs,
+        supportShare: meanGraph(selection.graphs),
+        threshold: selection.evidence.chosen.threshold,
+        scores: s1.scores ? { auroc: s1.scores.auroc, nauprc: s1.scores.nauprc } : null,
+      },
+      graph,
+      decoders,
+      evalUnits: evalUnits ?? Array.from({ length: raw.units }, (_, u) => u),
+      hasTruth: tp.truth !== null,
+      seconds: (Date.now() - t0) / 1000,
+      config: {
+        split: c.split,
+        scaler: c.scaler,
+        stage1: c.stage1,
+        decoder: c.decoder,
+        evaluation: c.evaluation,
+        decoders: c.decoders,
+        evalUnits: c.evalUnits,
+        roles: c.roles,
+        unitGraphs: c.unitGraphs,
+        choice: c.choice,
+        seed: c.seed,
+      },
+    };
+    s1.model.dispose();
+    return result;
+  } finally {
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
-  const result: DiagnosisResult = {
-    panel: {
-      units: raw.units,
-      unitIds: [...raw.unitIds],
-      steps: raw.steps,
-      nodes: [...raw.nodeNames],
-      roles: [...raw.roles],
-      split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length },
-    },
-    stage1: {
-      probs: s1.probs,
-      meanProbs: meanGraph(s1.probs),
-      support: selection.graphs,
-      supportShare: meanGraph(selection.graphs),
-      threshold: selection.evidence.chosen.threshold,
-      scores: s1.scores ? { auroc: s1.scores.auroc, nauprc: s1.scores.nauprc } : null,
-    },
-    graph,
-    decoders,
-    evalUnits: evalUnits ?? Array.from({ length: raw.units }, (_, u) => u),
-    hasTruth: tp.truth !== null,
-    seconds: (Date.now() - t0) / 1000,
-    config: {
-      split: c.split,
-      scaler: c.scaler,
-      stage1: c.stage1,
-      decoder: c.decoder,
-      evaluation: c.evaluation,
-      decoders: c.decoders,
-      evalUnits: c.evalUnits,
-      roles: c.roles,
-      unitGraphs: c.unitGraphs,
-      choice: c.choice,
-      seed: c.seed,
-    },
-  };
-  s1.model.dispose();
-  return result;
 }
+
+/** How each decoder of a diagnosis is trained and evaluated. */
+interface DecoderSettings {
+  decoder: Partial<DecoderTrainConfig>;
+  evaluation: Partial<EvaluationConfig>;
+  /** Indices of the evaluated units (null: all). */
+  evalUnits: number[] | null;
+  seed: number;
+  /** Training progress lines. */
+  progress: boolean;
+}
+
+/** Trains one decoder of a diagnosis and measures it on the test period. */
+async function diagnoseDecoder(tp: TimePanel, name: DiagnoseDecoder, s: DecoderSettings, ctx: Omit<RunContext, "seed" | "label">): Promise<DecoderDiagnosis> {
+  const run = await createDecoder(tp, name, s.decoder, { ...ctx, seed: s.seed, label: s.progress ? name : null });
+  let ev: DecoderEvaluation;
+  try {
+    ev = evaluateDecoder(run, tp, { ...s.evaluation, ...(s.evalUnits ? { units: s.evalUnits } : {}) });
+  } finally {
+    run.dispose();
+  }
+  return {
+    name,
+    mse: ev.mse.horizons.map((h) => ({ horizon: h.horizon, target: h.target, allNodes: h.allNodes })),
+    arCigDirect: ev.influence.direct!.values,
+    nauprc: tp.truth ? { cig: ev.nauprc.cig, direct: ev.nauprc.direct, total: ev.nauprc.total } : null,
+    trainSeconds: run.fit.seconds,
+  };
+}
+
+/**
+ * One decoder of a diagnosis as a runner job, for a child process: the raw panel travels in
+ * the configuration (the child prepares it as the parent did), with the graphs a DICE decoder
+ * decodes with (computed from the parent's Stage 1).
+ */
+const diagnoseDecoderJob = registerJob<
+  {
+    panel: Panel;
+    split: Partial<TimeSplitConfig>;
+    scaler: Partial<Omit<ScalerConfig, "steps" | "units">>;
+    name: DiagnoseDecoder;
+    graphs: Graph[] | null;
+    settings: DecoderSettings;
+  },
+  DecoderDiagnosis
+>({
+  kind: "diagnose-decoder",
+  version: LIBRARY_VERSION,
+  module: __filename,
+  run: (j) => diagnoseDecoder(prepareTimePanel(j.panel, j.split, j.scaler), j.name, j.settings, j.graphs ? { graphs: j.graphs } : {}),
+});
 
 /** The reported graph of a choice, each candidate scored against the truth when there is one (never used by the choice). */
 function reportedGraph(choice: GraphChoice, truth: Graph[] | null): ReportedGraph {

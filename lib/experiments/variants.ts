@@ -49,6 +49,12 @@ export interface RunContext {
   /** Its selected support (DICE-hard); the validation-MSE threshold when omitted. */
   selection?: SupportSelection;
   /**
+   * The graphs per unit DICE-hard or DICE-soft decodes with, computed elsewhere (the selected
+   * support, or Stage 1's probabilities, e.g. in the process that trained Stage 1): used
+   * instead of `stage1` and `selection`.
+   */
+  graphs?: Graph[];
+  /**
    * Without `stage1`, DICE-hard and DICE-soft train their own Stage 1 with this configuration
    * (and the context's seed) and free it once the decoder is trained.
    */
@@ -74,8 +80,8 @@ const SUPPLIED_GRAPHS: Readonly<Record<DecoderName, (tp: TimePanel, ctx: RunCont
     if (!tp.truth) throw new Error("the oracle decoder needs a panel with true graphs");
     return tp.truth;
   },
-  "dice-hard": (tp, ctx) => (ctx.selection ?? selectSupportByValidation(needStage1(ctx, "dice-hard"), tp)).graphs,
-  "dice-soft": (tp, ctx) => stage1Graphs(needStage1(ctx, "dice-soft").model, tp),
+  "dice-hard": (tp, ctx) => ctx.graphs ?? (ctx.selection ?? selectSupportByValidation(needStage1(ctx, "dice-hard"), tp)).graphs,
+  "dice-soft": (tp, ctx) => ctx.graphs ?? stage1Graphs(needStage1(ctx, "dice-soft").model, tp),
   "high-capacity": () => null,
 };
 
@@ -86,7 +92,7 @@ function needStage1(ctx: RunContext, name: DecoderName): Stage1Run {
 
 /** The decoder a name stands for, trained on windows with its supplied graph. */
 async function decoderRun(tp: TimePanel, name: DecoderName, config: Partial<DecoderTrainConfig>, ctx: RunContext): Promise<DecoderRun> {
-  if ((name === "dice-hard" || name === "dice-soft") && !ctx.stage1) {
+  if ((name === "dice-hard" || name === "dice-soft") && !ctx.stage1 && !ctx.graphs) {
     const own = (await stage1Run(tp, ctx.stage1Config ?? {}, ctx)).stage1;
     try {
       return await decoderRun(tp, name, config, { ...ctx, stage1: own, selection: undefined });

@@ -480,3 +480,30 @@ describe("diagnose CLI --roles", () => {
     assert.equal(summariseDiagnosis(asResult(d)).implausibleMass, 0);
   });
 });
+
+describe("diagnose CLI --workers", () => {
+  it("decoders trained in child processes give the same diagnosis as one after another in one process", () => {
+    const dir = tempDir();
+    const panel = generateVarDag({ units: 6, steps: 60, graphs: 1, channels: 2, intermediates: 1, contextDim: 0, linear: true, lags: 2, seed: 5 }).panel;
+    const data = writePanelCsv(panel, join(dir, "panel.csv")).csv;
+    const diagnosis = (workers: string) => {
+      const out = join(dir, `out-${workers}`);
+      const r = runCli(["--data", data, "--target", "target", "--out", out, "--epochs", "3", "--decoder-epochs", "1", "--eval-units", "3", "--workers", workers]);
+      assert.equal(r.status, 0, `--workers ${workers}: exit ${r.status}; stderr:\n${r.stderr}`);
+      return { d: decodeJson<DiagnosisFile>(readFileSync(join(out, "diagnostics.json"), "utf8")), stderr: r.stderr };
+    };
+    const here = diagnosis("0");
+    const children = diagnosis("2");
+    assert.doesNotMatch(here.stderr, /\[diagnose-decoder/, "--workers 0 trains every decoder in the CLI's own process");
+    assert.match(children.stderr, /\[diagnose-decoder #\d+ pid \d+\] dice-hard/, "--workers 2 trains DICE-hard in a child process");
+    const measures = (d: DiagnosisFile) => d.decoders.map(({ trainSeconds: _t, ...rest }) => rest);
+    assert.deepEqual(
+      children.d.decoders.map((x) => x.name),
+      [...DIAGNOSE_DEFAULTS.decoders],
+      "every decoder, in the configured order",
+    );
+    assert.deepEqual(measures(children.d), measures(here.d), "MSE@M, AR-CIG and nAUPRC equal to the last bit");
+    assert.deepEqual(children.d.graph.scores, here.d.graph.scores);
+    assert.deepEqual(children.d.stage1.meanProbs, here.d.stage1.meanProbs);
+  });
+});
