@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { REPO_ROOT, figuresDir, type Scale } from "../lib/study";
+import { checkoutState, publishNotebook, runRecord, stampRun } from "./publish";
 
 export interface NotebookRunOptions {
   scale: Scale;
@@ -22,6 +23,11 @@ export interface NotebookRunOptions {
   cellTimeout?: number;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * After each notebook, publish its executed copy over the source notebook (scripts/publish.ts:
+   * outputs kept, figures as PNG); only at paper scale. Default false.
+   */
+  publish?: boolean;
 }
 
 export interface NotebookRun {
@@ -78,6 +84,7 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
   // a cell's time limit catches a hung kernel; notebook 09's recovery cell alone runs over an hour at paper scale on 2 cores
   const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 4 * 3600 : 900);
   const started = Date.now();
+  const state = checkoutState();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       env.python,
@@ -103,7 +110,10 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
     child.on("error", reject);
     child.on("close", (code) => {
       const seconds = (Date.now() - started) / 1000;
-      if (code === 0) return resolvePromise({ notebook: basename(path), output, seconds });
+      if (code === 0) {
+        stampRun(output, runRecord(opts.scale, state, new Date(started), new Date()));
+        return resolvePromise({ notebook: basename(path), output, seconds });
+      }
       const line = stderr
         .trim()
         .split("\n")
@@ -126,6 +136,11 @@ export async function runNotebooks(opts: NotebookRunOptions): Promise<NotebookRu
     log(`[notebooks] ${basename(nb)} (${opts.scale}) ...`);
     const run = await runNotebook(nb, opts);
     log(`[notebooks] ${run.notebook} done in ${run.seconds.toFixed(1)} s -> ${run.output}`);
+    if (opts.publish) {
+      if (opts.scale !== "paper") throw new Error(`only paper-scale runs are published, not ${opts.scale}`);
+      const { bytes } = publishNotebook(run.output, nb);
+      log(`[notebooks] published ${basename(nb)} with its outputs (${(bytes / 1024).toFixed(0)} KB)`);
+    }
     runs.push(run);
   }
   return runs;

@@ -15,11 +15,13 @@ const USAGE = `Usage: npm run study [-- options]    (or: node build/scripts/stud
 
 Executes the study's notebooks in order through Jupyter at one scale, writes their figures
 (paper: figures/; smoke: build/smoke/figures/) and then that folder's index README.md.
-Executed copies go to build/notebooks/<scale>/. Options take "--name value" or "--name=value".
+Executed copies go to build/notebooks/<scale>/; at paper scale each is also published over its
+notebook in notebooks/ (outputs kept, figures as PNG, the run's commit in its metadata), so that
+the committed notebooks show the results. Options take "--name value" or "--name=value".
 
 Options:
   --scale smoke|paper     the scale (default: $STUDY_SCALE, else paper); smoke takes minutes,
-                          paper about 72 minutes on a 2-core machine
+                          paper several hours on a 2-core machine (README: per notebook)
   --only 00,02            only the notebooks whose file name contains one of these words
                           (default: every notebook)
   --queue redis://H:P     send the experiments' jobs to the job queue in Redis at H:P, for
@@ -54,7 +56,7 @@ async function main(): Promise<number> {
   // the notebooks' kernels inherit it, and their runJobs send to the queue
   if (args.queue !== undefined) process.env[QUEUE_ENV] = queueUrlOption(args.queue);
   const started = Date.now();
-  const runs = await runNotebooks({ scale, only });
+  const runs = await runNotebooks({ scale, only, publish: scale === "paper" });
   const total = (Date.now() - started) / 1000;
   const index = writeFiguresIndex(figuresDir(scale));
   for (const r of runs) process.stdout.write(`${r.notebook.padEnd(28)} ${r.seconds.toFixed(1).padStart(8)} s\n`);
