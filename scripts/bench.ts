@@ -39,8 +39,10 @@ Options:
   --workers 1,2           gradient worker counts (default: 1,2)
   --official PATH         a checkout of the official CausalMMM code (github.com/ChaunceyKung/CausalMMM):
                           run it here too, before our cases, at its own configuration for the same
-                          number of epochs (PyTorch, scikit-learn, pandas and matplotlib for
-                          python3), and report each case as a ratio of the two medians (default:
+                          number of epochs (PyTorch, scikit-learn, pandas and matplotlib: the
+                          first of $CAUSALMMM_PYTHON, set-up's Python, /usr/bin/python3 and
+                          python3 that has them), and report each case as a ratio of the two
+                          medians (default:
                           $CAUSALMMM_OFFICIAL; without it only our times are reported)
   -h, --help              print this text and exit
 
@@ -68,12 +70,22 @@ interface OfficialRun {
   /** Training seconds of each epoch, the warm-up first (from the code's own log). */
   epochSeconds: number[];
   medianSeconds: number;
+  /** The Python that ran it and PyTorch's intra-op thread count there (null when not run). */
+  python: string | null;
+  torchThreads: number | null;
   /** Why there is no measurement (null when there is one). */
   missing: string | null;
 }
 
 /** An official run that did not happen, and why. */
-const notTimed = (path: string | null, missing: string): OfficialRun => ({ path, epochSeconds: [], medianSeconds: NaN, missing });
+const notTimed = (path: string | null, missing: string): OfficialRun => ({
+  path,
+  epochSeconds: [],
+  medianSeconds: NaN,
+  python: null,
+  torchThreads: null,
+  missing,
+});
 
 /**
  * Runs the official CausalMMM code at its own configuration (configs/configs01.txt: batch size 1,
@@ -87,9 +99,22 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
   if (!path) return none("no checkout of the official code given (--official PATH or CAUSALMMM_OFFICIAL)");
   if (!existsSync(join(path, "main.py")) || !existsSync(join(path, "configs", "configs01.txt")))
     return none(`${path} holds no main.py and configs/configs01.txt`);
-  const deps = spawnSync("python3", ["-c", "import torch, sklearn, pandas, matplotlib"], { encoding: "utf8" });
-  if (deps.status !== 0)
-    return none(`python3 cannot import torch, sklearn, pandas and matplotlib: ${(deps.stderr || deps.error?.message || "").trim().split("\n").pop()}`);
+  // the first Python that has the official code's packages: $CAUSALMMM_PYTHON, the one set-up
+  // found (build/environment.json), the system's, then whichever python3 is first on PATH
+  // (a pyenv or venv python3 often lacks Debian's python3-torch)
+  const setupPython = (() => {
+    try {
+      return (JSON.parse(readFileSync(join(REPO_ROOT, "build", "environment.json"), "utf8")) as { python?: string }).python;
+    } catch {
+      return undefined;
+    }
+  })();
+  const pythons = [...new Set([process.env.CAUSALMMM_PYTHON, setupPython, "/usr/bin/python3", "python3"].filter((p): p is string => Boolean(p)))];
+  const python = pythons.find((p) => spawnSync(p, ["-c", "import torch, sklearn, pandas, matplotlib"], { encoding: "utf8" }).status === 0);
+  if (!python)
+    return none(
+      `none of ${pythons.join(", ")} can import torch, sklearn, pandas and matplotlib (Debian: apt install python3-torch python3-sklearn python3-pandas python3-matplotlib; or set CAUSALMMM_PYTHON)`,
+    );
   const dir = mkdtempSync(join(tmpdir(), "causalmmm-official-"));
   try {
     cpSync(path, dir, { recursive: true, filter: (src) => !src.includes(`${join(path, ".git")}`) });
@@ -100,8 +125,8 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
       .map((l) => (l.startsWith("epochs=") ? `epochs=${epochs + 1}` : l.startsWith("saveFolder=") ? `saveFolder=${join(dir, "bench-logs")}` : l))
       .join("\n");
     writeFileSync(join(dir, "bench-config.txt"), config);
-    process.stderr.write(`[bench] the official code (${path}), ${epochs + 1} epochs at its own configuration ...\n`);
-    const r = spawnSync("python3", ["main.py", "--config_file", "bench-config.txt"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+    process.stderr.write(`[bench] the official code (${path}), ${epochs + 1} epochs at its own configuration, with ${python} ...\n`);
+    const r = spawnSync(python, ["main.py", "--config_file", "bench-config.txt"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
     if (r.status !== 0) return none(`the official code exited with ${r.status}: ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}`);
     const logs = join(dir, "bench-logs");
     if (!existsSync(logs)) return none("the official code wrote no log folder");
@@ -112,7 +137,15 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
       .filter((l) => /^\d+ train\b/.test(l))
       .map((l) => Number(/time: (\d+(?:\.\d+)?)s/.exec(l)?.[1]));
     if (seconds.length < 2 || seconds.some((x) => !Number.isFinite(x))) return none(`the official log has ${seconds.length} timed train epochs`);
-    return { path, epochSeconds: seconds, medianSeconds: median(seconds.slice(1)), missing: null };
+    const threads = Number(spawnSync(python, ["-c", "import torch; print(torch.get_num_threads())"], { encoding: "utf8" }).stdout.trim());
+    return {
+      path,
+      epochSeconds: seconds,
+      medianSeconds: median(seconds.slice(1)),
+      python,
+      torchThreads: Number.isFinite(threads) ? threads : null,
+      missing: null,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -252,7 +285,7 @@ async function main(): Promise<number> {
   });
   const officialLine = official.missing
     ? `the official code was not timed in this run (${official.missing}): no speed ratio is reported`
-    : `the official code in this run (PyTorch, batch 1, hidden 256, 240 units): median ${official.medianSeconds.toFixed(1)} s per epoch ` +
+    : `the official code in this run (PyTorch with ${official.torchThreads ?? "?"} intra-op thread(s), batch 1, hidden 256, 240 units): median ${official.medianSeconds.toFixed(1)} s per epoch ` +
       `(epochs ${official.epochSeconds.map((x) => x.toFixed(1)).join(", ")} s, the first a warm-up); "official / ours" is how many times faster ours is`;
   process.stdout.write([`CausalMMM epoch on the external data; ${officialLine}`, header, ...lines].join("\n") + "\n");
   const dir = join(REPO_ROOT, "build", "bench");
