@@ -2,6 +2,9 @@
 
 Usage: execute_notebook.py SOURCE.ipynb OUTPUT.ipynb TIMEOUT_SECONDS [SIGNATURE_DIR]
 
+With STUDY_RUN_RECORD set (a JSON run record without its end), a successful run gets the record,
+completed with its end and seconds, in metadata.graph_mmm.run before it is written and signed.
+
 Prints one line per executed code cell to stdout (its number, first line and time), so that a
 long run is never silent. Writes the executed copy to OUTPUT even when a cell fails, signed
 (trusted) with the Jupyter data folder SIGNATURE_DIR when given, so that a notebook server using
@@ -13,6 +16,7 @@ import re
 import os
 import sys
 import time
+from datetime import datetime, timezone
 
 import nbformat
 from nbclient import NotebookClient
@@ -79,6 +83,15 @@ def main() -> int:
             "evalue": evalue,
         }), file=sys.stderr)
     finally:
+        # the run's record (scripts/publish.ts), completed here so that it is part of what is signed
+        record = os.environ.get("STUDY_RUN_RECORD")
+        if record and status == 0:
+            run = json.loads(record)
+            finished = datetime.now(timezone.utc)
+            started = datetime.fromisoformat(run["started"].replace("Z", "+00:00"))
+            run["finished"] = finished.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            run["seconds"] = round((finished - started).total_seconds(), 1)
+            nb.metadata.setdefault("graph_mmm", {})["run"] = run
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         tmp = out + ".tmp"
         nbformat.write(nb, tmp)

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { REPO_ROOT, figuresDir, type Scale } from "../lib/study";
-import { checkoutState, publishNotebook, runRecord, stampRun } from "./publish";
+import { checkoutState, machineLine, publishNotebook } from "./publish";
 
 export interface NotebookRunOptions {
   scale: Scale;
@@ -84,7 +84,8 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
   // a cell's time limit catches a hung kernel; notebook 09's recovery cell alone runs over an hour at paper scale on 2 cores
   const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 4 * 3600 : 900);
   const started = Date.now();
-  const state = checkoutState();
+  // the run's record without its end; execute_notebook.py completes it before signing the copy
+  const record = { scale: opts.scale, ...checkoutState(), started: new Date(started).toISOString(), machine: machineLine(), source: "recorded" };
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       env.python,
@@ -98,6 +99,7 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
           STUDY_SCALE: opts.scale,
           STUDY_NOTEBOOK: basename(path),
           STUDY_FIGURES_DIR: opts.figuresDir ?? figuresDir(opts.scale),
+          STUDY_RUN_RECORD: JSON.stringify(record),
           PYDEVD_DISABLE_FILE_VALIDATION: "1",
         },
         stdio: ["ignore", "inherit", "pipe"],
@@ -110,10 +112,7 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
     child.on("error", reject);
     child.on("close", (code) => {
       const seconds = (Date.now() - started) / 1000;
-      if (code === 0) {
-        stampRun(output, runRecord(opts.scale, state, new Date(started), new Date()));
-        return resolvePromise({ notebook: basename(path), output, seconds });
-      }
+      if (code === 0) return resolvePromise({ notebook: basename(path), output, seconds });
       const line = stderr
         .trim()
         .split("\n")

@@ -238,7 +238,14 @@ describe("notebooks at smoke scale", () => {
       assert.doesNotMatch(printed, /^\|:?-+/m, `${name} prints no Markdown table`);
       if (WITH_TABLES.has(name)) assert.ok(outs.some(isTable), `${name} shows its results as an HTML table`);
       EXPECTED[name]?.(outs);
-      if (name === "00-tour.ipynb") assert.equal(signed(run.output), true, "the executed copy is signed (trusted) for the notebook server");
+      if (name === "00-tour.ipynb") {
+        assert.equal(signed(run.output), true, "the executed copy is signed (trusted) for the notebook server, its run record included");
+        const record = (JSON.parse(readFileSync(run.output, "utf8")) as { metadata: { graph_mmm?: { run?: Record<string, unknown> } } }).metadata.graph_mmm?.run;
+        assert.equal(record?.scale, "smoke");
+        assert.equal(record?.source, "recorded");
+        const seconds = (Date.parse(String(record?.finished)) - Date.parse(String(record?.started))) / 1000;
+        assert.ok(seconds > 0 && Math.abs(seconds - Number(record?.seconds)) < 0.2 && seconds <= run.seconds + 1, `run record ${JSON.stringify(record)}`);
+      }
     });
   }
 
