@@ -240,7 +240,8 @@ describe("notebooks at smoke scale", () => {
       EXPECTED[name]?.(outs);
       if (name === "00-tour.ipynb") {
         assert.equal(signed(run.output), true, "the executed copy is signed (trusted) for the notebook server, its run record included");
-        const record = (JSON.parse(readFileSync(run.output, "utf8")) as { metadata: { graph_mmm?: { run?: Record<string, unknown> } } }).metadata.graph_mmm?.run;
+        const record = (JSON.parse(readFileSync(run.output, "utf8")) as { metadata: { graph_mmm?: { run?: Record<string, unknown> } } }).metadata.graph_mmm
+          ?.run;
         assert.equal(record?.scale, "smoke");
         assert.equal(record?.source, "recorded");
         const seconds = (Date.parse(String(record?.finished)) - Date.parse(String(record?.started))) / 1000;
