@@ -41,11 +41,12 @@ export class Progress {
 
   /** The line shown for a state, e.g. `CausalMMM seed 1: 3/20 (15%) 4.2 s, loss 0.31`. */
   line(done: number, info: ProgressInfo = {}): string {
-    const pct = this.total > 0 ? Math.round((100 * done) / this.total) : 100;
+    // rounded down, so that work still under way never shows as complete
+    const pct = this.total > 0 ? Math.floor((100 * done) / this.total) : 100;
     const secs = ((Date.now() - this.started) / 1000).toFixed(1);
     const extra = formatInfo(info);
     // fractional progress (an epoch part-way through its batches) to one decimal
-    const shown = Number.isInteger(done) ? String(done) : done.toFixed(1);
+    const shown = Number.isInteger(done) ? String(done) : (Math.floor(done * 10) / 10).toFixed(1);
     return `${this.label}: ${shown}/${this.total} (${pct}%) ${secs} s${extra ? `, ${extra}` : ""}`;
   }
 

@@ -111,6 +111,9 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
   })();
   const pythons = [...new Set([process.env.CAUSALMMM_PYTHON, setupPython, "/usr/bin/python3", "python3"].filter((p): p is string => Boolean(p)))];
   const python = pythons.find((p) => spawnSync(p, ["-c", "import torch, sklearn, pandas, matplotlib"], { encoding: "utf8" }).status === 0);
+  const asked = process.env.CAUSALMMM_PYTHON;
+  if (asked && python !== asked)
+    process.stderr.write(`[bench] CAUSALMMM_PYTHON=${asked} cannot import torch, sklearn, pandas and matplotlib: trying the others\n`);
   if (!python)
     return none(
       `none of ${pythons.join(", ")} can import torch, sklearn, pandas and matplotlib (Debian: apt install python3-torch python3-sklearn python3-pandas python3-matplotlib; or set CAUSALMMM_PYTHON)`,
@@ -137,13 +140,14 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
       .filter((l) => /^\d+ train\b/.test(l))
       .map((l) => Number(/time: (\d+(?:\.\d+)?)s/.exec(l)?.[1]));
     if (seconds.length < 2 || seconds.some((x) => !Number.isFinite(x))) return none(`the official log has ${seconds.length} timed train epochs`);
-    const threads = Number(spawnSync(python, ["-c", "import torch; print(torch.get_num_threads())"], { encoding: "utf8" }).stdout.trim());
+    const probe = spawnSync(python, ["-c", "import torch; print(torch.get_num_threads())"], { encoding: "utf8" });
+    const threads = probe.status === 0 && /^\d+$/.test((probe.stdout ?? "").trim()) ? Number(probe.stdout.trim()) : null;
     return {
       path,
       epochSeconds: seconds,
       medianSeconds: median(seconds.slice(1)),
       python,
-      torchThreads: Number.isFinite(threads) ? threads : null,
+      torchThreads: threads,
       missing: null,
     };
   } finally {

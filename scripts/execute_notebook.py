@@ -53,11 +53,13 @@ def main() -> int:
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
     )
     client.source_name = os.path.basename(src)
-    status = 0
+    # a record carried over from the source (a published notebook) does not describe this run
+    nb.metadata.get("graph_mmm", {}).pop("run", None)
+    status = 1
     try:
         client.execute()
+        status = 0
     except (CellExecutionError, CellTimeoutError) as err:
-        status = 1
         # nbclient stops at the failing cell: the last code cell that has started.
         started = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count")]
         index = started[-1] if started else 0
@@ -86,12 +88,15 @@ def main() -> int:
         # the run's record (scripts/publish.ts), completed here so that it is part of what is signed
         record = os.environ.get("STUDY_RUN_RECORD")
         if record and status == 0:
-            run = json.loads(record)
-            finished = datetime.now(timezone.utc)
-            started = datetime.fromisoformat(run["started"].replace("Z", "+00:00"))
-            run["finished"] = finished.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            run["seconds"] = round((finished - started).total_seconds(), 1)
-            nb.metadata.setdefault("graph_mmm", {})["run"] = run
+            try:
+                run = json.loads(record)
+                finished = datetime.now(timezone.utc)
+                started = datetime.fromisoformat(run["started"].replace("Z", "+00:00"))
+                run["finished"] = finished.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                run["seconds"] = round((finished - started).total_seconds(), 1)
+                nb.metadata.setdefault("graph_mmm", {})["run"] = run
+            except (ValueError, KeyError, TypeError) as err:
+                print(f"[notebooks] {os.path.basename(src)}: no run record ({err})", file=sys.stderr, flush=True)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         tmp = out + ".tmp"
         nbformat.write(nb, tmp)

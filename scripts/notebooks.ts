@@ -28,6 +28,8 @@ export interface NotebookRunOptions {
    * outputs kept, figures as PNG); only at paper scale. Default false.
    */
   publish?: boolean;
+  /** The checkout's commit and state recorded with the run; default read when the notebook starts ({@link runNotebooks} reads it once, before the first). */
+  checkout?: { commit: string | null; dirty: boolean | null };
 }
 
 export interface NotebookRun {
@@ -85,7 +87,13 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
   const timeout = opts.cellTimeout ?? (opts.scale === "paper" ? 4 * 3600 : 900);
   const started = Date.now();
   // the run's record without its end; execute_notebook.py completes it before signing the copy
-  const record = { scale: opts.scale, ...checkoutState(), started: new Date(started).toISOString(), machine: machineLine(), source: "recorded" };
+  const record = {
+    scale: opts.scale,
+    ...(opts.checkout ?? checkoutState()),
+    started: new Date(started).toISOString(),
+    machine: machineLine(),
+    source: "recorded",
+  };
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       env.python,
@@ -131,9 +139,11 @@ export function runNotebook(path: string, opts: NotebookRunOptions): Promise<Not
 export async function runNotebooks(opts: NotebookRunOptions): Promise<NotebookRun[]> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const runs: NotebookRun[] = [];
+  // read once: publishing a notebook changes notebooks/, which is not a change of the code that runs
+  const checkout = opts.checkout ?? checkoutState();
   for (const nb of listNotebooks(opts.only)) {
     log(`[notebooks] ${basename(nb)} (${opts.scale}) ...`);
-    const run = await runNotebook(nb, opts);
+    const run = await runNotebook(nb, { ...opts, checkout });
     log(`[notebooks] ${run.notebook} done in ${run.seconds.toFixed(1)} s -> ${run.output}`);
     if (opts.publish) {
       if (opts.scale !== "paper") throw new Error(`only paper-scale runs are published, not ${opts.scale}`);

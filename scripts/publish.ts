@@ -88,10 +88,21 @@ export function readNotebook(file: string): NotebookJson {
   return JSON.parse(readFileSync(file, "utf8")) as NotebookJson;
 }
 
-/** Writes a notebook as Jupyter does (one-space indent, final newline), atomically. */
+/** `v` with every object's keys in sorted order, as nbformat writes them. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
+/** Writes a notebook as nbformat does (sorted keys, one-space indent, final newline), atomically. */
 export function writeNotebook(file: string, nb: NotebookJson): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(nb, null, 1) + "\n");
+  writeFileSync(tmp, JSON.stringify(sortedKeys(nb), null, 1) + "\n");
   renameSync(tmp, file);
 }
 
@@ -139,9 +150,11 @@ export function publishedNotebook(executed: NotebookJson, source: NotebookJson, 
       throw new Error(`${name}: cell ${k + 1} is ${src.cell_type} in the source, ${ran.cell_type} in the executed copy: run it again`);
     if (src.cell_type !== "code") return src;
     if (text(ran.source) !== text(src.source)) throw new Error(`${name}: code cell ${k + 1} has changed since it was executed: run it again`);
+    if (ran.execution_count == null) throw new Error(`${name}: code cell ${k + 1} did not run: only complete runs are published`);
+    if ((ran.outputs ?? []).some((o) => o.output_type === "error")) throw new Error(`${name}: code cell ${k + 1} failed: only complete runs are published`);
     return { ...src, execution_count: ran.execution_count ?? null, metadata: ran.metadata ?? {}, outputs: (ran.outputs ?? []).map(publishedOutput) };
   });
-  return { ...source, cells, metadata: { ...source.metadata, graph_mmm: { run: record } } };
+  return { ...source, cells, metadata: { ...source.metadata, graph_mmm: { ...(source.metadata.graph_mmm as object | undefined), run: record } } };
 }
 
 /**

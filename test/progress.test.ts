@@ -18,6 +18,7 @@ describe("Progress.line", () => {
   it("shows a part-way epoch to one decimal and whole steps as integers", () => {
     const p = new Progress("fit", 15);
     assert.match(p.line(1 / 3, { loss: 0.5 }), /^fit: 0\.3\/15 \(2%\) [0-9.]+ s, loss 0\.5000$/);
-    assert.match(p.line(7), /^fit: 7\/15 \(47%\) /);
+    assert.match(p.line(7), /^fit: 7\/15 \(46%\) /);
+    assert.match(p.line(14.96), /^fit: 14\.9\/15 \(99%\) /, "work under way never shows as complete");
   });
 });

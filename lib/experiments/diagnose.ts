@@ -20,10 +20,10 @@ import { type Graph, emptyGraph, fullGraph, meanGraph } from "../graph";
 import { type Figure, heatmap, heatmapGrid } from "../plot/figure";
 import { exportFigure } from "../plot/render";
 import { encodeJson } from "../runner/json";
-import { type RunOptions, registerJob, runJobs } from "../runner";
+import { JobError, type RunOptions, registerJob, runJobs } from "../runner";
 import { LIBRARY_VERSION } from "./jobs";
 import { type GraphCandidate, type GraphChoice, type GraphChoiceConfig, type GraphSource, type ReportedSource, chooseGraph } from "./choice";
-import { type Stage1Config, selectSupportByValidation, stage1Graphs } from "./dice";
+import { type Stage1Config, type Stage1Run, selectSupportByValidation, stage1Graphs } from "./dice";
 import {
   type DecoderEvaluation,
   type DecoderName,
@@ -64,9 +64,10 @@ export interface DiagnoseConfig {
   seed: number;
   /**
    * Child processes the decoders are trained in (lib/runner), beside Stage 1 in this process:
-   * those that need no Stage 1 start at once, DICE-hard and DICE-soft once it is done. 0: every
-   * decoder here, one after another. The results are the same either way (each decoder has its
-   * own seed); only the time differs.
+   * those that need no Stage 1 start at once in up to `workers - 1` children, DICE-hard and
+   * DICE-soft once Stage 1 is done in up to `workers` (so the two batches may overlap for a
+   * while). 0: every decoder here, one after another. The results are the same either way (each
+   * decoder has its own seed); only the time differs.
    */
   workers: number;
   /** Progress lines (stderr in the CLI); null: silent. */
@@ -174,16 +175,18 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
   // started before Stage 1 and awaited after it; a failure is handled there
   const early = cacheDir && independent.length ? inChildren(independent, {}, Math.max(1, c.workers - 1)) : null;
   early?.catch(() => {});
+  let s1: Stage1Run | null = null;
   try {
     const stage1Model = { ...c.stage1.model, ...(c.roles ? { roles: tp.panel.roles } : {}) };
-    const s1 = (await createStage1(tp, { ...c.stage1, model: stage1Model }, { seed: c.seed, label: c.log ? "DICE Stage 1" : null })).stage1;
-    const selection = selectSupportByValidation(s1, tp);
+    const stage1 = (await createStage1(tp, { ...c.stage1, model: stage1Model }, { seed: c.seed, label: c.log ? "DICE Stage 1" : null })).stage1;
+    s1 = stage1;
+    const selection = selectSupportByValidation(stage1, tp);
     log(
-      `diagnose: Stage 1 done in ${s1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} ` +
+      `diagnose: Stage 1 done in ${stage1.fit.seconds.toFixed(1)} s; support threshold ${selection.evidence.chosen.threshold} ` +
         `(${selection.evidence.chosen.edges.toFixed(1)} edges per unit)` +
-        (s1.scores ? `; AUROC ${s1.scores.auroc.toFixed(3)}, nAUPRC ${s1.scores.nauprc.toFixed(3)}` : ""),
+        (stage1.scores ? `; AUROC ${stage1.scores.auroc.toFixed(3)}, nAUPRC ${stage1.scores.nauprc.toFixed(3)}` : ""),
     );
-    const choice = chooseGraph(tp, s1, { ...c.choice, roles: c.roles ? [...tp.panel.roles] : null, seed: c.seed });
+    const choice = chooseGraph(tp, stage1, { ...c.choice, roles: c.roles ? [...tp.panel.roles] : null, seed: c.seed });
     const graph = reportedGraph(choice, tp.truth);
     for (const k of graph.candidates)
       log(
@@ -196,10 +199,10 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
       const names = cacheDir ? c.decoders.filter(needsStage1) : c.decoders;
       if (!cacheDir) {
         const out: DecoderDiagnosis[] = [];
-        for (const name of names) out.push(await diagnoseDecoder(tp, name, settings, { stage1: s1, selection }));
+        for (const name of names) out.push(await diagnoseDecoder(tp, name, settings, { stage1: stage1, selection }));
         return out;
       }
-      const graphs = { "dice-hard": selection.graphs, "dice-soft": names.includes("dice-soft") ? stage1Graphs(s1.model, tp) : [] };
+      const graphs = { "dice-hard": selection.graphs, "dice-soft": names.includes("dice-soft") ? stage1Graphs(stage1.model, tp) : [] };
       return names.length ? inChildren(names, graphs, c.workers) : [];
     };
     const byName = new Map((await Promise.all([early ?? [], decodeAfterStage1()])).flat().map((d) => [d.name, d]));
@@ -218,12 +221,12 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
         split: { train: tp.split.train.length, validation: tp.split.validation.length, test: tp.split.test.length },
       },
       stage1: {
-        probs: s1.probs,
-        meanProbs: meanGraph(s1.probs),
+        probs: stage1.probs,
+        meanProbs: meanGraph(stage1.probs),
         support: selection.graphs,
         supportShare: meanGraph(selection.graphs),
         threshold: selection.evidence.chosen.threshold,
-        scores: s1.scores ? { auroc: s1.scores.auroc, nauprc: s1.scores.nauprc } : null,
+        scores: stage1.scores ? { auroc: stage1.scores.auroc, nauprc: stage1.scores.nauprc } : null,
       },
       graph,
       decoders,
@@ -244,11 +247,29 @@ export async function diagnosePanel(raw: Panel, config: Partial<DiagnoseConfig> 
         seed: c.seed,
       },
     };
-    s1.model.dispose();
     return result;
+  } catch (err) {
+    // a decoder that failed in a child: its own error, not the runner's summary of the batch
+    throw err instanceof JobError && err.failures.length > 0 ? new Error(`decoder ${describeFailure(err)}`) : err;
   } finally {
+    // no child may still write into the cache folder when it is removed
+    if (early)
+      await early.then(
+        () => {},
+        () => {},
+      );
+    s1?.model.dispose();
     if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
+}
+
+/** The first failed decoder job of a batch: its decoder's name and the first line of its error. */
+function describeFailure(err: JobError): string {
+  const f = err.failures[0];
+  const name = (f.job.config as { name?: string }).name ?? f.job.kind;
+  const lines = f.error.split("\n").filter((l) => l.trim() !== "");
+  const message = lines.find((l) => /^\s*[A-Za-z]*Error\b/.test(l)) ?? lines[0] ?? "failed";
+  return `${name} failed in a child process: ${message.trim()}`;
 }
 
 /** How each decoder of a diagnosis is trained and evaluated. */
@@ -299,8 +320,17 @@ const diagnoseDecoderJob = registerJob<
   kind: "diagnose-decoder",
   version: LIBRARY_VERSION,
   module: __filename,
-  run: (j) => diagnoseDecoder(prepareTimePanel(j.panel, j.split, j.scaler), j.name, j.settings, j.graphs ? { graphs: j.graphs } : {}),
+  run: (j) => diagnoseDecoder(prepareTimePanel(panelFromJson(j.panel), j.split, j.scaler), j.name, j.settings, j.graphs ? { graphs: j.graphs } : {}),
 });
+
+/** A panel read back from a job's JSON configuration: its value arrays are Float32Arrays again (JSON keeps them as plain arrays). */
+function panelFromJson(p: Panel): Panel {
+  return {
+    ...p,
+    values: Float32Array.from(p.values),
+    ...(p.context ? { context: { ...p.context, values: Float32Array.from(p.context.values) } } : {}),
+  };
+}
 
 /** The reported graph of a choice, each candidate scored against the truth when there is one (never used by the choice). */
 function reportedGraph(choice: GraphChoice, truth: Graph[] | null): ReportedGraph {

@@ -484,14 +484,31 @@ describe("diagnose CLI --roles", () => {
 describe("diagnose CLI --workers", () => {
   it("decoders trained in child processes give the same diagnosis as one after another in one process", () => {
     const dir = tempDir();
-    const panel = generateVarDag({ units: 6, steps: 60, graphs: 1, channels: 2, intermediates: 1, contextDim: 0, linear: true, lags: 2, seed: 5 }).panel;
+    // with a context column: the child reads the panel back from its job's JSON
+    const panel = generateVarDag({ units: 6, steps: 60, graphs: 1, channels: 2, intermediates: 1, contextDim: 1, linear: true, lags: 2, seed: 5 }).panel;
     const data = writePanelCsv(panel, join(dir, "panel.csv")).csv;
     const diagnosis = (workers: string) => {
       const out = join(dir, `out-${workers}`);
-      const r = runCli(["--data", data, "--target", "target", "--out", out, "--epochs", "3", "--decoder-epochs", "1", "--eval-units", "3", "--workers", workers]);
+      const r = runCli([
+        "--data",
+        data,
+        "--target",
+        "target",
+        "--out",
+        out,
+        "--epochs",
+        "3",
+        "--decoder-epochs",
+        "1",
+        "--eval-units",
+        "3",
+        "--workers",
+        workers,
+      ]);
       assert.equal(r.status, 0, `--workers ${workers}: exit ${r.status}; stderr:\n${r.stderr}`);
       return { d: decodeJson<DiagnosisFile>(readFileSync(join(out, "diagnostics.json"), "utf8")), stderr: r.stderr };
     };
+    assert.match(readFileSync(data, "utf8").split("\n")[0], /,ctx_/, "the panel has a context column");
     const here = diagnosis("0");
     const children = diagnosis("2");
     assert.doesNotMatch(here.stderr, /\[diagnose-decoder/, "--workers 0 trains every decoder in the CLI's own process");

@@ -99,6 +99,21 @@ describe("publishedNotebook", () => {
     const retyped = { ...source, cells: source.cells.map((c, k) => (k === 0 ? { ...c, cell_type: "raw" } : c)) };
     assert.throws(() => publishedNotebook(executed, retyped, record, "x"), /cell 1 is raw in the source, markdown in the executed copy/);
   });
+
+  it("refuses an incomplete run: a code cell that did not run, or one that failed", () => {
+    const { source, executed } = notebooks();
+    const unrun = { ...executed, cells: executed.cells.map((c, k) => (k === 2 ? { ...c, execution_count: null, outputs: [] } : c)) };
+    assert.throws(() => publishedNotebook(unrun, source, record, "x"), /^Error: x: code cell 3 did not run: only complete runs are published$/);
+    const error = { output_type: "error", ename: "TypeError", evalue: "boom", traceback: [] };
+    const failed = { ...executed, cells: executed.cells.map((c, k) => (k === 1 ? { ...c, outputs: [stream, error] } : c)) };
+    assert.throws(() => publishedNotebook(failed, source, record, "x"), /^Error: x: code cell 2 failed: only complete runs are published$/);
+  });
+
+  it("keeps the source's other study metadata and replaces only the run", () => {
+    const { source, executed } = notebooks();
+    const withMeta = { ...source, metadata: { ...source.metadata, graph_mmm: { run: { ...record, commit: "old" }, note: "kept" } } };
+    assert.deepEqual(publishedNotebook(executed, withMeta, record).metadata.graph_mmm, { run: record, note: "kept" });
+  });
 });
 
 describe("publishNotebook", () => {
@@ -112,8 +127,13 @@ describe("publishNotebook", () => {
     stampRun(ran, record);
     const out = publishNotebook(ran, src);
     assert.deepEqual(out.record, record);
-    const written = JSON.parse(readFileSync(src, "utf8")) as NotebookJson;
+    const text = readFileSync(src, "utf8");
+    const written = JSON.parse(text) as NotebookJson;
     assert.deepEqual(written.cells[1].outputs, [stream]);
+    // as nbformat writes: sorted keys, one-space indent, a final newline
+    assert.deepEqual(Object.keys(written), ["cells", "metadata", "nbformat", "nbformat_minor"]);
+    assert.deepEqual(Object.keys(written.cells[1]), ["cell_type", "execution_count", "metadata", "outputs", "source"]);
+    assert.ok(text.startsWith('{\n "cells": [') && text.endsWith("}\n"));
     assert.equal(out.bytes, readFileSync(src).length);
 
     stampRun(ran, { ...record, scale: "smoke" });
