@@ -18,6 +18,7 @@ import { applyScaler, fitScaler, splitUnits } from "../lib/data/panel";
 import { loadCausalMMMSim } from "../lib/data/causalmmm";
 import { CAUSALMMM_DEFAULTS, CAUSALMMM_OFFICIAL, CausalMMM } from "../lib/models/causalmmm";
 import { REPO_ROOT } from "../lib/study";
+import { environment } from "./notebooks";
 import { shuffledUnitBatches } from "../lib/train/batches";
 import { fit } from "../lib/train/fit";
 import { UsageError, choiceListOption, listOption, parseCommandLine, positiveIntOption, reportUsageError } from "./cli";
@@ -104,7 +105,7 @@ function runOfficial(path: string | undefined, epochs: number): OfficialRun {
   // (a pyenv or venv python3 often lacks Debian's python3-torch)
   const setupPython = (() => {
     try {
-      return (JSON.parse(readFileSync(join(REPO_ROOT, "build", "environment.json"), "utf8")) as { python?: string }).python;
+      return environment().python;
     } catch {
       return undefined;
     }

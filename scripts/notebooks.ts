@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { REPO_ROOT, figuresDir, type Scale } from "../lib/study";
-import { checkoutState, machineLine, publishNotebook } from "./publish";
+import { type RunRecord, checkoutState, machineLine, publishNotebook } from "./publish";
 
 export interface NotebookRunOptions {
   scale: Scale;

@@ -106,13 +106,6 @@ export function writeNotebook(file: string, nb: NotebookJson): void {
   renameSync(tmp, file);
 }
 
-/** Adds the run's record to an executed copy. */
-export function stampRun(file: string, record: RunRecord): void {
-  const nb = readNotebook(file);
-  nb.metadata.graph_mmm = { ...(nb.metadata.graph_mmm as object | undefined), run: record };
-  writeNotebook(file, nb);
-}
-
 /**
  * The run record of an executed copy made before the runner recorded runs: its start and end
  * from nbclient's cell times, its commit the last one before the start (dirty: not known).

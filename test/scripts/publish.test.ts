@@ -17,7 +17,6 @@ import {
   publishedNotebook,
   publishedOutput,
   runRecord,
-  stampRun,
 } from "../../scripts/publish";
 
 const figure = {
@@ -60,6 +59,12 @@ function notebooks(): { source: NotebookJson; executed: NotebookJson } {
     ],
   };
   return { source, executed };
+}
+
+/** Gives an executed copy a run record, as execute_notebook.py does. */
+function recordRun(file: string, run: RunRecord): void {
+  const nb = JSON.parse(readFileSync(file, "utf8")) as NotebookJson;
+  writeFileSync(file, JSON.stringify({ ...nb, metadata: { ...nb.metadata, graph_mmm: { run } } }));
 }
 
 const record: RunRecord = runRecord("paper", { commit: "abc", dirty: false }, new Date("2026-01-02T03:00:00Z"), new Date("2026-01-02T03:10:00Z"));
@@ -124,7 +129,7 @@ describe("publishNotebook", () => {
     const ran = join(dir, "ran.ipynb");
     writeFileSync(src, JSON.stringify(source));
     writeFileSync(ran, JSON.stringify(executed));
-    stampRun(ran, record);
+    recordRun(ran, record);
     const out = publishNotebook(ran, src);
     assert.deepEqual(out.record, record);
     const text = readFileSync(src, "utf8");
@@ -136,7 +141,7 @@ describe("publishNotebook", () => {
     assert.ok(text.startsWith('{\n "cells": [') && text.endsWith("}\n"));
     assert.equal(out.bytes, readFileSync(src).length);
 
-    stampRun(ran, { ...record, scale: "smoke" });
+    recordRun(ran, { ...record, scale: "smoke" });
     assert.throws(() => publishNotebook(ran, src), /was run at smoke scale: only paper-scale runs are published/);
   });
 
