@@ -24,7 +24,7 @@ import {
 import { type Job, type RunOptions, registerJob, runJobs } from "../runner";
 import { type BypassConfig, type BypassSeedResult, bypassSeed } from "./bypass";
 import type { Stage1Config } from "./dice";
-import { type DecoderTrainConfig, type TimePanel, prepareTimePanel } from "./protocol";
+import { type DecoderTrainConfig, type TimePanel, VARIANT_LABELS, prepareTimePanel } from "./protocol";
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 import { type BudgetSeedResult, type BudgetStudyConfig, budgetSeed } from "./budget";
@@ -259,6 +259,24 @@ export async function runStress(settings: readonly StressSetting[], run: StressR
     { label: "stress study", ...options },
   );
   return results.map((r, k) => ({ ...r, setting: cells[k].s.name, factor: cells[k].s.factor }));
+}
+
+/**
+ * One stress method over seeds on one panel (every seed on the same panel), as cached runner jobs
+ * in worker processes: what a notebook runs beside its own kernel work (notebook 03 trains
+ * CausalMMM this way while its kernel trains DICE Stage 1). Results in seed order.
+ */
+export function runMethodSeeds(
+  panel: PanelSpec,
+  method: StressMethod,
+  seeds: readonly number[],
+  config: Partial<StressCellConfig> = {},
+  options: RunOptions = {},
+): Promise<StressCellResult[]> {
+  return runJobs(
+    seeds.map((seed) => stressCellJob({ panel, method, seed, config })),
+    { label: VARIANT_LABELS[method], ...options },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
 import { ParamStore } from "../core/params";
-import { dense, hillHead, matMul2d } from "./params";
+import { dense, hillHead, matMul2d, tanh } from "./params";
 import { clampedRows, runRecurrent } from "./recurrent";
 
 export interface CausalMMMConfig {
@@ -230,9 +230,8 @@ export class CausalMMM implements Trainable {
     const E = this.edges.count;
     const sendPart = dense(hidden, this.msg.ws).reshape([N, B * H]) as tf.Tensor2D;
     const recvPart = dense(hidden, this.msg.wr, this.msg.b1).reshape([N, B * H]) as tf.Tensor2D;
-    const m = tf.tanh(matMul2d(this.selectSend, sendPart).add(matMul2d(this.selectRecv, recvPart))); // [E, B*H]
-    const msg = tf
-      .tanh(dense(m.reshape([E * B, H]), this.msg.w2, this.msg.b2))
+    const m = tanh(matMul2d(this.selectSend, sendPart).add(matMul2d(this.selectRecv, recvPart))); // [E, B*H]
+    const msg = tanh(dense(m.reshape([E * B, H]), this.msg.w2, this.msg.b2))
       .reshape([E, B, H])
       .mul(z);
     // sum of incoming messages / N, as a product (its gradient is a product too)
@@ -244,7 +243,7 @@ export class CausalMMM implements Trainable {
     const r = tf.sigmoid(xr.add(hr));
     const u = tf.sigmoid(xu.add(hu));
     const n = tf.sigmoid(xn.add(r.mul(hn)));
-    const next = tf.sub(1, u).mul(n).add(u.mul(hidden)) as tf.Tensor3D;
+    const next = n.add(u.mul(hidden.sub(n))) as tf.Tensor3D; // (1 - u) n + u h
     const o = tf.relu(dense(tf.relu(dense(next, this.out.w1, this.out.b1)), this.out.w2, this.out.b2));
     const raw = dense(o, this.out.w3, this.out.b3).reshape([N, B]) as tf.Tensor2D;
     // Hill saturation on the target's read-out

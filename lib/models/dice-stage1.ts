@@ -13,7 +13,7 @@ import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { type EdgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, edgePlacement, edgeProbability, edgesToMatrices, gumbelEdges } from "./encoder";
 import { ParamStore } from "../core/params";
-import { dense, matMulBatched } from "./params";
+import { dense, matMulBatched, tanh } from "./params";
 
 export interface DiceStage1Config {
   nodes: number;
@@ -185,7 +185,7 @@ export class DiceStage1 implements Trainable {
         3,
       ); // [B, W, N, L]
       const own = lagged.mul(this.ar).sum(3).add(this.bias); // [B, W, N]
-      const gOut = dense(tf.tanh(dense(lagged, this.g.w1, this.g.b1)), this.g.w2, this.g.b2).reshape([B, W, N]) as tf.Tensor3D;
+      const gOut = dense(tanh(dense(lagged, this.g.w1, this.g.b1)), this.g.w2, this.g.b2).reshape([B, W, N]) as tf.Tensor3D;
       let cross = matMulBatched(gOut, z).mul(this.gain); // [B, W, N]: c_i sum_j z_ji g_j
       if (this.filters) {
         // + sum_s sum_j z_ji w_jis x_j(t+1-s): one batched product per lag, no gather

@@ -10,7 +10,7 @@ import { Rng } from "../rng";
 import { tf } from "../tf";
 import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { ParamStore } from "../core/params";
-import { dense, type GruWeights, gruUpdate, gruWeights, hillHead } from "./params";
+import { dense, type GruWeights, gruUpdate, gruWeights, hillHead, tanh } from "./params";
 import { clampedRows, runRecurrentState } from "./recurrent";
 
 /**
@@ -256,7 +256,7 @@ export class GraphSafeDecoder implements Trainable {
       const sender = dense(h, this.msg.wh)
         .add(xin.mul(this.msg.wx.reshape([Hm])))
         .add(msgNode); // [B, N, Hm]
-      const msg = tf.tanh(sender.expandDims(2).add(msgReceiver)); // [B, N (sender j), N (receiver i), Hm]
+      const msg = tanh(sender.expandDims(2).add(msgReceiver)); // [B, N (sender j), N (receiver i), Hm]
       const m = msg.mul(pairs).sum(1); // [B, N, Hm]: sum over parents j
       const gx = xin.mul(wxIn).add(dense(m, wxMsg)).add(gateNode); // [B, N, 3H]
       const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
