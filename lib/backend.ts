@@ -34,6 +34,8 @@ export interface BackendChoice {
   skipped: { name: BackendName; reason: string }[];
   /** Threads of the wasm backend's kernel pool (1 for the other backends). */
   threads: number;
+  /** Why the wasm backend runs one thread when more were asked for. */
+  threadsSkipped?: string;
 }
 
 /** Options of {@link initBackend}. */
@@ -88,35 +90,44 @@ function shareNoOpCopiesOnWasm(): void {
   }
 }
 
+/** The tfjs-backend-wasm release whose bundle {@link startThreadedWasm} knows. */
+const THREADED_WASM_VERSION = "4.22.0";
+
 /**
  * Starts the multithreaded build of the wasm backend under Node, with `threads` kernel threads.
  * tfjs 4.22 does not: its flag WASM_HAS_MULTITHREAD_SUPPORT answers false under Node; it starts
- * the pthread workers from `blob:` URLs (the worker script, then the module script each worker
- * loads), which Node's worker_threads cannot load; and it sizes the kernel pool as half the
- * logical cores, at most `setThreadsCount` (one thread on a 2-core machine). For the duration of
+ * its pthread workers (a pool of 8, of which the kernel pool uses threads - 1) from `blob:` URLs
+ * (the worker script, then the module script each worker loads), which Node's worker_threads
+ * cannot load; and it sizes the kernel pool as half the logical cores, at most
+ * `setThreadsCount` (one thread on a 2-core machine). For the duration of
  * `tf.setBackend("wasm")` only, this sets the flag, writes both scripts to a temporary folder
- * (removed at exit) and hands the workers their paths, reports 2 x threads logical cores, and
- * lets the process exit while the kernel threads wait for work (emscripten holds a reference).
- * The module script is the bundle's factory function, which refers to the bundle's own imports
- * (`require$$N`, `commonjsGlobal`): they are declared again at the top of its file.
+ * and hands the workers their paths, reports 2 x threads logical cores, and lets the process
+ * exit while the kernel threads wait for work (emscripten holds a reference to them). The module
+ * script is the bundle's factory function, which refers to the bundle's own imports
+ * (`require$$N`, `commonjsGlobal`): they are declared again at the top of its file. Throws, with
+ * everything restored, when the installed release is not the one this knows.
  */
 async function startThreadedWasm(threads: number): Promise<void> {
-  const wasm = require("@tensorflow/tfjs-backend-wasm") as { setThreadsCount(n: number): void };
+  const wasm = require("@tensorflow/tfjs-backend-wasm") as { setThreadsCount(n: number): void; version_wasm: string };
+  if (wasm.version_wasm !== THREADED_WASM_VERSION)
+    throw new Error(`threads need @tensorflow/tfjs-backend-wasm ${THREADED_WASM_VERSION}, found ${wasm.version_wasm}`);
   const bundle = readFileSync(require.resolve("@tensorflow/tfjs-backend-wasm"), "utf8");
   const imports = [...bundle.matchAll(/^var (require\$\$\d+) = require\('([^']+)'\);$/gm)].map((m) => `var ${m[1]} = require(${JSON.stringify(m[2])});`);
+  if (imports.length !== 4) throw new Error(`threads: the wasm bundle's imports are not the expected four (found ${imports.length})`);
   const prelude = `${imports.join("\n")}\nvar commonjsGlobal = globalThis;\n`;
   // the module object itself (an import would give a namespace of getters), whose cpus the bundle calls
   const os = require("node:os") as { tmpdir(): string; cpus(): CpuInfo[] };
-  const dir = mkdtempSync(join(os.tmpdir(), "graph-mmm-wasm-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const texts = new WeakMap<Blob, string>();
-  const files = new Map<Blob, string>();
+  const files = new Map<string, string>();
+  let dir: string | null = null;
   const fileOf = (blob: Blob): string => {
-    let f = files.get(blob);
+    const text = prelude + texts.get(blob);
+    let f = files.get(text);
     if (!f) {
+      dir ??= mkdtempSync(join(os.tmpdir(), "graph-mmm-wasm-"));
       f = join(dir, `script-${files.size}.js`);
-      writeFileSync(f, prelude + texts.get(blob));
-      files.set(blob, f);
+      writeFileSync(f, text);
+      files.set(text, f);
     }
     return f;
   };
@@ -125,30 +136,37 @@ async function startThreadedWasm(threads: number): Promise<void> {
   const Worker = workerThreads.Worker.prototype as { postMessage(msg: unknown, transfer?: unknown): void };
   const postMessage = Worker.postMessage;
   const cpus = os.cpus;
-  globalThis.Blob = class TextBlob extends RealBlob {
-    constructor(parts: BlobPart[] = [], options?: BlobPropertyBag) {
-      super(parts, options);
-      texts.set(this, parts.map(String).join(""));
-    }
-  };
-  URL.createObjectURL = (blob: Blob) => (texts.has(blob) ? fileOf(blob) : createObjectURL(blob));
-  Worker.postMessage = function (this: { unref(): void }, msg: unknown, transfer?: unknown) {
-    const m = msg as { cmd?: string; urlOrBlob?: unknown };
-    const swapped = m?.cmd === "load" && m.urlOrBlob instanceof RealBlob && texts.has(m.urlOrBlob) ? { ...m, urlOrBlob: fileOf(m.urlOrBlob) } : msg;
-    postMessage.call(this, swapped, transfer);
-    // a kernel thread starts ("run"): it waits for work for the life of the process, which must not keep the process alive
-    if (m?.cmd === "run") this.unref();
-  };
-  os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
-  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
-  wasm.setThreadsCount(threads);
   try {
-    await tf.setBackend("wasm");
+    globalThis.Blob = class TextBlob extends RealBlob {
+      constructor(parts: BlobPart[] = [], options?: BlobPropertyBag) {
+        super(parts, options);
+        texts.set(this, parts.map(String).join(""));
+      }
+    };
+    URL.createObjectURL = (blob: Blob) => (texts.has(blob) ? fileOf(blob) : createObjectURL(blob));
+    Worker.postMessage = function (this: { unref(): void }, msg: unknown, transfer?: unknown) {
+      const m = msg as { cmd?: string; urlOrBlob?: unknown };
+      const swapped = m?.cmd === "load" && m.urlOrBlob instanceof RealBlob && texts.has(m.urlOrBlob) ? { ...m, urlOrBlob: fileOf(m.urlOrBlob) } : msg;
+      postMessage.call(this, swapped, transfer);
+      // a kernel thread starts ("run"): it waits for work for the life of the process, which must not keep the process alive
+      if (m?.cmd === "run") this.unref();
+    };
+    os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+    wasm.setThreadsCount(threads);
+    if (!(await tf.setBackend("wasm"))) throw new Error(`tf.setBackend("wasm") failed with ${threads} threads`);
+  } catch (err) {
+    // back to the single-threaded build for a retry
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    wasm.setThreadsCount(-1);
+    throw err;
   } finally {
     globalThis.Blob = RealBlob;
     URL.createObjectURL = createObjectURL;
     Worker.postMessage = postMessage;
     os.cpus = cpus;
+    // every worker of the pool has loaded its scripts before the backend is ready
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -186,7 +204,8 @@ export async function initBackend(
   options: BackendOptions = {},
 ): Promise<BackendChoice> {
   const requested = request ?? parseBackendRequest(process.env[BACKEND_ENV]);
-  const threads = options.threads ?? parseThreads(process.env[WASM_THREADS_ENV]);
+  const threads = parseThreads(options.threads ?? process.env[WASM_THREADS_ENV]);
+  let threadsSkipped: string | null = null;
   if (current && (requested === "auto" || requested === current.name) && tf.getBackend() === current.name) {
     return current;
   }
@@ -196,9 +215,15 @@ export async function initBackend(
     let reason = register(name);
     if (!reason) {
       try {
-        if (name === "wasm" && threads > 1) await startThreadedWasm(threads);
-        else if (!(await tf.setBackend(name))) reason = `tf.setBackend("${name}") failed`;
-        if (!reason && tf.getBackend() !== name) reason = `tf.setBackend("${name}") failed`;
+        if (name === "wasm" && threads > 1) {
+          try {
+            await startThreadedWasm(threads);
+          } catch (err) {
+            // one thread rather than another backend: the report says why
+            threadsSkipped = (err as Error).message.split("\n")[0];
+          }
+        }
+        if (tf.getBackend() !== name && !(await tf.setBackend(name))) reason = `tf.setBackend("${name}") failed`;
       } catch (err) {
         reason = (err as Error).message.split("\n")[0];
       }
@@ -208,7 +233,7 @@ export async function initBackend(
       continue;
     }
     await tf.ready();
-    current = { name, requested, skipped, threads: name === "wasm" ? wasmThreads() : 1 };
+    current = { name, requested, skipped, threads: name === "wasm" ? wasmThreads() : 1, ...(threadsSkipped ? { threadsSkipped } : {}) };
     log?.(describeBackend(current));
     return current;
   }
@@ -219,7 +244,7 @@ export async function initBackend(
 export function describeBackend(choice: BackendChoice): string {
   const why = choice.skipped.map((s) => `${s.name} skipped: ${s.reason}`).join("; ");
   const forced = choice.requested === "auto" ? "" : `, forced by ${BACKEND_ENV}`;
-  const threads = choice.threads > 1 ? `, ${choice.threads} threads` : "";
+  const threads = choice.threads > 1 ? `, ${choice.threads} threads` : choice.threadsSkipped ? `, 1 thread (${choice.threadsSkipped})` : "";
   return `tensor backend: ${choice.name}${threads}${forced}${why ? ` (${why})` : ""}`;
 }
 

@@ -38,9 +38,9 @@ Options:
   --backends wasm,cpu     backends among tensorflow, wasm, cpu (default: every one that loads)
   --presets official,default   configurations (default: both)
   --workers 1,2           gradient worker counts (default: 1,2)
-  --threads 1,2           wasm kernel threads of the training thread (default: 1; a second
-                          gradient worker runs one); a case per (workers, threads) pair
-                          whose product is at most the cores
+  --threads 1,2           wasm kernel threads of the training thread (default: 1; each further
+                          gradient worker runs one); a case per (workers, threads) pair that
+                          needs no more threads than the cores
   --official PATH         a checkout of the official CausalMMM code (github.com/ChaunceyKung/CausalMMM):
                           run it here too, before our cases, at its own configuration for the same
                           number of epochs (PyTorch, scikit-learn, pandas and matplotlib: the
@@ -191,7 +191,7 @@ function median(xs: number[]): number {
 
 async function runCase(c: BenchCase): Promise<BenchRow> {
   const loadBefore = loadavg()[0];
-  await initBackend(c.backend, null, { threads: c.threads });
+  const choice = await initBackend(c.backend, null, { threads: c.threads });
   const raw = loadCausalMMMSim();
   const split = splitUnits(raw, { train: 0.8, validation: 0, test: 0.2, seed: 100 });
   const panel = applyScaler(raw, fitScaler(raw, { units: split.train }));
@@ -222,6 +222,7 @@ async function runCase(c: BenchCase): Promise<BenchRow> {
   const med = median(timed);
   return {
     ...c,
+    threads: choice.threads, // what ran, should the backend have fallen back to one
     warmupSeconds: secs[0],
     epochSeconds: timed,
     medianSeconds: med,
@@ -260,7 +261,12 @@ async function main(): Promise<number> {
   if (workerCounts.length === 0) throw new UsageError(`--workers needs at least one count, got "${args.workers}"`);
   const threadCounts = (listOption(args.threads) ?? ["1"]).map((t) => positiveIntOption(t, "threads", 1));
   const pairs = workerCounts.flatMap((workers) => threadCounts.map((threads) => ({ workers, threads })));
-  const fitting = pairs.filter((p) => p.threads === 1 || p.workers * p.threads <= availableParallelism());
+  // the training thread's kernel threads plus one thread per further gradient worker
+  const fits = (p: { workers: number; threads: number }) => p.threads === 1 || p.threads + p.workers - 1 <= availableParallelism();
+  const fitting = pairs.filter(fits);
+  for (const p of pairs.filter((q) => !fits(q))) {
+    process.stderr.write(`[bench] skipped: ${p.workers} worker(s) with ${p.threads} threads need more than the ${availableParallelism()} cores\n`);
+  }
   const cases: BenchCase[] = [];
   for (const backend of backends) {
     // The plain-JavaScript backend is about 4x slower: it times fewer units, scaled to 240 in the table.
