@@ -7,12 +7,21 @@
  * `cpu` (plain JavaScript). The environment variable `GRAPH_MMM_BACKEND` forces one
  * (`tensorflow` | `wasm` | `cpu`); `auto` or unset means the order above.
  *
+ * The wasm backend runs on one thread unless `GRAPH_MMM_WASM_THREADS` (or the `threads` option)
+ * asks for more: see {@link startThreadedWasm}.
+ *
  * Every entry point (notebooks, scripts, tests that train) calls {@link initBackend} first.
  */
 import * as tf from "@tensorflow/tfjs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { CpuInfo } from "node:os";
+import { join } from "node:path";
+import * as workerThreads from "node:worker_threads";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_ENV = "GRAPH_MMM_BACKEND";
+/** Threads of the wasm backend's kernel pool (XNNPACK); 1 when unset. */
+export const WASM_THREADS_ENV = "GRAPH_MMM_WASM_THREADS";
 const ORDER: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
 
 /** What {@link initBackend} chose, and why. */
@@ -23,6 +32,24 @@ export interface BackendChoice {
   requested: BackendName | "auto";
   /** Backends tried before the chosen one, each with the reason it was passed over. */
   skipped: { name: BackendName; reason: string }[];
+  /** Threads of the wasm backend's kernel pool (1 for the other backends). */
+  threads: number;
+  /** Why the wasm backend runs one thread when more were asked for. */
+  threadsSkipped?: string;
+}
+
+/** Options of {@link initBackend}. */
+export interface BackendOptions {
+  /** Threads of the wasm backend's kernel pool (default: `GRAPH_MMM_WASM_THREADS`, else 1). */
+  threads?: number;
+}
+
+/** Parses a thread count (from the environment or an option); throws unless it is an integer 1..8. */
+export function parseThreads(value: string | number | undefined): number {
+  if (value === undefined || value === "") return 1;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 8)) throw new Error(`${WASM_THREADS_ENV}="${value}" is not a thread count: use an integer from 1 to 8`);
+  return n;
 }
 
 let current: BackendChoice | undefined;
@@ -63,6 +90,91 @@ function shareNoOpCopiesOnWasm(): void {
   }
 }
 
+/** The tfjs-backend-wasm release whose bundle {@link startThreadedWasm} knows. */
+const THREADED_WASM_VERSION = "4.22.0";
+
+/**
+ * Starts the multithreaded build of the wasm backend under Node, with `threads` kernel threads.
+ * tfjs 4.22 does not: its flag WASM_HAS_MULTITHREAD_SUPPORT answers false under Node; it starts
+ * its pthread workers (a pool of 8, of which the kernel pool uses threads - 1) from `blob:` URLs
+ * (the worker script, then the module script each worker loads), which Node's worker_threads
+ * cannot load; and it sizes the kernel pool as half the logical cores, at most
+ * `setThreadsCount` (one thread on a 2-core machine). For the duration of
+ * `tf.setBackend("wasm")` only, this sets the flag, writes both scripts to a temporary folder
+ * and hands the workers their paths, reports 2 x threads logical cores, and lets the process
+ * exit while the kernel threads wait for work (emscripten holds a reference to them). The module
+ * script is the bundle's factory function, which refers to the bundle's own imports
+ * (`require$$N`, `commonjsGlobal`): they are declared again at the top of its file. Throws, with
+ * everything restored, when the installed release is not the one this knows.
+ */
+async function startThreadedWasm(threads: number): Promise<void> {
+  const wasm = require("@tensorflow/tfjs-backend-wasm") as { setThreadsCount(n: number): void; version_wasm: string };
+  if (wasm.version_wasm !== THREADED_WASM_VERSION)
+    throw new Error(`threads need @tensorflow/tfjs-backend-wasm ${THREADED_WASM_VERSION}, found ${wasm.version_wasm}`);
+  const bundle = readFileSync(require.resolve("@tensorflow/tfjs-backend-wasm"), "utf8");
+  const imports = [...bundle.matchAll(/^var (require\$\$\d+) = require\('([^']+)'\);$/gm)].map((m) => `var ${m[1]} = require(${JSON.stringify(m[2])});`);
+  if (imports.length !== 4) throw new Error(`threads: the wasm bundle's imports are not the expected four (found ${imports.length})`);
+  const prelude = `${imports.join("\n")}\nvar commonjsGlobal = globalThis;\n`;
+  // the module object itself (an import would give a namespace of getters), whose cpus the bundle calls
+  const os = require("node:os") as { tmpdir(): string; cpus(): CpuInfo[] };
+  const texts = new WeakMap<Blob, string>();
+  const files = new Map<string, string>();
+  let dir: string | null = null;
+  const fileOf = (blob: Blob): string => {
+    const text = prelude + texts.get(blob);
+    let f = files.get(text);
+    if (!f) {
+      dir ??= mkdtempSync(join(os.tmpdir(), "graph-mmm-wasm-"));
+      f = join(dir, `script-${files.size}.js`);
+      writeFileSync(f, text);
+      files.set(text, f);
+    }
+    return f;
+  };
+  const RealBlob = globalThis.Blob;
+  const createObjectURL = URL.createObjectURL;
+  const Worker = workerThreads.Worker.prototype as { postMessage(msg: unknown, transfer?: unknown): void };
+  const postMessage = Worker.postMessage;
+  const cpus = os.cpus;
+  try {
+    globalThis.Blob = class TextBlob extends RealBlob {
+      constructor(parts: BlobPart[] = [], options?: BlobPropertyBag) {
+        super(parts, options);
+        texts.set(this, parts.map(String).join(""));
+      }
+    };
+    URL.createObjectURL = (blob: Blob) => (texts.has(blob) ? fileOf(blob) : createObjectURL(blob));
+    Worker.postMessage = function (this: { unref(): void }, msg: unknown, transfer?: unknown) {
+      const m = msg as { cmd?: string; urlOrBlob?: unknown };
+      const swapped = m?.cmd === "load" && m.urlOrBlob instanceof RealBlob && texts.has(m.urlOrBlob) ? { ...m, urlOrBlob: fileOf(m.urlOrBlob) } : msg;
+      postMessage.call(this, swapped, transfer);
+      // a kernel thread starts ("run"): it waits for work for the life of the process, which must not keep the process alive
+      if (m?.cmd === "run") this.unref();
+    };
+    os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+    wasm.setThreadsCount(threads);
+    if (!(await tf.setBackend("wasm"))) throw new Error(`tf.setBackend("wasm") failed with ${threads} threads`);
+  } catch (err) {
+    // back to the single-threaded build for a retry
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    wasm.setThreadsCount(-1);
+    throw err;
+  } finally {
+    globalThis.Blob = RealBlob;
+    URL.createObjectURL = createObjectURL;
+    Worker.postMessage = postMessage;
+    os.cpus = cpus;
+    // every worker of the pool has loaded its scripts before the backend is ready
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Threads the wasm backend's kernel pool runs. */
+function wasmThreads(): number {
+  return (require("@tensorflow/tfjs-backend-wasm") as { getThreadsCount(): number }).getThreadsCount();
+}
+
 /** Loads the package that registers a backend; returns a reason string when it cannot. */
 function register(name: BackendName): string | undefined {
   try {
@@ -84,12 +196,16 @@ function register(name: BackendName): string | undefined {
  * Activates a backend and reports the choice.
  * @param request a backend name, "auto", or undefined to read `GRAPH_MMM_BACKEND`.
  * @param log where the one-line report goes (stderr by default; pass `null` for silence).
+ * @param options the wasm backend's threads (fixed by the first initialisation of a process).
  */
 export async function initBackend(
   request?: BackendName | "auto",
   log: ((line: string) => void) | null = (line) => process.stderr.write(line + "\n"),
+  options: BackendOptions = {},
 ): Promise<BackendChoice> {
   const requested = request ?? parseBackendRequest(process.env[BACKEND_ENV]);
+  const threads = parseThreads(options.threads ?? process.env[WASM_THREADS_ENV]);
+  let threadsSkipped: string | null = null;
   if (current && (requested === "auto" || requested === current.name) && tf.getBackend() === current.name) {
     return current;
   }
@@ -99,7 +215,15 @@ export async function initBackend(
     let reason = register(name);
     if (!reason) {
       try {
-        if (!(await tf.setBackend(name))) reason = `tf.setBackend("${name}") failed`;
+        if (name === "wasm" && threads > 1) {
+          try {
+            await startThreadedWasm(threads);
+          } catch (err) {
+            // one thread rather than another backend: the report says why
+            threadsSkipped = (err as Error).message.split("\n")[0];
+          }
+        }
+        if (tf.getBackend() !== name && !(await tf.setBackend(name))) reason = `tf.setBackend("${name}") failed`;
       } catch (err) {
         reason = (err as Error).message.split("\n")[0];
       }
@@ -109,7 +233,7 @@ export async function initBackend(
       continue;
     }
     await tf.ready();
-    current = { name, requested, skipped };
+    current = { name, requested, skipped, threads: name === "wasm" ? wasmThreads() : 1, ...(threadsSkipped ? { threadsSkipped } : {}) };
     log?.(describeBackend(current));
     return current;
   }
@@ -120,7 +244,8 @@ export async function initBackend(
 export function describeBackend(choice: BackendChoice): string {
   const why = choice.skipped.map((s) => `${s.name} skipped: ${s.reason}`).join("; ");
   const forced = choice.requested === "auto" ? "" : `, forced by ${BACKEND_ENV}`;
-  return `tensor backend: ${choice.name}${forced}${why ? ` (${why})` : ""}`;
+  const threads = choice.threads > 1 ? `, ${choice.threads} threads` : choice.threadsSkipped ? `, 1 thread (${choice.threadsSkipped})` : "";
+  return `tensor backend: ${choice.name}${threads}${forced}${why ? ` (${why})` : ""}`;
 }
 
 /** The active choice, or undefined before {@link initBackend} ran. */

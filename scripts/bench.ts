@@ -11,7 +11,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BackendName, initBackend } from "../lib/backend";
 import { applyScaler, fitScaler, splitUnits } from "../lib/data/panel";
@@ -38,6 +38,9 @@ Options:
   --backends wasm,cpu     backends among tensorflow, wasm, cpu (default: every one that loads)
   --presets official,default   configurations (default: both)
   --workers 1,2           gradient worker counts (default: 1,2)
+  --threads 1,2           wasm kernel threads of the training thread (default: 1; each further
+                          gradient worker runs one); a case per (workers, threads) pair that
+                          needs no more threads than the cores
   --official PATH         a checkout of the official CausalMMM code (github.com/ChaunceyKung/CausalMMM):
                           run it here too, before our cases, at its own configuration for the same
                           number of epochs (PyTorch, scikit-learn, pandas and matplotlib: the
@@ -57,6 +60,7 @@ const OPTIONS = {
   backends: { type: "string" },
   presets: { type: "string" },
   workers: { type: "string" },
+  threads: { type: "string" },
   official: { type: "string" },
   /** Internal: one case as JSON, run by the parent in a child process. */
   child: { type: "string", internal: true },
@@ -161,6 +165,8 @@ interface BenchCase {
   preset: "official" | "default";
   hidden: number;
   workers: number;
+  /** wasm kernel threads of the training thread (each further gradient worker runs one). */
+  threads: number;
   batchSize: number;
   units: number;
   epochs: number;
@@ -185,7 +191,7 @@ function median(xs: number[]): number {
 
 async function runCase(c: BenchCase): Promise<BenchRow> {
   const loadBefore = loadavg()[0];
-  await initBackend(c.backend, null);
+  const choice = await initBackend(c.backend, null, { threads: c.threads });
   const raw = loadCausalMMMSim();
   const split = splitUnits(raw, { train: 0.8, validation: 0, test: 0.2, seed: 100 });
   const panel = applyScaler(raw, fitScaler(raw, { units: split.train }));
@@ -216,6 +222,7 @@ async function runCase(c: BenchCase): Promise<BenchRow> {
   const med = median(timed);
   return {
     ...c,
+    threads: choice.threads, // what ran, should the backend have fallen back to one
     warmupSeconds: secs[0],
     epochSeconds: timed,
     medianSeconds: med,
@@ -252,6 +259,14 @@ async function main(): Promise<number> {
   const presets: string[] = choiceListOption(args.presets, "presets", PRESETS, [...PRESETS]);
   const workerCounts = (listOption(args.workers) ?? ["1", "2"]).map((w) => positiveIntOption(w, "workers", 1));
   if (workerCounts.length === 0) throw new UsageError(`--workers needs at least one count, got "${args.workers}"`);
+  const threadCounts = (listOption(args.threads) ?? ["1"]).map((t) => positiveIntOption(t, "threads", 1));
+  const pairs = workerCounts.flatMap((workers) => threadCounts.map((threads) => ({ workers, threads })));
+  // the training thread's kernel threads plus one thread per further gradient worker
+  const fits = (p: { workers: number; threads: number }) => p.threads === 1 || p.threads + p.workers - 1 <= availableParallelism();
+  const fitting = pairs.filter(fits);
+  for (const p of pairs.filter((q) => !fits(q))) {
+    process.stderr.write(`[bench] skipped: ${p.workers} worker(s) with ${p.threads} threads need more than the ${availableParallelism()} cores\n`);
+  }
   const cases: BenchCase[] = [];
   for (const backend of backends) {
     // The plain-JavaScript backend is about 4x slower: it times fewer units, scaled to 240 in the table.
@@ -262,8 +277,10 @@ async function main(): Promise<number> {
         ["default", 64],
       ] as const
     ).filter(([p]) => presets.includes(p))) {
-      for (const workers of workerCounts)
-        cases.push({ backend, preset, hidden, workers, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+      for (const { workers, threads } of fitting) {
+        if (threads > 1 && backend !== "wasm") continue; // threads are the wasm backend's
+        cases.push({ backend, preset, hidden, workers, threads, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+      }
     }
   }
   const official = quick
@@ -272,17 +289,19 @@ async function main(): Promise<number> {
   if (official.missing) process.stderr.write(`[bench] the official code is not timed: ${official.missing}\n`);
   const rows: BenchRow[] = [];
   for (const c of cases) {
-    process.stderr.write(`[bench] ${c.backend} ${c.preset} (hidden ${c.hidden}), ${c.workers} worker(s), ${c.units} units x ${c.epochs + 1} epochs ...\n`);
+    process.stderr.write(
+      `[bench] ${c.backend} ${c.preset} (hidden ${c.hidden}), ${c.workers} worker(s), ${c.threads} thread(s), ${c.units} units x ${c.epochs + 1} epochs ...\n`,
+    );
     const r = spawnSync(process.execPath, [__filename, "--child", JSON.stringify(c)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
     if (r.status !== 0 || !line) throw new Error(`bench case failed (exit ${r.status}): ${JSON.stringify(c)}`);
     rows.push(JSON.parse(line.slice(6)) as BenchRow);
   }
-  const header = "backend     preset    hidden workers  units  warm-up s  median s/epoch  s per 240 units  official / ours  peak RSS MB  load";
+  const header = "backend     preset    hidden workers threads  units  warm-up s  median s/epoch  s per 240 units  official / ours  peak RSS MB  load";
   const lines = rows.map((r) => {
     const ratio = official.missing ? "n/a" : `${(official.medianSeconds / r.per240Units).toFixed(2)}x`;
     return (
-      `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ` +
+      `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.threads).padStart(7)} ` +
       `${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ` +
       `${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(16)} ${r.peakRssMb.toFixed(0).padStart(12)}  ` +
       `${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BACKEND_ENV, describeBackend, initBackend, parseBackendRequest } from "../lib/backend";
+import { spawnSync } from "node:child_process";
+import { BACKEND_ENV, WASM_THREADS_ENV, describeBackend, initBackend, parseBackendRequest, parseThreads } from "../lib/backend";
 import { tf } from "../lib/tf";
 
 describe("backend", () => {
@@ -67,5 +68,41 @@ describe("backend", () => {
     await initBackend("cpu", null);
     assert.deepEqual(compute(), a);
     assert.deepEqual(a, [[-1.5], [-2.5]]);
+  });
+});
+
+describe("wasm kernel threads", () => {
+  /** Runs a fresh Node process that starts the wasm backend with `threads` and prints its report and a product's values. */
+  const child = (threads: string) => {
+    const script = `
+      const { initBackend } = require(${JSON.stringify(require.resolve("../lib/backend"))});
+      const { tf } = require(${JSON.stringify(require.resolve("../lib/tf"))});
+      (async () => {
+        const choice = await initBackend("wasm", null);
+        const a = tf.tensor2d(Array.from({ length: 300 * 200 }, (_, k) => Math.sin(k)), [300, 200]);
+        const b = tf.tensor2d(Array.from({ length: 200 * 120 }, (_, k) => Math.cos(3 * k)), [200, 120]);
+        const y = tf.sigmoid(tf.matMul(a, b)).dataSync();
+        process.stdout.write(JSON.stringify({ threads: choice.threads, sum: Array.from(y).reduce((s, v) => s + v, 0), values: Array.from(y.slice(0, 50)) }));
+      })();`;
+    const r = spawnSync(process.execPath, ["-e", script], { env: { ...process.env, [WASM_THREADS_ENV]: threads }, encoding: "utf8", timeout: 120_000 });
+    return { status: r.status, stderr: r.stderr, out: r.status === 0 ? (JSON.parse(r.stdout) as { threads: number; sum: number; values: number[] }) : null };
+  };
+
+  it("parses a thread count and rejects anything but an integer from 1 to 8", () => {
+    assert.equal(parseThreads(undefined), 1);
+    assert.equal(parseThreads("2"), 2);
+    assert.throws(() => parseThreads("0"), /GRAPH_MMM_WASM_THREADS="0" is not a thread count/);
+    assert.throws(() => parseThreads("1.5"), /integer from 1 to 8/);
+  });
+
+  it("starts two kernel threads under Node, gives the single thread's numbers to the last bit, and exits on its own", () => {
+    const one = child("1");
+    const two = child("2");
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(two.status, 0, two.stderr);
+    assert.equal(one.out!.threads, 1);
+    assert.equal(two.out!.threads, 2);
+    assert.deepEqual(two.out!.values, one.out!.values);
+    assert.equal(two.out!.sum, one.out!.sum);
   });
 });

@@ -273,10 +273,13 @@ export function runMethodSeeds(
   config: Partial<StressCellConfig> = {},
   options: RunOptions = {},
 ): Promise<StressCellResult[]> {
-  return runJobs(
+  const pending = runJobs(
     seeds.map((seed) => stressCellJob({ panel, method, seed, config })),
     { label: VARIANT_LABELS[method], ...options },
   );
+  // awaited later, after other work: a failure must reach that await, not end the process as an unhandled rejection first
+  pending.catch(() => {});
+  return pending;
 }
 
 // ---------------------------------------------------------------------------------------------

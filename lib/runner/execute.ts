@@ -30,7 +30,8 @@ export async function executeJob(def: JobDefinition, options: ExecuteOptions): P
   if (def.backend !== false) {
     // loaded only when needed: jobs without tensors start without loading tfjs
     const { initBackend, parseBackendRequest } = await import("../backend");
-    const choice = await initBackend(parseBackendRequest(backend.request ?? undefined), backend.log);
+    // a child is one of a pool sized to the cores: one kernel thread each
+    const choice = await initBackend(parseBackendRequest(backend.request ?? undefined), backend.log, inChild ? { threads: 1 } : {});
     backendName = choice.name;
   }
   const started = process.hrtime.bigint();

@@ -20,7 +20,7 @@ interface Request {
 async function main(): Promise<void> {
   const data = workerData as { kind: string; spec: Record<string, unknown>; backend: BackendName; modules: string[] };
   for (const m of data.modules) require(m);
-  await initBackend(data.backend, null);
+  await initBackend(data.backend, null, { threads: 1 }); // one thread per gradient worker
   const model = buildModel(data.kind, data.spec);
   parentPort!.postMessage({ ready: true });
   parentPort!.on("message", (req: Request) => {
