@@ -63,6 +63,13 @@ export const CAUSALMMM_OFFICIAL: Partial<CausalMMMConfig> = {
   horizon: 10,
 };
 
+/** The Hill saturation's exponent a, half-saturation g and g^a of each row: [B] each. */
+interface Saturation {
+  a: tf.Tensor1D;
+  g: tf.Tensor1D;
+  ga: tf.Tensor1D;
+}
+
 /** One training batch. */
 export interface SeriesBatch {
   /** x: [B, T, N] */
@@ -211,12 +218,12 @@ export class CausalMMM implements Trainable {
     return gumbelEdges(logits, this.config.tau, seed);
   }
 
-  /** Saturation exponents from the context. context: [B, K] -> a, g: [B] (>= 0.1). */
-  private saturation(batch: number, context?: tf.Tensor2D): { a: tf.Tensor1D; g: tf.Tensor1D } {
+  /** Saturation exponents from the context. context: [B, K] -> a, g, g^a: [B] (a, g >= 0.1). */
+  private saturation(batch: number, context?: tf.Tensor2D): Saturation {
     const ctx = context ?? tf.zeros([batch, Math.max(this.config.contextDim, 1)]);
     const a = dense(ctx, this.sat.wa, this.sat.ba).reshape([batch]).maximum(0.1) as tf.Tensor1D;
     const g = dense(ctx, this.sat.wg, this.sat.bg).reshape([batch]).maximum(0.1) as tf.Tensor1D;
-    return { a, g };
+    return { a, g, ga: g.pow(a) as tf.Tensor1D };
   }
 
   /**
@@ -224,7 +231,7 @@ export class CausalMMM implements Trainable {
    * plain 2-d product with a constant selection matrix: no gather, no batched product).
    * input: [N, B], hidden: [N, B, H], z: [E, B, 1] -> next prediction [N, B] and new hidden.
    */
-  private step(input: tf.Tensor2D, hidden: tf.Tensor3D, z: tf.Tensor3D, sat: { a: tf.Tensor1D; g: tf.Tensor1D }): { pred: tf.Tensor2D; hidden: tf.Tensor3D } {
+  private step(input: tf.Tensor2D, hidden: tf.Tensor3D, z: tf.Tensor3D, sat: Saturation): { pred: tf.Tensor2D; hidden: tf.Tensor3D } {
     const c = this.config;
     const [N, B, H] = hidden.shape;
     const E = this.edges.count;
@@ -248,7 +255,7 @@ export class CausalMMM implements Trainable {
     const raw = dense(o, this.out.w3, this.out.b3).reshape([N, B]) as tf.Tensor2D;
     // Hill saturation on the target's read-out
     const y = raw.slice([c.target, 0], [1, B]).reshape([B]);
-    const satY = hillHead(y, sat.a, sat.g).reshape([1, B]);
+    const satY = hillHead(y, sat.a, sat.g, sat.ga).reshape([1, B]);
     const parts: tf.Tensor[] = [];
     if (c.target > 0) parts.push(raw.slice([0, 0], [c.target, B]));
     parts.push(satY);

@@ -251,18 +251,18 @@ export class GraphSafeDecoder implements Trainable {
     const ctx = context ?? tf.zeros([B, Math.max(c.contextDim, 1)]);
     const a = dense(ctx, this.sat.wa, this.sat.ba).maximum(0.1); // [B, 1]
     const g = dense(ctx, this.sat.wg, this.sat.bg).maximum(0.1);
+    const ga = g.pow(a); // [B, 1], once per sequence
+    const wxMsgIn = this.msg.wx.reshape([Hm]);
     const step = (input: tf.Tensor2D, h: tf.Tensor3D) => {
       const xin = input.reshape([B, N, 1]);
-      const sender = dense(h, this.msg.wh)
-        .add(xin.mul(this.msg.wx.reshape([Hm])))
-        .add(msgNode); // [B, N, Hm]
+      const sender = dense(h, this.msg.wh).add(xin.mul(wxMsgIn)).add(msgNode); // [B, N, Hm]
       const msg = tanh(sender.expandDims(2).add(msgReceiver)); // [B, N (sender j), N (receiver i), Hm]
       const m = msg.mul(pairs).sum(1); // [B, N, Hm]: sum over parents j
       const gx = xin.mul(wxIn).add(dense(m, wxMsg)).add(gateNode); // [B, N, 3H]
       const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
       const o = tf.relu(dense(next, outH).add(outNode));
       let pred = dense(o, this.out.w2, this.out.b2).reshape([B, N]).add(input.mul(this.out.own));
-      if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g).sub(pred).mul(this.targetMask));
+      if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g, ga).sub(pred).mul(this.targetMask));
       return { pred: pred as tf.Tensor2D, state: next };
     };
     const init = (inputs.initial ? rows.repeat(inputs.initial) : tf.zeros([B, N, H])) as tf.Tensor3D;

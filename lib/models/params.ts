@@ -161,9 +161,10 @@ export function gruUpdate(gx: tf.Tensor, h: tf.Tensor, w: GruWeights): tf.Tensor
 
 /**
  * CausalMMM's Hill saturation of a read-out y: `y * f^a / (f^a + g^a)` with `f = max(y, 0.1)`.
- * y, a, g: broadcastable -> y's shape.
+ * y, a, g: broadcastable -> y's shape. A recurrent decoder computes `g^a` once per sequence and
+ * passes it as `ga` (the same values; one power and its gradient instead of one per step).
  */
-export function hillHead(y: tf.Tensor, a: tf.Tensor, g: tf.Tensor): tf.Tensor {
+export function hillHead(y: tf.Tensor, a: tf.Tensor, g: tf.Tensor, ga: tf.Tensor = g.pow(a)): tf.Tensor {
   const fa = y.maximum(0.1).pow(a);
-  return fa.div(fa.add(g.pow(a))).mul(y);
+  return fa.div(fa.add(ga)).mul(y);
 }
