@@ -12,7 +12,7 @@ import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
 import { ParamStore } from "../core/params";
-import { dense, hillHead, matMul2d, tanh } from "./params";
+import { type FixedProduct, dense, fixedProduct, hillHead, tanh } from "./params";
 import { clampedRows, runRecurrent } from "./recurrent";
 
 export interface CausalMMMConfig {
@@ -122,11 +122,13 @@ export class CausalMMM implements Trainable {
   readonly params: ParamStore;
   readonly edges: EdgeIndex;
   private readonly logPrior: tf.Tensor1D;
-  /** One-hot [E, N] matrices selecting each edge's sender and receiver. */
-  private readonly selectSend: tf.Tensor2D;
-  private readonly selectRecv: tf.Tensor2D;
-  /** [N, E]: row i averages the messages into i (1/N on i's incoming edges). */
-  private readonly aggregate: tf.Tensor2D;
+  /** Products with the one-hot [E, N] matrices selecting each edge's sender and receiver. */
+  private readonly selectSend: FixedProduct;
+  private readonly selectRecv: FixedProduct;
+  /** Product with the [N, E] matrix whose row i averages the messages into i (1/N on i's incoming edges). */
+  private readonly aggregate: FixedProduct;
+  /** The one-hot selections and the aggregation matrix behind the three products. */
+  private readonly constants: tf.Tensor2D[];
   readonly encoder: RelationalEncoder;
   // decoder
   private readonly msg: { ws: tf.Variable; wr: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
@@ -143,9 +145,13 @@ export class CausalMMM implements Trainable {
     this.params = new ParamStore(rng.fork());
     this.edges = edgeIndex(c.nodes);
     this.logPrior = bernoulliLogPrior(c.prior === "uniform" ? 0.5 : c.prior.density, "CausalMMM");
-    this.selectSend = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.send, "int32"), c.nodes).toFloat() as tf.Tensor2D);
-    this.selectRecv = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.recv, "int32"), c.nodes).toFloat() as tf.Tensor2D);
-    this.aggregate = tf.tidy(() => this.selectRecv.transpose().div(c.nodes) as tf.Tensor2D);
+    const send = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.send, "int32"), c.nodes).toFloat() as tf.Tensor2D);
+    const recv = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.recv, "int32"), c.nodes).toFloat() as tf.Tensor2D);
+    const aggregate = tf.tidy(() => recv.transpose().div(c.nodes) as tf.Tensor2D);
+    this.constants = [send, recv, aggregate];
+    this.selectSend = fixedProduct(send);
+    this.selectRecv = fixedProduct(recv);
+    this.aggregate = fixedProduct(aggregate);
 
     const P = this.params;
     const H = c.hidden;
@@ -237,12 +243,12 @@ export class CausalMMM implements Trainable {
     const E = this.edges.count;
     const sendPart = dense(hidden, this.msg.ws).reshape([N, B * H]) as tf.Tensor2D;
     const recvPart = dense(hidden, this.msg.wr, this.msg.b1).reshape([N, B * H]) as tf.Tensor2D;
-    const m = tanh(matMul2d(this.selectSend, sendPart).add(matMul2d(this.selectRecv, recvPart))); // [E, B*H]
+    const m = tanh(this.selectSend.apply(sendPart).add(this.selectRecv.apply(recvPart))); // [E, B*H]
     const msg = tanh(dense(m.reshape([E * B, H]), this.msg.w2, this.msg.b2))
       .reshape([E, B, H])
       .mul(z);
     // sum of incoming messages / N, as a product (its gradient is a product too)
-    const agg = matMul2d(this.aggregate, msg.reshape([E, B * H]) as tf.Tensor2D).reshape([N, B, H]);
+    const agg = this.aggregate.apply(msg.reshape([E, B * H]) as tf.Tensor2D).reshape([N, B, H]);
     const gx = input.reshape([N, B, 1]).mul(this.gru.wx.reshape([1, 1, 3 * H])); // [N, B, 3H]
     const gh = dense(agg, this.gru.wh); // [N, B, 3H]
     const [xr, xu, xn] = tf.split(gx, 3, 2);
@@ -365,5 +371,6 @@ export class CausalMMM implements Trainable {
     this.selectSend.dispose();
     this.selectRecv.dispose();
     this.aggregate.dispose();
+    tf.dispose(this.constants);
   }
 }

@@ -48,6 +48,27 @@ export const tanh = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
 
+/** A product `c @ x` with a constant left factor, see {@link fixedProduct}. */
+export interface FixedProduct {
+  /** x: [K, N] -> c @ x: [M, N]. */
+  apply(x: tf.Tensor2D): tf.Tensor2D;
+  dispose(): void;
+}
+
+/**
+ * `c @ x` for a constant c ([M, K], e.g. a 0/1 matrix selecting edges' senders): its gradient is
+ * `c^T @ dy` alone, with c^T transposed once. {@link matMul2d} would also compute the gradient of
+ * c, a product and a transpose per call that no parameter needs.
+ */
+export function fixedProduct(c: tf.Tensor2D): FixedProduct {
+  const cT = tf.tidy(() => c.transpose() as tf.Tensor2D);
+  const apply = tf.customGrad(((x: tf.Tensor2D) => ({
+    value: tf.matMul(c, x),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(cT, dy as tf.Tensor2D),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+  return { apply, dispose: () => cT.dispose() };
+}
+
 /** x @ W + b over the last axis. x: [..., in] -> [..., out]. */
 export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../lib/backend";
-import { gruUpdate, gruWeights, tanh } from "../../lib/models/params";
+import { fixedProduct, gruUpdate, gruWeights, tanh } from "../../lib/models/params";
 import { ParamStore } from "../../lib/core/params";
 import { Rng } from "../../lib/rng";
 import { tf } from "../../lib/tf";
@@ -59,5 +59,51 @@ describe("gruUpdate", () => {
       }
     }
     store.dispose();
+  });
+});
+
+describe("fixedProduct", () => {
+  it("computes c @ x and its gradient c^T @ dy (direct sums)", () => {
+    const c = [
+      [1, 0, 0.5],
+      [0, 2, 0],
+    ]; // [2, 3]
+    const x = [
+      [1, -1],
+      [2, 0.5],
+      [-3, 4],
+    ]; // [3, 2]
+    const dy = [
+      [0.5, 2],
+      [-1, 3],
+    ]; // weights of the output in the loss, [2, 2]
+    const ct = tf.tensor2d(c);
+    const p = fixedProduct(ct);
+    const y = tf.tidy(() => p.apply(tf.tensor2d(x)).arraySync());
+    const g = tf.tidy(
+      () =>
+        tf
+          .grad((v: tf.Tensor) =>
+            p
+              .apply(v as tf.Tensor2D)
+              .mul(tf.tensor2d(dy))
+              .sum(),
+          )(tf.tensor2d(x))
+          .arraySync() as number[][],
+    );
+    for (let m = 0; m < 2; m++)
+      for (let n = 0; n < 2; n++)
+        assert.equal(
+          y[m][n],
+          c[m].reduce((s, v, k) => s + v * x[k][n], 0),
+        );
+    for (let k = 0; k < 3; k++)
+      for (let n = 0; n < 2; n++)
+        assert.equal(
+          g[k][n],
+          c.reduce((s, row, m) => s + row[k] * dy[m][n], 0),
+        );
+    p.dispose();
+    ct.dispose();
   });
 });
