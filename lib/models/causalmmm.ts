@@ -127,8 +127,6 @@ export class CausalMMM implements Trainable {
   private readonly selectRecv: FixedProduct;
   /** Product with the [N, E] matrix whose row i averages the messages into i (1/N on i's incoming edges). */
   private readonly aggregate: FixedProduct;
-  /** The one-hot selections and the aggregation matrix behind the three products. */
-  private readonly constants: tf.Tensor2D[];
   readonly encoder: RelationalEncoder;
   // decoder
   private readonly msg: { ws: tf.Variable; wr: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
@@ -148,7 +146,6 @@ export class CausalMMM implements Trainable {
     const send = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.send, "int32"), c.nodes).toFloat() as tf.Tensor2D);
     const recv = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.recv, "int32"), c.nodes).toFloat() as tf.Tensor2D);
     const aggregate = tf.tidy(() => recv.transpose().div(c.nodes) as tf.Tensor2D);
-    this.constants = [send, recv, aggregate];
     this.selectSend = fixedProduct(send);
     this.selectRecv = fixedProduct(recv);
     this.aggregate = fixedProduct(aggregate);
@@ -371,6 +368,5 @@ export class CausalMMM implements Trainable {
     this.selectSend.dispose();
     this.selectRecv.dispose();
     this.aggregate.dispose();
-    tf.dispose(this.constants);
   }
 }

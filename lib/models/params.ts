@@ -13,12 +13,20 @@ import { tf } from "../tf";
 registerModelModule(require.resolve("./registry"));
 
 /**
+ * `tf.customGrad` typed as the op it makes: `f` takes the op's inputs (and the save function) and
+ * returns the value with its gradient function; the result has the signature `Op`.
+ */
+function customOp<Op>(f: (...args: never[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }): Op {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Op;
+}
+
+/**
  * 2-d matrix product whose gradient uses explicit transposes. tfjs differentiates `matMul` into
  * products with `transposeA/B` flags, which the wasm backend runs on a slow path (slower than a
  * plain product of the transposed copy); this keeps every product of the backward pass on the
  * fast path. x: [M, K], w: [K, N] -> [M, N].
  */
-export const matMul2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+export const matMul2d = customOp<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.matMul(x, w),
@@ -27,7 +35,7 @@ export const matMul2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf
       return [tf.matMul(dy as tf.Tensor2D, ws.transpose()), tf.matMul(xs.transpose(), dy as tf.Tensor2D)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+});
 
 /**
  * tanh through the logistic function, `2 sigmoid(2x) - 1`, with its gradient `dy (1 - y^2)` from
@@ -35,7 +43,7 @@ export const matMul2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf
  * 8x slower than its vectorised sigmoid on the decoders' message tensors), so every model uses
  * this one. Its absolute error is float32 rounding near 1 (about 1e-7). x: any shape.
  */
-export const tanh = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const tanh = customOp<<T extends tf.Tensor>(x: T) => T>((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const s = tf.sigmoid(x.add(x));
   const y = s.add(s).sub(1);
   save([y]);
@@ -46,27 +54,28 @@ export const tanh = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
       return [dy.sub(dy.mul(ys).mul(ys))];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
+});
 
 /** A product `c @ x` with a constant left factor, see {@link fixedProduct}. */
 export interface FixedProduct {
   /** x: [K, N] -> c @ x: [M, N]. */
   apply(x: tf.Tensor2D): tf.Tensor2D;
+  /** Disposes c and its transpose. */
   dispose(): void;
 }
 
 /**
- * `c @ x` for a constant c ([M, K], e.g. a 0/1 matrix selecting edges' senders): its gradient is
- * `c^T @ dy` alone, with c^T transposed once. {@link matMul2d} would also compute the gradient of
+ * `c @ x` for a constant c ([M, K], e.g. a 0/1 matrix selecting edges' senders; the product takes
+ * it over and disposes it): its gradient is `c^T @ dy` alone, with c^T transposed once. {@link matMul2d} would also compute the gradient of
  * c, a product and a transpose per call that no parameter needs.
  */
 export function fixedProduct(c: tf.Tensor2D): FixedProduct {
   const cT = tf.tidy(() => c.transpose() as tf.Tensor2D);
-  const apply = tf.customGrad(((x: tf.Tensor2D) => ({
+  const apply = customOp<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor2D) => ({
     value: tf.matMul(c, x),
     gradFunc: (dy: tf.Tensor) => tf.matMul(cT, dy as tf.Tensor2D),
-  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
-  return { apply, dispose: () => cT.dispose() };
+  }));
+  return { apply, dispose: () => tf.dispose([c, cT]) };
 }
 
 /** x @ W + b over the last axis. x: [..., in] -> [..., out]. */
@@ -134,7 +143,7 @@ export function normRows(x: tf.Tensor, n: RowNorm, eps = 1e-5): tf.Tensor {
  * Batched matrix product with explicit-transpose gradients (see {@link matMul2d}).
  * x: [B, M, K], w: [B, K, N] -> [B, M, N].
  */
-export const matMulBatched = tf.customGrad(((x: tf.Tensor3D, w: tf.Tensor3D, save: tf.GradSaveFunc) => {
+export const matMulBatched = customOp<(x: tf.Tensor3D, w: tf.Tensor3D) => tf.Tensor3D>((x: tf.Tensor3D, w: tf.Tensor3D, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.matMul(x, w),
@@ -143,7 +152,7 @@ export const matMulBatched = tf.customGrad(((x: tf.Tensor3D, w: tf.Tensor3D, sav
       return [tf.matMul(dy as tf.Tensor3D, ws.transpose([0, 2, 1])), tf.matMul(xs.transpose([0, 2, 1]), dy as tf.Tensor3D)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D, w: tf.Tensor3D) => tf.Tensor3D;
+});
 
 /** Weights of a GRU cell: input and hidden projections to the three gates (r, u, n). */
 export interface GruWeights {
