@@ -12,7 +12,7 @@ import type { ArrayBatch, LossTerms, Trainable } from "../core/trainable";
 import { type EdgeIndex, edgeIndex, graphToEdges } from "./edges";
 import { RelationalEncoder, bernoulliLogPrior, edgeKl, gumbelEdges } from "./encoder";
 import { ParamStore } from "../core/params";
-import { type FixedProduct, dense, fixedProduct, hillHead, tanh } from "./params";
+import { type FixedProduct, dense, fixedProduct, gruGates, hillHead, tanh } from "./params";
 import { clampedRows, runRecurrent } from "./recurrent";
 
 export interface CausalMMMConfig {
@@ -122,9 +122,8 @@ export class CausalMMM implements Trainable {
   readonly params: ParamStore;
   readonly edges: EdgeIndex;
   private readonly logPrior: tf.Tensor1D;
-  /** Products with the one-hot [E, N] matrices selecting each edge's sender and receiver. */
-  private readonly selectSend: FixedProduct;
-  private readonly selectRecv: FixedProduct;
+  /** Each edge's sender part plus its receiver part, through the one-hot [E, N] matrices selecting each edge's sender and receiver. */
+  private readonly edgeInput: FixedProduct;
   /** Product with the [N, E] matrix whose row i averages the messages into i (1/N on i's incoming edges). */
   private readonly aggregate: FixedProduct;
   readonly encoder: RelationalEncoder;
@@ -146,8 +145,7 @@ export class CausalMMM implements Trainable {
     const send = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.send, "int32"), c.nodes).toFloat() as tf.Tensor2D);
     const recv = tf.tidy(() => tf.oneHot(tf.tensor1d(this.edges.recv, "int32"), c.nodes).toFloat() as tf.Tensor2D);
     const aggregate = tf.tidy(() => recv.transpose().div(c.nodes) as tf.Tensor2D);
-    this.selectSend = fixedProduct(send);
-    this.selectRecv = fixedProduct(recv);
+    this.edgeInput = fixedProduct(send, recv);
     this.aggregate = fixedProduct(aggregate);
 
     const P = this.params;
@@ -240,7 +238,7 @@ export class CausalMMM implements Trainable {
     const E = this.edges.count;
     const sendPart = dense(hidden, this.msg.ws).reshape([N, B * H]) as tf.Tensor2D;
     const recvPart = dense(hidden, this.msg.wr, this.msg.b1).reshape([N, B * H]) as tf.Tensor2D;
-    const m = tanh(this.selectSend.apply(sendPart).add(this.selectRecv.apply(recvPart))); // [E, B*H]
+    const m = tanh(this.edgeInput.apply(sendPart, recvPart)); // [E, B*H]
     const msg = tanh(dense(m.reshape([E * B, H]), this.msg.w2, this.msg.b2))
       .reshape([E, B, H])
       .mul(z);
@@ -248,12 +246,7 @@ export class CausalMMM implements Trainable {
     const agg = this.aggregate.apply(msg.reshape([E, B * H]) as tf.Tensor2D).reshape([N, B, H]);
     const gx = input.reshape([N, B, 1]).mul(this.gru.wx.reshape([1, 1, 3 * H])); // [N, B, 3H]
     const gh = dense(agg, this.gru.wh); // [N, B, 3H]
-    const [xr, xu, xn] = tf.split(gx, 3, 2);
-    const [hr, hu, hn] = tf.split(gh, 3, 2);
-    const r = tf.sigmoid(xr.add(hr));
-    const u = tf.sigmoid(xu.add(hu));
-    const n = tf.sigmoid(xn.add(r.mul(hn)));
-    const next = n.add(u.mul(hidden.sub(n))) as tf.Tensor3D; // (1 - u) n + u h
+    const next = gruGates(gx, gh, hidden, "sigmoid") as tf.Tensor3D; // (1 - u) n + u h, n through the logistic function
     const o = tf.relu(dense(tf.relu(dense(next, this.out.w1, this.out.b1)), this.out.w2, this.out.b2));
     const raw = dense(o, this.out.w3, this.out.b3).reshape([N, B]) as tf.Tensor2D;
     // Hill saturation on the target's read-out
@@ -365,8 +358,7 @@ export class CausalMMM implements Trainable {
     this.params.dispose();
     this.encoder.dispose();
     this.logPrior.dispose();
-    this.selectSend.dispose();
-    this.selectRecv.dispose();
+    this.edgeInput.dispose();
     this.aggregate.dispose();
   }
 }

@@ -56,35 +56,69 @@ export const tanh = customOp<<T extends tf.Tensor>(x: T) => T>((x: tf.Tensor, sa
   };
 });
 
-/** A product `c @ x` with a constant left factor, see {@link fixedProduct}. */
+/** A sum of products `c_1 @ x_1 + ... + c_k @ x_k` with constant left factors, see {@link fixedProduct}. */
 export interface FixedProduct {
-  /** x: [K, N] -> c @ x: [M, N]. */
-  apply(x: tf.Tensor2D): tf.Tensor2D;
-  /** Disposes c and its transpose. */
+  /** x_k: [K_k, N], one per constant -> [M, N]. */
+  apply(...x: tf.Tensor2D[]): tf.Tensor2D;
+  /** Disposes the constants and their transposes. */
   dispose(): void;
 }
 
 /**
- * `c @ x` for a constant c ([M, K], e.g. a 0/1 matrix selecting edges' senders; the product takes
- * it over and disposes it): its gradient is `c^T @ dy` alone, with c^T transposed once. {@link matMul2d} would also compute the gradient of
- * c, a product and a transpose per call that no parameter needs.
+ * `c_1 @ x_1 + ... + c_k @ x_k` for constants c_k ([M, K_k], e.g. 0/1 matrices selecting edges'
+ * senders and receivers; the product takes them over and disposes them): its gradient is
+ * `c_k^T @ dy` for each x_k alone, with each c_k^T transposed once, and it saves nothing for the
+ * backward pass. {@link matMul2d} and an `add` would also compute the gradient of each c_k (a
+ * product and a transpose per call that no parameter needs) and keep each product alive until
+ * the backward pass.
  */
-export function fixedProduct(c: tf.Tensor2D): FixedProduct {
-  const cT = tf.tidy(() => c.transpose() as tf.Tensor2D);
-  const apply = customOp<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor2D) => ({
-    value: tf.matMul(c, x),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(cT, dy as tf.Tensor2D),
-  }));
-  return { apply, dispose: () => tf.dispose([c, cT]) };
+export function fixedProduct(...c: tf.Tensor2D[]): FixedProduct {
+  if (c.length === 0) throw new Error("fixedProduct needs at least one constant factor");
+  const cT = tf.tidy(() => c.map((m) => m.transpose() as tf.Tensor2D));
+  const op = customOp<(...x: tf.Tensor2D[]) => tf.Tensor2D>((...args: tf.Tensor2D[]) => {
+    let y = tf.matMul(c[0], args[0]);
+    for (let k = 1; k < c.length; k++) y = y.add(tf.matMul(c[k], args[k]));
+    return { value: y, gradFunc: (dy: tf.Tensor) => cT.map((t) => tf.matMul(t, dy as tf.Tensor2D)) };
+  });
+  return {
+    apply: (...x: tf.Tensor2D[]) => {
+      if (x.length !== c.length) throw new Error(`fixedProduct: ${c.length} constant factors, ${x.length} operands`);
+      return op(...x);
+    },
+    dispose: () => tf.dispose([...c, ...cT]),
+  };
 }
+
+/**
+ * `x @ w + b` for a bias b: [N] as one op: it saves x and w for its gradient (the separate `add`
+ * would also keep the product alive until the backward pass) and differentiates b as tfjs's
+ * `add` does, by summing dy over the rows. x: [M, K], w: [K, N] -> [M, N].
+ */
+const matMulBias = customOp<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D>(
+  (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x, w).add(b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const d = dy as tf.Tensor2D;
+        return [tf.matMul(d, ws.transpose()), tf.matMul(xs.transpose(), d), d.sum(0)];
+      },
+    };
+  },
+);
 
 /** x @ W + b over the last axis. x: [..., in] -> [..., out]. */
 export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const inDim = shape[shape.length - 1];
-  const flat = x.reshape([-1, inDim]);
-  let y: tf.Tensor = matMul2d(flat as tf.Tensor2D, w as tf.Tensor2D);
-  if (b) y = y.add(b);
+  const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
+  let y: tf.Tensor;
+  if (b && b.rank === 1) y = matMulBias(flat, w as tf.Tensor2D, b as tf.Tensor1D);
+  else {
+    y = matMul2d(flat, w as tf.Tensor2D);
+    if (b) y = y.add(b);
+  }
   return y.reshape([...shape.slice(0, -1), w.shape[1] as number]);
 }
 
@@ -173,20 +207,52 @@ export function gruWeights(store: ParamStore, name: string, inDim: number, hidde
 }
 
 /**
- * One GRU update from precomputed input gates: `r = s(xr + hr)`, `u = s(xu + hu)`,
- * `n = tanh(xn + r * hn)`, `h' = (1 - u) n + u h` (computed as `n + u (h - n)`). gx: [..., 3H] (input projection, bias
- * included), h: [..., H] -> [..., H].
+ * The gates of a GRU update as one op: from the input's gate pre-activations gx and the state's
+ * gh ([..., 3H] each, in the order r, u, n) and the state h ([..., H]):
+ * `r = s(xr + hr)`, `u = s(xu + hu)`, `n = act(xn + r hn)`, `h' = n + u (h - n)` (= (1 - u) n + u h),
+ * with act tanh (the GRU) or the logistic function (CausalMMM's decoder). Its gradient is written
+ * out from the saved r, u, n, hn and h: about half the kernels tfjs's differentiation of the same
+ * expression runs, and five saved tensors instead of about fifteen. The values are those of the
+ * expression (the same kernels); the gradients equal its derivative up to float32 rounding.
+ */
+export function gruGates(gx: tf.Tensor, gh: tf.Tensor, h: tf.Tensor, act: "tanh" | "sigmoid" = "tanh"): tf.Tensor {
+  return act === "tanh" ? gatesTanh(gx, gh, h) : gatesSigmoid(gx, gh, h);
+}
+
+function gatesOp(act: "tanh" | "sigmoid") {
+  return customOp<(gx: tf.Tensor, gh: tf.Tensor, h: tf.Tensor) => tf.Tensor>((gx: tf.Tensor, gh: tf.Tensor, h: tf.Tensor, save: tf.GradSaveFunc) => {
+    const last = gx.rank - 1;
+    const [xr, xu, xn] = tf.split(gx, 3, last);
+    const [hr, hu, hn] = tf.split(gh, 3, last);
+    const r = tf.sigmoid(xr.add(hr));
+    const u = tf.sigmoid(xu.add(hu));
+    const pre = xn.add(r.mul(hn));
+    const n = act === "tanh" ? tanh(pre) : tf.sigmoid(pre);
+    save([r, u, n, hn, h]);
+    return {
+      value: n.add(u.mul(h.sub(n))),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [rs, us, ns, hns, hs] = saved;
+        const dh = dy.mul(us); // through the u h term
+        const dn = dy.sub(dh); // dy (1 - u)
+        const du = dy.mul(hs.sub(ns));
+        const dau = du.mul(us.sub(us.mul(us))); // s'(.) = u (1 - u)
+        const dan = act === "tanh" ? dn.sub(dn.mul(ns).mul(ns)) : dn.mul(ns.sub(ns.mul(ns)));
+        const dar = dan.mul(hns).mul(rs.sub(rs.mul(rs)));
+        return [tf.concat([dar, dau, dan], last), tf.concat([dar, dau, dan.mul(rs)], last), dh];
+      },
+    };
+  });
+}
+const gatesTanh = gatesOp("tanh");
+const gatesSigmoid = gatesOp("sigmoid");
+
+/**
+ * One GRU update from precomputed input gates ({@link gruGates} with tanh). gx: [..., 3H] (input
+ * projection, bias included), h: [..., H] -> [..., H].
  */
 export function gruUpdate(gx: tf.Tensor, h: tf.Tensor, w: GruWeights): tf.Tensor {
-  const gh = dense(h, w.wh);
-  const last = gx.rank - 1;
-  const [xr, xu, xn] = tf.split(gx, 3, last);
-  const [hr, hu, hn] = tf.split(gh, 3, last);
-  const r = tf.sigmoid(xr.add(hr));
-  const u = tf.sigmoid(xu.add(hu));
-  const n = tanh(xn.add(r.mul(hn)));
-  // (1 - u) n + u h, written without a scalar broadcast (slow on the wasm backend)
-  return n.add(u.mul(h.sub(n)));
+  return gruGates(gx, dense(h, w.wh), h);
 }
 
 /**

@@ -15,6 +15,7 @@ import { currentBackend } from "../backend";
 import { modelModules } from "../core/registry";
 import { type ArrayBatch, type Trainable, batchRows, sliceBatch } from "../core/trainable";
 import { tf } from "../tf";
+import { leanVariableGrads } from "./backprop";
 
 export interface GradientResult {
   /** Gradient per trainable parameter name (caller disposes). */
@@ -34,7 +35,7 @@ export function localGradients(model: Trainable, batch: ArrayBatch, seed: number
   const vars = names.map((n) => model.params.get(n));
   let termNames: string[] = [];
   let termValues: Float32Array | Int32Array | Uint8Array = new Float32Array(0);
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = leanVariableGrads(() => {
     const terms = model.loss(batch, seed);
     termNames = Object.keys(terms);
     termValues = tf.stack(termNames.map((k) => terms[k])).dataSync();

@@ -1,0 +1,156 @@
+/**
+ * Gradients of a scalar with respect to variables, as `tf.variableGrads` computes them, with a
+ * backward pass that frees memory as it goes.
+ *
+ * tfjs keeps every tensor saved for the backward pass and every intermediate gradient until the
+ * whole backward pass has ended, so a recurrent model's peak memory is its forward tape plus
+ * the gradient of every tensor on it. Here, walking the same tape in the same order with the same
+ * kernels, each node's saved tensors and its outputs' gradients are disposed as soon as the node
+ * has been differentiated, a partial gradient as soon as it has been added, and the temporaries
+ * of a node's gradient function at the end of that node. The numbers are tfjs's own, bit for bit
+ * (test/train/backprop.test.ts compares them). It reads the tape of tfjs-core's engine, whose
+ * version package.json pins.
+ */
+import { tf } from "../tf";
+
+/** A node of tfjs-core's gradient tape (engine internals, tfjs-core 4.22). */
+interface TapeNode {
+  id: number;
+  kernelName: string;
+  inputs: Record<string, tf.Tensor>;
+  outputs: tf.Tensor[];
+  saved?: tf.Tensor[];
+  gradient?: (dys: (tf.Tensor | null)[]) => Record<string, () => tf.Tensor>;
+}
+
+/** The parts of tfjs-core's engine this module drives. */
+interface EngineTape {
+  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  startTape(): void;
+  endTape(): void;
+  tidy<T>(name: string, fn: () => T): T;
+}
+
+/**
+ * The tape's nodes on a path from a variable to y, each with only its inputs that depend on a
+ * variable (tfjs prunes the tape the same way before its backward pass).
+ */
+function pathNodes(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {
+  const fromX = new Set<number>(xs.map((x) => x.id));
+  const nodeFromX = new Set<number>();
+  for (const node of tape) {
+    if (Object.values(node.inputs).some((t) => fromX.has(t.id))) {
+      nodeFromX.add(node.id);
+      for (const o of node.outputs) fromX.add(o.id);
+    }
+  }
+  const toY = new Set<number>([y.id]);
+  const nodeToY = new Set<number>();
+  for (let i = tape.length - 1; i >= 0; i--) {
+    const node = tape[i];
+    if (node.outputs.some((o) => toY.has(o.id))) {
+      nodeToY.add(node.id);
+      for (const t of Object.values(node.inputs)) toY.add(t.id);
+    }
+  }
+  const kept: TapeNode[] = [];
+  for (const node of tape) {
+    if (!nodeFromX.has(node.id) || !nodeToY.has(node.id)) continue;
+    const inputs: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(node.inputs)) if (fromX.has(t.id)) inputs[name] = t;
+    kept.push({ ...node, inputs });
+  }
+  return kept;
+}
+
+/**
+ * `tf.variableGrads(f, vars)` with a memory-lean backward pass: the value of `f` (a scalar) and
+ * the gradient of each trainable variable of `vars` that `f` depends on, by variable name (the
+ * caller disposes them). Cannot run inside another gradient computation.
+ */
+export function leanVariableGrads(f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  const engine = tf.engine() as unknown as EngineTape;
+  if (engine.state.gradientDepth !== 0) throw new Error("leanVariableGrads cannot run inside another gradient computation");
+  const xs = vars.filter((v) => v.trainable);
+  if (xs.length === 0) throw new Error("leanVariableGrads: none of the variables is trainable");
+  engine.startTape();
+  let value: tf.Scalar | undefined;
+  try {
+    value = engine.tidy("forward", f);
+  } finally {
+    engine.endTape();
+    if (value === undefined) releaseTape(engine); // f threw: free what its forward pass saved
+  }
+  const tape = engine.state.activeTape ?? [];
+  try {
+    if (!(value instanceof tf.Tensor) || value.rank !== 0) {
+      tf.dispose(value);
+      throw new Error("leanVariableGrads: f must return a scalar tensor");
+    }
+    const nodes = pathNodes(tape, xs, value);
+    if (nodes.length === 0) throw new Error("leanVariableGrads: f does not depend on any of the variables");
+    const y = value;
+    const list = engine.tidy("backward", () => backward(engine, nodes, xs, y));
+    const grads: Record<string, tf.Tensor> = {};
+    xs.forEach((x, i) => {
+      const g = list[i];
+      if (g) grads[x.name] = g;
+    });
+    return { value, grads };
+  } finally {
+    releaseTape(engine);
+  }
+}
+
+/** Disposes what the tape's nodes saved (a tensor already disposed is left alone) and drops the tape. */
+function releaseTape(engine: EngineTape): void {
+  for (const node of engine.state.activeTape ?? []) for (const t of node.saved ?? []) t.dispose();
+  engine.state.activeTape = null;
+}
+
+/** The backward pass over the pruned tape: the gradient of each x (null where y does not depend on it). */
+function backward(engine: EngineTape, nodes: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): (tf.Tensor | null)[] {
+  const keep = new Set(xs.map((x) => x.id));
+  const acc = new Map<number, tf.Tensor>([[y.id, tf.ones(y.shape)]]);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
+    const dys = node.outputs.map((o) => acc.get(o.id) ?? null);
+    const names = Object.keys(node.inputs);
+    // the gradient function's temporaries die with this scope; what it returns is a fresh tensor
+    // per input (a clone where it hands back a tensor that is disposed below or shared)
+    const dxs = engine.tidy(`grad ${node.kernelName}`, () => {
+      const thunks = node.gradient!(dys);
+      const seen = new Set<tf.Tensor>([...dys.filter((d): d is tf.Tensor => d !== null), ...(node.saved ?? [])]);
+      return names.map((name) => {
+        if (!(name in thunks)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(thunks)}.`);
+        let dx = thunks[name]();
+        if (seen.has(dx)) dx = dx.clone();
+        seen.add(dx);
+        return dx;
+      });
+    });
+    names.forEach((name, k) => {
+      const x = node.inputs[name];
+      const dx = dxs[k];
+      if (dx.dtype !== "float32")
+        throw new Error(`Error in gradient for op ${node.kernelName}: the gradient of input ${name} must be float32, got ${dx.dtype}`);
+      if (!tf.util.arraysEqual(dx.shape, x.shape))
+        throw new Error(`Error in gradient for op ${node.kernelName}: the gradient of input '${name}' has shape [${dx.shape}], the input [${x.shape}]`);
+      const prev = acc.get(x.id);
+      if (!prev) acc.set(x.id, dx);
+      else {
+        acc.set(x.id, tf.add(prev, dx));
+        prev.dispose();
+        dx.dispose();
+      }
+    });
+    for (const o of node.outputs) {
+      if (keep.has(o.id)) continue;
+      acc.get(o.id)?.dispose();
+      acc.delete(o.id);
+    }
+    for (const t of node.saved ?? []) t.dispose();
+  }
+  return xs.map((x) => acc.get(x.id) ?? null);
+}
