@@ -34,7 +34,8 @@ Required:
 
 Options:
   --graph FILE            a true graph as an edge list (source,target), scored against
-                          (default: the roles sidecar's, or none)
+                          (default: the roles sidecar's, or none); lagged feedback (a
+                          cycle) is allowed, a self-loop is not
   --channels a,b,c        channel columns (default: the roles sidecar <data>.roles.json)
   --intermediates m,n     intermediate columns (default: the sidecar's, or none)
   --unit-column NAME      the unit column (default "unit")
@@ -135,6 +136,8 @@ async function main(): Promise<number> {
   const panel = readPanelCsv(data, {
     ...(useSidecar ? {} : { roles, sidecar: false as const }),
     graphFile: graph,
+    // the truth is only scored: a time-series graph may hold lagged feedback (a cycle)
+    requireDag: false,
     contextPrefix: args["context-prefix"] ?? "ctx_",
     ignoreColumns: ignored(args.ignore),
     unitColumn: args["unit-column"] ?? "unit",
