@@ -409,6 +409,9 @@ describe("diagnose CLI on bad input", () => {
 // 3. --force replaces an existing folder only after a successful run
 // ---------------------------------------------------------------------------------------------
 
+/** Options of a short run: 3 Stage 1 epochs, 1 per decoder, `evalUnits` evaluated units. */
+const quickRun = (evalUnits: string) => ["--epochs", "3", "--decoder-epochs", "1", "--eval-units", evalUnits];
+
 describe("diagnose CLI: a true graph with lagged feedback", () => {
   it("scores a cyclic true graph (visits -> sales -> visits through lags) instead of refusing it", () => {
     const dir = tempDir();
@@ -417,24 +420,7 @@ describe("diagnose CLI: a true graph with lagged feedback", () => {
     const [target, visits] = [panel.nodeNames[panel.nodes - 1], panel.nodeNames[panel.nodes - 2]];
     const edges = write(dir, "feedback.csv", `source,target\n${panel.nodeNames[0]},${visits}\n${visits},${target}\n${target},${visits}\n`);
     const out = join(dir, "out");
-    const r = runCli([
-      "--data",
-      files.csv,
-      "--target",
-      target,
-      "--graph",
-      edges,
-      "--out",
-      out,
-      "--epochs",
-      "3",
-      "--decoder-epochs",
-      "1",
-      "--eval-units",
-      "2",
-      "--workers",
-      "0",
-    ]);
+    const r = runCli(["--data", files.csv, "--target", target, "--graph", edges, "--out", out, ...quickRun("2"), "--workers", "0"]);
     assert.equal(r.status, 0, `exit ${r.status}; stderr:\n${r.stderr}`);
     const d = decodeJson<DiagnosisFile>(readFileSync(join(out, "diagnostics.json"), "utf8"));
     assert.equal(d.hasTruth, true);
@@ -508,22 +494,7 @@ describe("diagnose CLI --workers", () => {
     const data = writePanelCsv(panel, join(dir, "panel.csv")).csv;
     const diagnosis = (workers: string) => {
       const out = join(dir, `out-${workers}`);
-      const r = runCli([
-        "--data",
-        data,
-        "--target",
-        "target",
-        "--out",
-        out,
-        "--epochs",
-        "3",
-        "--decoder-epochs",
-        "1",
-        "--eval-units",
-        "3",
-        "--workers",
-        workers,
-      ]);
+      const r = runCli(["--data", data, "--target", "target", "--out", out, ...quickRun("3"), "--workers", workers]);
       assert.equal(r.status, 0, `--workers ${workers}: exit ${r.status}; stderr:\n${r.stderr}`);
       return { d: decodeJson<DiagnosisFile>(readFileSync(join(out, "diagnostics.json"), "utf8")), stderr: r.stderr };
     };
