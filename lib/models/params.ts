@@ -8,6 +8,7 @@
  */
 import type { ParamStore } from "../core/params";
 import { registerModelModule } from "../core/registry";
+import { transposed } from "../core/transpose-cache";
 import { tf } from "../tf";
 
 registerModelModule(require.resolve("./registry"));
@@ -32,7 +33,7 @@ export const matMul2d = customOp<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D
     value: tf.matMul(x, w),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, ws.transpose()), tf.matMul(xs.transpose(), dy as tf.Tensor2D)];
+      return [tf.matMul(dy as tf.Tensor2D, transposed(ws)), tf.matMul(xs.transpose(), dy as tf.Tensor2D)];
     },
   };
 });
@@ -102,7 +103,7 @@ const matMulBias = customOp<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const d = dy as tf.Tensor2D;
-        return [tf.matMul(d, ws.transpose()), tf.matMul(xs.transpose(), d), d.sum(0)];
+        return [tf.matMul(d, transposed(ws)), tf.matMul(xs.transpose(), d), d.sum(0)];
       },
     };
   },

@@ -11,6 +11,7 @@
  * (test/train/backprop.test.ts compares them). It reads the tape of tfjs-core's engine, whose
  * version package.json pins.
  */
+import { withTransposeCache } from "../core/transpose-cache";
 import { tf } from "../tf";
 
 /** A node of tfjs-core's gradient tape (engine internals, tfjs-core 4.22). */
@@ -90,7 +91,7 @@ export function leanVariableGrads(f: () => tf.Scalar, vars: tf.Variable[]): { va
     const nodes = pathNodes(tape, xs, value);
     if (nodes.length === 0) throw new Error("leanVariableGrads: f does not depend on any of the variables");
     const y = value;
-    const list = engine.tidy("backward", () => backward(engine, nodes, xs, y));
+    const list = engine.tidy("backward", () => withTransposeCache(() => backward(engine, nodes, xs, y)));
     const grads: Record<string, tf.Tensor> = {};
     xs.forEach((x, i) => {
       const g = list[i];
