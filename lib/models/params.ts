@@ -29,14 +29,14 @@ function customOp<Op>(f: (...args: never[]) => { value: tf.Tensor; gradFunc: (dy
  */
 export const matMul2d = customOp<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([x, w]);
-  return {
-    value: tf.matMul(x, w),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, transposed(ws)), tf.matMul(xs.transpose(), dy as tf.Tensor2D)];
-    },
-  };
+  return { value: tf.matMul(x, w), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => productGrads(dy as tf.Tensor2D, saved) };
 });
+
+/** The gradients `dy @ w^T` and `x^T @ dy` of `x @ w`, from the saved [x, w], on plain products (w^T shared within a backward pass). */
+function productGrads(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor2D, tf.Tensor2D] {
+  const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+  return [tf.matMul(dy, transposed(ws)), tf.matMul(xs.transpose(), dy)];
+}
 
 /**
  * tanh through the logistic function, `2 sigmoid(2x) - 1`, with its gradient `dy (1 - y^2)` from
@@ -100,11 +100,7 @@ const matMulBias = customOp<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => 
     save([x, w]);
     return {
       value: tf.matMul(x, w).add(b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const d = dy as tf.Tensor2D;
-        return [tf.matMul(d, transposed(ws)), tf.matMul(xs.transpose(), d), d.sum(0)];
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [...productGrads(dy as tf.Tensor2D, saved), dy.sum(0)],
     };
   },
 );
