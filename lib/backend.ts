@@ -10,6 +10,9 @@
  * The wasm backend runs on one thread unless `GRAPH_MMM_WASM_THREADS` (or the `threads` option)
  * asks for more: see {@link startThreadedWasm}.
  *
+ * On wasm, `GRAPH_MMM_MATMUL=blas` (or the `matmul` option) runs the matrix products through
+ * OpenBLAS instead (lib/native-matmul.ts); the default is wasm's own kernel.
+ *
  * Every entry point (notebooks, scripts, tests that train) calls {@link initBackend} first.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -17,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { CpuInfo } from "node:os";
 import { join } from "node:path";
 import * as workerThreads from "node:worker_threads";
+import { MATMUL_ENV, type MatMulName, activeMatMul, parseMatMulRequest, useMatMul } from "./native-matmul";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_ENV = "GRAPH_MMM_BACKEND";
@@ -36,12 +40,18 @@ export interface BackendChoice {
   threads: number;
   /** Why the wasm backend runs one thread when more were asked for. */
   threadsSkipped?: string;
+  /** The wasm backend's matrix products: its own kernel or OpenBLAS ("wasm" for the other backends). */
+  matmul: MatMulName;
+  /** Why the products run on wasm's kernel when OpenBLAS was asked for. */
+  matmulSkipped?: string;
 }
 
 /** Options of {@link initBackend}. */
 export interface BackendOptions {
   /** Threads of the wasm backend's kernel pool (default: `GRAPH_MMM_WASM_THREADS`, else 1). */
   threads?: number;
+  /** The wasm backend's matrix products (default: `GRAPH_MMM_MATMUL`, else "wasm"); applied at every call. */
+  matmul?: MatMulName;
 }
 
 /** Parses a thread count (from the environment or an option); throws unless it is an integer 1..8. */
@@ -205,8 +215,13 @@ export async function initBackend(
 ): Promise<BackendChoice> {
   const requested = request ?? parseBackendRequest(process.env[BACKEND_ENV]);
   const threads = parseThreads(options.threads ?? process.env[WASM_THREADS_ENV]);
+  const matmul = options.matmul ?? parseMatMulRequest(process.env[MATMUL_ENV]);
   let threadsSkipped: string | null = null;
   if (current && (requested === "auto" || requested === current.name) && tf.getBackend() === current.name) {
+    if (current.name === "wasm" && current.matmul !== matmul) {
+      current = { ...current, ...productsOn(matmul) };
+      log?.(describeBackend(current));
+    }
     return current;
   }
   const candidates = requested === "auto" ? ORDER : [requested];
@@ -233,11 +248,18 @@ export async function initBackend(
       continue;
     }
     await tf.ready();
-    current = { name, requested, skipped, threads: name === "wasm" ? wasmThreads() : 1, ...(threadsSkipped ? { threadsSkipped } : {}) };
+    const products = name === "wasm" ? productsOn(matmul) : { matmul: "wasm" as const };
+    current = { name, requested, skipped, threads: name === "wasm" ? wasmThreads() : 1, ...(threadsSkipped ? { threadsSkipped } : {}), ...products };
     log?.(describeBackend(current));
     return current;
   }
   throw new Error(`no tensor backend could start (${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")})`);
+}
+
+/** Switches the wasm backend's products to `matmul`, or says why they stay on wasm's kernel. */
+function productsOn(matmul: MatMulName): Pick<BackendChoice, "matmul" | "matmulSkipped"> {
+  const reason = useMatMul(matmul);
+  return reason ? { matmul: activeMatMul(), matmulSkipped: reason } : { matmul };
 }
 
 /** One line for logs and notebooks, e.g. `tensor backend: wasm (tensorflow skipped: ...)`. */
@@ -245,7 +267,9 @@ export function describeBackend(choice: BackendChoice): string {
   const why = choice.skipped.map((s) => `${s.name} skipped: ${s.reason}`).join("; ");
   const forced = choice.requested === "auto" ? "" : `, forced by ${BACKEND_ENV}`;
   const threads = choice.threads > 1 ? `, ${choice.threads} threads` : choice.threadsSkipped ? `, 1 thread (${choice.threadsSkipped})` : "";
-  return `tensor backend: ${choice.name}${threads}${forced}${why ? ` (${why})` : ""}`;
+  const products =
+    choice.matmul === "blas" ? ", matrix products by OpenBLAS" : choice.matmulSkipped ? `, matrix products by wasm (${choice.matmulSkipped})` : "";
+  return `tensor backend: ${choice.name}${threads}${products}${forced}${why ? ` (${why})` : ""}`;
 }
 
 /** The active choice, or undefined before {@link initBackend} ran. */

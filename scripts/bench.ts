@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BackendName, initBackend } from "../lib/backend";
+import { type MatMulName, matMulAddonPath } from "../lib/native-matmul";
 import { applyScaler, fitScaler, splitUnits } from "../lib/data/panel";
 import { loadCausalMMMSim } from "../lib/data/causalmmm";
 import { CAUSALMMM_DEFAULTS, CAUSALMMM_OFFICIAL, CausalMMM } from "../lib/models/causalmmm";
@@ -41,6 +42,9 @@ Options:
   --threads 1,2           wasm kernel threads of the training thread (default: 1; each further
                           gradient worker runs one); a case per (workers, threads) pair that
                           needs no more threads than the cores
+  --matmul wasm,blas      the wasm backend's matrix products: its own kernel, OpenBLAS through
+                          the native addon (scripts/setup.mjs builds it when it can), or both
+                          (default: both when the addon is built, else wasm)
   --official PATH         a checkout of the official CausalMMM code (github.com/ChaunceyKung/CausalMMM):
                           run it here too, before our cases, at its own configuration for the same
                           number of epochs (PyTorch, scikit-learn, pandas and matplotlib: the
@@ -61,6 +65,7 @@ const OPTIONS = {
   presets: { type: "string" },
   workers: { type: "string" },
   threads: { type: "string" },
+  matmul: { type: "string" },
   official: { type: "string" },
   /** Internal: one case as JSON, run by the parent in a child process. */
   child: { type: "string", internal: true },
@@ -68,6 +73,7 @@ const OPTIONS = {
 
 const BACKENDS: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
 const PRESETS = ["official", "default"] as const;
+const MATMULS: readonly MatMulName[] = ["wasm", "blas"];
 
 /** The official code's epochs, timed in this run (or why they were not). */
 interface OfficialRun {
@@ -167,6 +173,8 @@ interface BenchCase {
   workers: number;
   /** wasm kernel threads of the training thread (each further gradient worker runs one). */
   threads: number;
+  /** The wasm backend's matrix products ("wasm" on the other backends). */
+  matmul: MatMulName;
   batchSize: number;
   units: number;
   epochs: number;
@@ -189,9 +197,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** The backend column: "wasm+blas" for the wasm backend with OpenBLAS products. */
+function label(c: BenchCase): string {
+  return c.matmul === "blas" ? `${c.backend}+blas` : c.backend;
+}
+
 async function runCase(c: BenchCase): Promise<BenchRow> {
   const loadBefore = loadavg()[0];
-  const choice = await initBackend(c.backend, null, { threads: c.threads });
+  const choice = await initBackend(c.backend, null, { threads: c.threads, matmul: c.matmul });
+  if (choice.matmul !== c.matmul) throw new Error(`products on ${choice.matmul}, not ${c.matmul}: ${choice.matmulSkipped}`);
   const raw = loadCausalMMMSim();
   const split = splitUnits(raw, { train: 0.8, validation: 0, test: 0.2, seed: 100 });
   const panel = applyScaler(raw, fitScaler(raw, { units: split.train }));
@@ -260,6 +274,7 @@ async function main(): Promise<number> {
   const workerCounts = (listOption(args.workers) ?? ["1", "2"]).map((w) => positiveIntOption(w, "workers", 1));
   if (workerCounts.length === 0) throw new UsageError(`--workers needs at least one count, got "${args.workers}"`);
   const threadCounts = (listOption(args.threads) ?? ["1"]).map((t) => positiveIntOption(t, "threads", 1));
+  const products: MatMulName[] = choiceListOption(args.matmul, "matmul", MATMULS, existsSync(matMulAddonPath()) ? [...MATMULS] : ["wasm"]);
   const pairs = workerCounts.flatMap((workers) => threadCounts.map((threads) => ({ workers, threads })));
   // the training thread's kernel threads plus one thread per further gradient worker
   const fits = (p: { workers: number; threads: number }) => p.threads === 1 || p.threads + p.workers - 1 <= availableParallelism();
@@ -279,7 +294,9 @@ async function main(): Promise<number> {
     ).filter(([p]) => presets.includes(p))) {
       for (const { workers, threads } of fitting) {
         if (threads > 1 && backend !== "wasm") continue; // threads are the wasm backend's
-        cases.push({ backend, preset, hidden, workers, threads, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+        for (const matmul of backend === "wasm" ? products : (["wasm"] as const)) {
+          cases.push({ backend, preset, hidden, workers, threads, matmul, batchSize: 16, units, epochs: backend === "cpu" ? Math.min(epochs, 2) : epochs });
+        }
       }
     }
   }
@@ -290,7 +307,7 @@ async function main(): Promise<number> {
   const rows: BenchRow[] = [];
   for (const c of cases) {
     process.stderr.write(
-      `[bench] ${c.backend} ${c.preset} (hidden ${c.hidden}), ${c.workers} worker(s), ${c.threads} thread(s), ${c.units} units x ${c.epochs + 1} epochs ...\n`,
+      `[bench] ${label(c)} ${c.preset} (hidden ${c.hidden}), ${c.workers} worker(s), ${c.threads} thread(s), ${c.units} units x ${c.epochs + 1} epochs ...\n`,
     );
     const r = spawnSync(process.execPath, [__filename, "--child", JSON.stringify(c)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
@@ -301,7 +318,7 @@ async function main(): Promise<number> {
   const lines = rows.map((r) => {
     const ratio = official.missing ? "n/a" : `${(official.medianSeconds / r.per240Units).toFixed(2)}x`;
     return (
-      `${r.backend.padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.threads).padStart(7)} ` +
+      `${label(r).padEnd(11)} ${r.preset.padEnd(9)} ${String(r.hidden).padStart(6)} ${String(r.workers).padStart(7)} ${String(r.threads).padStart(7)} ` +
       `${String(r.units).padStart(6)} ${r.warmupSeconds.toFixed(1).padStart(10)} ${r.medianSeconds.toFixed(1).padStart(15)} ` +
       `${r.per240Units.toFixed(1).padStart(16)} ${ratio.padStart(16)} ${r.peakRssMb.toFixed(0).padStart(12)}  ` +
       `${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`

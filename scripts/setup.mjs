@@ -10,7 +10,10 @@
 //      (Debian's `jupyter-notebook` as root, else `pip install --user jupyterlab`; a UI that
 //      cannot be installed is reported and skipped: the study and the tests' runner need none);
 //   6. Redis for the study's job queue (`--queue`, `npm run worker`) and its test: Debian's
-//      `redis-server` as root (otherwise reported; that test is then skipped).
+//      `redis-server` as root (otherwise reported; that test is then skipped);
+//   7. the native matrix-product addon (native/matmul.c, for GRAPH_MMM_MATMUL=blas), compiled
+//      with gcc against Node's headers and OpenBLAS (Debian's `libopenblas0` as root); without
+//      them it is reported and skipped: the wasm backend's own products need nothing.
 // Plain Node with no dependencies, so that it can run on a fresh clone.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -71,6 +74,14 @@ if (!hasRedis()) {
   if (isRoot && hasApt) apt.push("redis-server");
   else log("no redis-server: the job queue's test will be skipped. Install Debian's 'redis-server' to run it.");
 }
+// 7. OpenBLAS for the native products (for the same apt-get call).
+const nodeHeaders = [join(dirname(process.execPath), "..", "include", "node"), "/usr/include/node", "/usr/local/include/node"].find((d) =>
+  existsSync(join(d, "node_api.h")),
+);
+const hasGcc = works("sh", ["-c", "command -v gcc"]);
+const findOpenBlas = () =>
+  ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"].find((d) => existsSync(join(d, "libopenblas.so.0")));
+if (!findOpenBlas() && isRoot && hasApt && hasGcc && nodeHeaders) apt.push("libopenblas0");
 if (apt.length) {
   run("apt-get", ["update", "-q"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...apt], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
@@ -105,6 +116,24 @@ if (!existsSync(kernelJson) || readFileSync(kernelJson, "utf8") !== specText) {
   writeFileSync(kernelJson, specText);
 }
 
+// 7. The native product addon: rebuilt when its source is newer than the compiled file.
+const addonSource = join(root, "native", "matmul.c");
+const addon = join(root, "native", "build", "matmul.node");
+let products = "wasm only";
+const blasDir = findOpenBlas();
+if (!hasGcc || !nodeHeaders || !blasDir) {
+  const missing = [!hasGcc && "gcc", !nodeHeaders && "Node's headers (node_api.h)", !blasDir && "OpenBLAS (libopenblas.so.0; Debian: libopenblas0)"].filter(
+    Boolean,
+  );
+  log(`native matrix products skipped: no ${missing.join(", no ")} (GRAPH_MMM_MATMUL=blas then falls back to wasm's kernel)`);
+} else if (!existsSync(addon) || statSync(addon).mtimeMs < statSync(addonSource).mtimeMs) {
+  mkdirSync(dirname(addon), { recursive: true });
+  const args = ["-O2", "-Wall", "-shared", "-fPIC", `-I${nodeHeaders}`, addonSource, "-o", addon, `-L${blasDir}`, "-l:libopenblas.so.0"];
+  const r = spawnSync("gcc", args, { stdio: "inherit", cwd: root });
+  if (r.status === 0) products = `OpenBLAS addon built (${addon})`;
+  else log(`native matrix products skipped: gcc ${args.join(" ")} failed (exit ${r.status})`);
+} else products = `OpenBLAS addon (${addon})`;
+
 mkdirSync(join(root, "build"), { recursive: true });
 const env = {
   python,
@@ -117,4 +146,4 @@ const env = {
 };
 writeFileSync(join(root, "build", "environment.json"), JSON.stringify(env, null, 2) + "\n");
 const uiText = env.ui ? `${env.ui.kind === "lab" ? "JupyterLab" : "the classic Notebook"} (${env.ui.python})` : "none";
-log(`ready: python ${python}, tslab kernel in ${env.jupyterPath}, chromium ${chromium ?? "missing"}, notebook UI ${uiText}`);
+log(`ready: python ${python}, tslab kernel in ${env.jupyterPath}, chromium ${chromium ?? "missing"}, notebook UI ${uiText}, matrix products: ${products}`);

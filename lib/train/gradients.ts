@@ -83,11 +83,12 @@ class ParallelEngine implements GradientEngine {
     threads: number,
   ) {
     const backend = currentBackend()?.name ?? "wasm";
+    const matmul = currentBackend()?.matmul ?? "wasm"; // every shard on the same product kernel
     this.workers = Array.from(
       { length: threads },
       () =>
         new Worker(join(__dirname, "worker.js"), {
-          workerData: { kind: model.kind, spec: model.spec, backend, modules: modelModules(model.kind) },
+          workerData: { kind: model.kind, spec: model.spec, backend, matmul, modules: modelModules(model.kind) },
         }),
     );
     this.ready = this.workers.map(

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type BackendName, initBackend } from "../backend";
+import type { MatMulName } from "../native-matmul";
 import { buildModel } from "../core/registry";
 import type { ArrayBatch } from "../core/trainable";
 import { tf } from "../tf";
@@ -18,9 +19,11 @@ interface Request {
 }
 
 async function main(): Promise<void> {
-  const data = workerData as { kind: string; spec: Record<string, unknown>; backend: BackendName; modules: string[] };
+  const data = workerData as { kind: string; spec: Record<string, unknown>; backend: BackendName; matmul: MatMulName; modules: string[] };
   for (const m of data.modules) require(m);
-  await initBackend(data.backend, null, { threads: 1 }); // one thread per gradient worker
+  const choice = await initBackend(data.backend, null, { threads: 1, matmul: data.matmul }); // one thread per gradient worker
+  if (choice.matmul !== data.matmul)
+    throw new Error(`gradient worker: products on ${choice.matmul}, the training thread's on ${data.matmul} (${choice.matmulSkipped})`);
   const model = buildModel(data.kind, data.spec);
   parentPort!.postMessage({ ready: true });
   parentPort!.on("message", (req: Request) => {
