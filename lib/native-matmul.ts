@@ -9,7 +9,10 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import type * as TF from "@tensorflow/tfjs";
+
+/** tfjs, loaded when a kernel is swapped: the request parsing here is also read by processes without tensors (the runner's cache keys). */
+const tfjs = (): typeof TF => require("@tensorflow/tfjs") as typeof TF;
 
 /** How the wasm backend multiplies matrices: its own kernel (XNNPACK) or the native BLAS addon. */
 export type MatMulName = "wasm" | "blas";
@@ -35,8 +38,8 @@ interface Addon {
 
 /** The parts of the wasm backend the kernel uses (tfjs-backend-wasm 4.22). */
 interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: TF.DataType): TF.TensorInfo;
+  typedArrayFromHeap(t: TF.TensorInfo): Float32Array;
 }
 
 /** Parses a products request; throws on an unknown name. */
@@ -75,9 +78,10 @@ function loadAddon(): Addon | string {
  * as wasm's kernel, which it hands anything else (other dtypes, batch shapes that broadcast
  * otherwise).
  */
-function blasBatchMatMul(addon: Addon, fallback: tf.KernelFunc): tf.KernelFunc {
+function blasBatchMatMul(addon: Addon, fallback: TF.KernelFunc): TF.KernelFunc {
+  const tf = tfjs();
   return (args) => {
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { a, b } = args.inputs as { a: TF.TensorInfo; b: TF.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const backend = args.backend as unknown as WasmBackend;
     const ra = a.shape.length;
@@ -112,7 +116,7 @@ function blasBatchMatMul(addon: Addon, fallback: tf.KernelFunc): tf.KernelFunc {
 }
 
 let active: MatMulName = "wasm";
-let wasmKernel: tf.KernelConfig | undefined;
+let wasmKernel: TF.KernelConfig | undefined;
 
 /**
  * Makes the wasm backend's BatchMatMul run on `name` ("blas": the addon; "wasm": its own
@@ -121,6 +125,7 @@ let wasmKernel: tf.KernelConfig | undefined;
  */
 export function useMatMul(name: MatMulName): string | null {
   if (name === active) return null;
+  const tf = tfjs();
   wasmKernel ??= tf.getKernel("BatchMatMul", "wasm");
   if (!wasmKernel) return "the wasm backend has no BatchMatMul kernel to replace";
   if (name === "blas") {
@@ -134,6 +139,11 @@ export function useMatMul(name: MatMulName): string | null {
   }
   active = name;
   return null;
+}
+
+/** The products this process's environment asks for (`GRAPH_MMM_MATMUL`). */
+export function requestedMatMul(): MatMulName {
+  return parseMatMulRequest(process.env[MATMUL_ENV]);
 }
 
 /** The product kernel the wasm backend runs now. */

@@ -15,6 +15,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { REPO_ROOT } from "../study";
+import { requestedMatMul } from "../native-matmul";
 import { canonicalJson, decodeJson, encodeJson } from "./json";
 import type { Job } from "./registry";
 
@@ -27,9 +28,14 @@ export function defaultCacheDir(): string {
   return fromEnv ? resolve(fromEnv) : join(REPO_ROOT, ".cache", "results");
 }
 
-/** The cache key of a job: hex SHA-256 of kind, version and canonical configuration. */
+/**
+ * The cache key of a job: hex SHA-256 of kind, version and canonical configuration, and of the
+ * product kernel when `GRAPH_MMM_MATMUL` asks for OpenBLAS (its numbers differ from wasm's in
+ * rounding, so the two never share an entry; wasm's keys are those of earlier caches).
+ */
 export function cacheKey(kind: string, version: string, config: unknown): string {
-  const text = `${JSON.stringify(kind)}\n${JSON.stringify(version)}\n${canonicalJson(config, `config of job "${kind}"`)}`;
+  const products = requestedMatMul() === "blas" ? "\nproducts: blas" : "";
+  const text = `${JSON.stringify(kind)}\n${JSON.stringify(version)}\n${canonicalJson(config, `config of job "${kind}"`)}${products}`;
   return createHash("sha256").update(text).digest("hex");
 }
 

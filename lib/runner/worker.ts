@@ -26,7 +26,7 @@ async function run(msg: RunMessage): Promise<void> {
   const key = cacheKey(def.kind, def.version, config);
   if (key !== msg.key) {
     throw new Error(
-      `job kind "${msg.kind}": this process computed another cache key than the sender, so its code differs (was ${msg.module} rebuilt during the run, or is this a queue worker built from another commit?)`,
+      `job kind "${msg.kind}": this process computed another cache key than the sender, so its code or its GRAPH_MMM_MATMUL differs (was ${msg.module} rebuilt during the run, or is this a queue worker built from another commit or started with other products?)`,
     );
   }
   const out = await executeJob(def, {

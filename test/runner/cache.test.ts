@@ -23,6 +23,21 @@ describe("runner cache", () => {
     assert.notEqual(cacheKey("k", "1", [1, 2]), cacheKey("k", "1", [2, 1]), "array order matters");
   });
 
+  it("OpenBLAS products (GRAPH_MMM_MATMUL=blas) key their own entries; wasm's keys are unchanged", () => {
+    const saved = process.env.GRAPH_MMM_MATMUL;
+    try {
+      delete process.env.GRAPH_MMM_MATMUL;
+      const plain = cacheKey("bypass-seed", "1", { seed: 1 });
+      process.env.GRAPH_MMM_MATMUL = "wasm";
+      assert.equal(cacheKey("bypass-seed", "1", { seed: 1 }), plain);
+      process.env.GRAPH_MMM_MATMUL = "blas";
+      assert.notEqual(cacheKey("bypass-seed", "1", { seed: 1 }), plain);
+    } finally {
+      if (saved === undefined) delete process.env.GRAPH_MMM_MATMUL;
+      else process.env.GRAPH_MMM_MATMUL = saved;
+    }
+  });
+
   it("defaults to .cache/results in the repository, or STUDY_CACHE_DIR", () => {
     const saved = process.env[CACHE_ENV];
     try {
