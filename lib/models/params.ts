@@ -9,6 +9,7 @@
 import type { ParamStore } from "../core/params";
 import { registerModelModule } from "../core/registry";
 import { transposed } from "../core/transpose-cache";
+import { activeMatMul } from "../native-matmul";
 import { tf } from "../tf";
 
 registerModelModule(require.resolve("./registry"));
@@ -32,9 +33,14 @@ export const matMul2d = customOp<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D
   return { value: tf.matMul(x, w), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => productGrads(dy as tf.Tensor2D, saved) };
 });
 
-/** The gradients `dy @ w^T` and `x^T @ dy` of `x @ w`, from the saved [x, w], on plain products (w^T shared within a backward pass). */
+/**
+ * The gradients `dy @ w^T` and `x^T @ dy` of `x @ w`, from the saved [x, w]: on wasm's products
+ * as plain products of transposed copies (w^T shared within a backward pass); OpenBLAS
+ * (lib/native-matmul.ts) reads transposed operands in place, so there the flags do it.
+ */
 function productGrads(dy: tf.Tensor2D, saved: tf.Tensor[]): [tf.Tensor2D, tf.Tensor2D] {
   const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+  if (activeMatMul() === "blas") return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false)];
   return [tf.matMul(dy, transposed(ws)), tf.matMul(xs.transpose(), dy)];
 }
 
