@@ -100,6 +100,80 @@ function shareNoOpCopiesOnWasm(): void {
   }
 }
 
+/** The parts of the wasm backend the slicing kernels use (tfjs-backend-wasm 4.22). */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Copies the box `begin` + `size` of x into a new tensor, from views of the heap. x: any rank. */
+function sliceFromHeap(backend: WasmHeap, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const count = tf.util.sizeFromShape(size);
+  if (count === 0) return out;
+  // views taken after the output's allocation, which may grow (and move) the heap
+  const xs = backend.typedArrayFromHeap(x);
+  const os = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  if (rank === 0) {
+    os[0] = xs[0];
+    return out;
+  }
+  const strides = [...tf.util.computeStrides(x.shape), 1];
+  const run = size[rank - 1];
+  const index = new Array<number>(rank - 1).fill(0);
+  for (let o = 0; o < count; o += run) {
+    let from = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) from += (begin[d] + index[d]) * strides[d];
+    os.set(xs.subarray(from, from + run), o);
+    for (let d = rank - 2; d >= 0 && ++index[d] === size[d]; d--) index[d] = 0;
+  }
+  return out;
+}
+
+/**
+ * Makes the wasm backend's Slice and SplitV kernels copy from views of its heap. Its own Slice
+ * first copies the whole input out of the heap (`readSync`) and then the slice from that copy,
+ * so a GRU's split of its gates into three copied the gate tensor three times over and left it
+ * to the garbage collector. The values are the same copies; string tensors keep wasm's kernels.
+ */
+function sliceWithoutCopiesOnWasm(): void {
+  const slice = tf.getKernel("Slice", "wasm");
+  const split = tf.getKernel("SplitV", "wasm");
+  if (!slice || !split || (slice as { fromHeap?: boolean }).fromHeap) return;
+  tf.unregisterKernel("Slice", "wasm");
+  tf.registerKernel({
+    ...slice,
+    fromHeap: true,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === "string") return (slice.kernelFunc as tf.KernelFunc)(args);
+      const attrs = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+      const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+      return sliceFromHeap(args.backend as unknown as WasmHeap, x, begin, size);
+    },
+  } as tf.KernelConfig);
+  tf.unregisterKernel("SplitV", "wasm");
+  tf.registerKernel({
+    ...split,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === "string") return (split.kernelFunc as tf.KernelFunc)(args);
+      const attrs = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+      const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const size = [...x.shape];
+        size[axis] = s;
+        const part = sliceFromHeap(args.backend as unknown as WasmHeap, x, [...begin], size);
+        begin[axis] += s;
+        return part;
+      });
+    },
+  } as tf.KernelConfig);
+}
+
 /** The tfjs-backend-wasm release whose bundle {@link startThreadedWasm} knows. */
 const THREADED_WASM_VERSION = "4.22.0";
 
@@ -194,6 +268,7 @@ function register(name: BackendName): string | undefined {
     } else if (name === "wasm") {
       require("@tensorflow/tfjs-backend-wasm");
       shareNoOpCopiesOnWasm();
+      sliceWithoutCopiesOnWasm();
     }
     return tf.findBackendFactory(name) ? undefined : `${name} did not register`;
   } catch (err) {

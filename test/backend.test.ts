@@ -106,3 +106,73 @@ describe("wasm kernel threads", () => {
     assert.equal(two.out!.sum, one.out!.sum);
   });
 });
+
+describe("wasm slicing from views of the heap", () => {
+  /** x[begin : begin + size] of a nested array, by the definition. */
+  const box = (x: unknown, begin: number[], size: number[]): unknown =>
+    begin.length === 0 ? x : (x as unknown[]).slice(begin[0], begin[0] + size[0]).map((r) => box(r, begin.slice(1), size.slice(1)));
+
+  it("slices and splits equal the definition: ranks 1-5, offsets, -1 sizes, int32 and bool, empty parts", async () => {
+    await initBackend("wasm", null);
+    const rng = (k: number) => Math.round(100 * Math.sin(7 * k + 1)) / 10;
+    const cases: [number[], number[], number[]][] = [
+      [[7], [2], [4]],
+      [
+        [5, 6],
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [4, 5, 6],
+        [1, 0, 2],
+        [2, 5, 3],
+      ],
+      [
+        [3, 4, 5, 6],
+        [0, 1, 1, 3],
+        [3, 2, 4, 3],
+      ],
+      [
+        [2, 3, 2, 3, 4],
+        [1, 1, 0, 1, 1],
+        [1, 2, 2, 2, 2],
+      ],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => rng(k));
+      const x = tf.tensor(values, shape);
+      assert.deepEqual(x.slice(begin, size).arraySync(), box(x.arraySync(), begin, size), `slice of [${shape}] at [${begin}] size [${size}]`);
+      x.dispose();
+    }
+    const empty = tf.zeros([4, 5]).slice([2, 0], [2, 0]);
+    assert.deepEqual(empty.shape, [2, 0]);
+    empty.dispose();
+    const x = tf.tensor3d(
+      Array.from({ length: 4 * 3 * 9 }, (_, k) => k),
+      [4, 3, 9],
+      "int32",
+    );
+    const nested = x.arraySync();
+    assert.deepEqual(x.slice([1, 1, 2], [-1, -1, 4]).arraySync(), box(nested, [1, 1, 2], [3, 2, 4]), "-1 takes the rest");
+    const parts = tf.split(x, [2, 0, 7], 2);
+    assert.deepEqual(
+      parts.map((p) => p.shape),
+      [
+        [4, 3, 2],
+        [4, 3, 0],
+        [4, 3, 7],
+      ],
+    );
+    assert.deepEqual(parts[0].arraySync(), box(nested, [0, 0, 0], [4, 3, 2]));
+    assert.deepEqual(parts[2].arraySync(), box(nested, [0, 0, 2], [4, 3, 7]));
+    const rows = tf.split(x, 2, 0);
+    assert.deepEqual(rows[1].arraySync(), box(nested, [2, 0, 0], [2, 3, 9]));
+    assert.equal(parts[0].dtype, "int32");
+    const flags = tf.tensor2d([true, false, true, true, false, false], [2, 3], "bool");
+    assert.deepEqual(flags.slice([0, 1], [2, 2]).arraySync(), [
+      [0, 1],
+      [0, 0],
+    ]);
+    tf.dispose([x, flags, ...parts, ...rows]);
+  });
+});
