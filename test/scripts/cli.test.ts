@@ -188,12 +188,17 @@ describe("unknown options and bad values", () => {
   });
 
   it("bench", () => {
-    assertUsageError("bench", run("bench", ["--quik"]), /unknown option --quik \(known: --epochs, --quick, --backends, --presets, --workers, --threads, --official; see --help\)/);
+    assertUsageError(
+      "bench",
+      run("bench", ["--quik"]),
+      /unknown option --quik \(known: --epochs, --quick, --backends, --presets, --workers, --threads, --matmul, --official; see --help\)/,
+    );
     assertUsageError("bench", run("bench", ["--quick", "--backends=wasm", "--epochs=none"]), /--epochs must be a positive integer, got "none"/);
     assertUsageError("bench", run("bench", ["--backends", "wasm,gpu"]), /--backends: "gpu" is not tensorflow, wasm or cpu/);
     assertUsageError("bench", run("bench", ["--presets=fast"]), /--presets: "fast" is not official or default/);
     assertUsageError("bench", run("bench", ["--workers", "1,0"]), /--workers must be a positive integer, got "0"/);
     assertUsageError("bench", run("bench", ["--threads", "2,x"]), /--threads must be a positive integer, got "x"/);
+    assertUsageError("bench", run("bench", ["--matmul=wasm,cublas"]), /--matmul: "cublas" is not wasm or blas/);
   });
 });
 
