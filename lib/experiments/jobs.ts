@@ -228,7 +228,7 @@ export const STRESS_STUDY: { smoke: StressStudy; paper: StressStudy } = {
     grid: { base: { R: 100, d: 8, T: 100 }, R: [20, 100, 300], d: [5, 8, 12], T: [50, 100, 200] },
     rawlog: { units: 100, steps: 100, seed: 3 },
     external: true,
-    seeds: { "dice-stage1": [1, 2, 3, 4, 5], causalmmm: [1, 2], "granger-unit": [1] },
+    seeds: { "dice-stage1": [1, 2, 3, 4, 5], causalmmm: [1, 2, 3, 4, 5], "granger-unit": [1] },
     cell: { stage1: { fit: { epochs: 100 } }, causal: { model: { hidden: 16, encoderHidden: 16 }, fit: { epochs: 20, learningRate: 2e-3 }, batchSize: 8 } },
   },
 };
