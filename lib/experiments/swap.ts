@@ -88,6 +88,25 @@ export interface SwapSeedResult {
   /** Stage 1 probabilities per unit (for stability selection across seeds). */
   probs: Graph[];
   seconds: number;
+  /** Where the seconds went: what the paper-scale settings trade (evaluated units, stability runs) costs. */
+  phases: SwapPhaseSeconds;
+}
+
+/** Wall-clock seconds of each phase of {@link swapSeed}. */
+export interface SwapPhaseSeconds {
+  /** The main Stage 1 run and its validation-MSE selection. */
+  stage1: number;
+  /** The further Stage 1 runs of stability selection (`stabilityRuns - 1` of them; 0 without). */
+  stability: number;
+  /** Stage 1 retrained with role constraints (0 without). */
+  roles: number;
+  /** Training the DICE-hard decoder. */
+  decoder: number;
+  /** Evaluating the frozen decoder with every supplied graph on the evaluated units, and scoring. */
+  evaluation: number;
+  /** Units evaluated and supplied graphs: the evaluation's cost grows with their product. */
+  evalUnits: number;
+  conditions: number;
 }
 
 /**
@@ -111,9 +130,18 @@ export async function swapSeed(tp: TimePanel, seed: number, config: Partial<Swap
   const c: SwapStudyConfig = { ...SWAP_STUDY_DEFAULTS, ...config };
   if (!tp.truth) throw new Error("swapSeed: the graph swap needs a panel with true graphs");
   const t0 = Date.now();
+  let mark = t0;
+  const lap = () => {
+    const now = Date.now();
+    const seconds = (now - mark) / 1000;
+    mark = now;
+    return seconds;
+  };
   const s1 = (await createStage1(tp, c.stage1, { seed })).stage1;
   const learned = selectSupportByValidation(s1, tp);
+  const stage1Seconds = lap();
   const run = await createDecoder(tp, "dice-hard", c.decoder, { seed, stage1: s1, selection: learned });
+  const decoderSeconds = lap();
   const extra: Record<string, Graph[]> = { "top-k": selectTopK(s1.probs, { density: s1.model.config.priorDensity }).graphs };
   if (c.stabilityRuns >= 2) {
     const runs: Graph[][] = [s1.probs];
@@ -124,11 +152,13 @@ export async function swapSeed(tp: TimePanel, seed: number, config: Partial<Swap
     }
     extra.stability = selectByStability(runs).graphs;
   }
+  const stabilitySeconds = lap();
   if (c.roles) {
     const s1r = (await createStage1(tp, { ...c.stage1, model: { ...c.stage1.model, roles: tp.panel.roles } }, { seed })).stage1;
     extra.roles = selectSupportByValidation(s1r, tp).graphs;
     s1r.model.dispose();
   }
+  const rolesSeconds = lap();
   const ev = { ...EVALUATION_DEFAULTS, ...c.evaluation };
   const units = Array.from({ length: Math.min(c.evalUnits, tp.panel.units) }, (_, u) => u);
   const window = { from: tp.split.test.from, to: tp.split.test.to };
@@ -148,7 +178,16 @@ export async function swapSeed(tp: TimePanel, seed: number, config: Partial<Swap
   const scoring = { truth, target: targetIndex(tp.panel), horizon: ev.horizon, truthInfluence: evaluationTrueInfluence(tp, { ...ev, units }) };
   const scores = swap.conditions.map((k) => conditionScore(k, scoring));
   const selections = selectionOutcomes(scores, { learned: learned.graphs, ...extra }, { truth, units });
-  return { seed, swap, scores, selections, probs, seconds: (Date.now() - t0) / 1000 };
+  const phases: SwapPhaseSeconds = {
+    stage1: stage1Seconds,
+    stability: stabilitySeconds,
+    roles: rolesSeconds,
+    decoder: decoderSeconds,
+    evaluation: lap(),
+    evalUnits: units.length,
+    conditions: swap.conditions.length,
+  };
+  return { seed, swap, scores, selections, probs, seconds: (Date.now() - t0) / 1000, phases };
 }
 
 /** What {@link conditionScore} scores a condition against. */
@@ -220,6 +259,20 @@ export function selectionOutcomes(scores: readonly SwapConditionScore[], support
       errorGapClosed: base - oracle.relativeError > 1e-9 ? gapShare(k.relativeError, base, oracle.relativeError) : NaN,
     };
   });
+}
+
+/**
+ * The seconds a seed would take with `evalUnits` evaluated units and `stabilityRuns` Stage 1 runs
+ * for stability selection, projected from the phases one run measured: the evaluation scales with
+ * the evaluated units (every supplied graph is a full evaluation of each), stability with its
+ * further Stage 1 runs (each costed as the measured ones, or as the main run when there were none);
+ * training is unchanged. A projection, not a measurement: it says what a trim saves.
+ */
+export function projectSwapSeconds(phases: SwapPhaseSeconds, target: { evalUnits: number; stabilityRuns: number }, measuredStabilityRuns: number): number {
+  if (!(phases.evalUnits > 0)) throw new Error("projectSwapSeconds: the measured run evaluated no units");
+  const perRun = measuredStabilityRuns >= 2 ? phases.stability / (measuredStabilityRuns - 1) : phases.stage1;
+  const stability = target.stabilityRuns >= 2 ? perRun * (target.stabilityRuns - 1) : 0;
+  return phases.stage1 + phases.decoder + phases.roles + stability + (phases.evaluation * target.evalUnits) / phases.evalUnits;
 }
 
 /** Mean of the finite values (NaN when none). */

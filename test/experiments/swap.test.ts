@@ -13,6 +13,7 @@ import {
   selectionOutcomes,
   swapClaims,
   swapConclusion,
+  projectSwapSeconds,
   swapSeed,
   swapSummary,
 } from "../../lib/experiments/swap";
@@ -69,6 +70,13 @@ describe("swapSeed on a tiny panel", () => {
       const byHand = cond.arCig.perUnit.map((m, u) => relativeErrorByHand(m, truth.direct.perUnit[u])).reduce((a, b) => a + b, 0) / 4;
       assert.ok(Math.abs(r.scores[k].relativeError - byHand) < 1e-9, `${cond.name}: relative error ${r.scores[k].relativeError} vs ${byHand} by hand`);
     }
+    // where the seconds went: every phase ran, and the phases are the seed's time
+    assert.equal(r.phases.evalUnits, 4);
+    assert.equal(r.phases.conditions, r.swap.conditions.length);
+    const { stage1, stability, roles, decoder, evaluation: evalSeconds } = r.phases;
+    for (const [name, v] of Object.entries({ stage1, stability, roles, decoder, evaluation: evalSeconds })) assert.ok(v > 0, `${name}: ${v} s`);
+    const phaseSum = stage1 + stability + roles + decoder + evalSeconds;
+    assert.ok(Math.abs(phaseSum - r.seconds) <= 0.01, `phases ${phaseSum} s vs the seed's ${r.seconds} s`);
     const empty = r.scores.find((k) => k.name === "empty")!;
     assert.equal(empty.relativeError, 1, "nothing crosses the empty graph: every unit of the true influence is missed");
     assert.equal(empty.targetRelativeError, 1);
@@ -127,6 +135,7 @@ function seed(learned: number, errLearned: number, roles: { nauprc: number; erro
     selections: [selection("learned", learned, errLearned), selection("roles", roles.nauprc, roles.error)],
     probs: [],
     seconds: 1,
+    phases: { stage1: 0.2, stability: 0.2, roles: 0.2, decoder: 0.2, evaluation: 0.2, evalUnits: 4, conditions: 7 },
   };
 }
 
@@ -198,5 +207,21 @@ describe("swapClaims", () => {
     assert.deepEqual(v.values("rewired (null)", "directNauprc"), [0.5]);
     assert.ok(Math.abs(v.values("rewired (null)", "relativeError")[0] - 0.8) < 1e-12);
     assert.ok(!v.has("rewired-0"));
+  });
+});
+
+describe("projectSwapSeconds", () => {
+  const phases = { stage1: 80, stability: 90, roles: 70, decoder: 60, evaluation: 300, evalUnits: 30, conditions: 27 };
+  it("scales the evaluation with the evaluated units and stability with its further Stage 1 runs", () => {
+    // 80 + 60 + 70 (unchanged) + 4 further runs at 90 s + 300 s x 100 / 30
+    assert.ok(Math.abs(projectSwapSeconds(phases, { evalUnits: 100, stabilityRuns: 5 }, 2) - (210 + 360 + 1000)) < 1e-9);
+    // the measured setting projects to the measured time
+    assert.ok(Math.abs(projectSwapSeconds(phases, { evalUnits: 30, stabilityRuns: 2 }, 2) - 600) < 1e-9);
+    // three measured runs: 45 s each; none asked for
+    assert.ok(Math.abs(projectSwapSeconds(phases, { evalUnits: 30, stabilityRuns: 0 }, 3) - 510) < 1e-9);
+  });
+  it("costs a stability run as the main Stage 1 run when none was measured, and refuses a run with no evaluated units", () => {
+    assert.ok(Math.abs(projectSwapSeconds({ ...phases, stability: 0 }, { evalUnits: 30, stabilityRuns: 3 }, 0) - (510 + 160)) < 1e-9);
+    assert.throws(() => projectSwapSeconds({ ...phases, evalUnits: 0 }, { evalUnits: 30, stabilityRuns: 2 }, 2), /no units/);
   });
 });
