@@ -2,7 +2,7 @@
  * Progress of long work (training epochs, seeds, settings): an updating line in a notebook
  * (one output replaced in place) and throttled lines on stderr in scripts.
  */
-import { LiveDisplay, inNotebook } from "./notebook";
+import { LiveDisplay, type MimeBundle, inNotebook } from "./notebook";
 
 export type ProgressInfo = Record<string, number | string>;
 
@@ -72,6 +72,43 @@ export class Progress {
       this.opts.write(text);
     }
   }
+}
+
+/** A display a line can replace in place (a {@link LiveDisplay} in a notebook). */
+export interface LineDisplay {
+  update(bundle: MimeBundle): boolean;
+}
+
+/** The job and label of a child's progress line (`[job #k pid N] label: done/total (p%) ...`, lib/runner), or null. */
+export function progressKey(line: string): string | null {
+  const m = /^(\[[^\]]*\] [^:]*?): [0-9.]+\/[0-9]+ \([0-9]+%\)/.exec(line);
+  return m ? m[1] : null;
+}
+
+/**
+ * A log for lines that include child processes' progress (lib/runner prefixes each child's
+ * lines with its job): in a notebook each job's progress replaces its previous line in one
+ * display, so a cell keeps the last state of every job instead of hundreds of lines; every other
+ * line, and every line outside a notebook, goes to `write`. `open` makes the displays (default:
+ * a {@link LiveDisplay} inside a notebook, none outside).
+ */
+export function progressLog(
+  write: (line: string) => void = (line) => console.log(line),
+  open: () => LineDisplay | undefined = () => (inNotebook() ? new LiveDisplay() : undefined),
+): (line: string) => void {
+  const displays = new Map<string, LineDisplay>();
+  return (line) => {
+    const key = progressKey(line);
+    if (key !== null) {
+      let display = displays.get(key);
+      if (!display) {
+        display = open();
+        if (display) displays.set(key, display);
+      }
+      if (display?.update({ "text/plain": line })) return;
+    }
+    write(line);
+  };
 }
 
 /** `s` with the characters that are special in HTML escaped. */
