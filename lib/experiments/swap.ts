@@ -275,6 +275,62 @@ export function projectSwapSeconds(phases: SwapPhaseSeconds, target: { evalUnits
   return phases.stage1 + phases.decoder + phases.roles + stability + (phases.evaluation * target.evalUnits) / phases.evalUnits;
 }
 
+/** What a study's seed jobs spent per phase, and what the same jobs would take at other settings. */
+export interface SwapCost {
+  jobs: number;
+  /** Mean seconds per job of each phase, and the mean evaluated units and supplied graphs. */
+  meanPhases: SwapPhaseSeconds;
+  /** Seconds of all jobs, as measured (the sum of each job's own seconds). */
+  measuredSeconds: number;
+  /** The same jobs projected to `target` by {@link projectSwapSeconds}. */
+  projectedSeconds: number;
+  measured: { evalUnits: number; stabilityRuns: number };
+  target: { evalUnits: number; stabilityRuns: number };
+}
+
+/**
+ * The measured phases of a study's seed jobs (`stabilityRuns` as they ran) and their projection to
+ * `target`: the cost of a trim, from the run's own clocks.
+ */
+export function swapCost(results: readonly SwapSeedResult[], stabilityRuns: number, target: { evalUnits: number; stabilityRuns: number }): SwapCost {
+  if (!results.length) throw new Error("swapCost: no seed results");
+  const mean = (f: (p: SwapPhaseSeconds) => number) => results.reduce((s, r) => s + f(r.phases), 0) / results.length;
+  const meanPhases: SwapPhaseSeconds = {
+    stage1: mean((p) => p.stage1),
+    stability: mean((p) => p.stability),
+    roles: mean((p) => p.roles),
+    decoder: mean((p) => p.decoder),
+    evaluation: mean((p) => p.evaluation),
+    evalUnits: mean((p) => p.evalUnits),
+    conditions: mean((p) => p.conditions),
+  };
+  return {
+    jobs: results.length,
+    meanPhases,
+    measuredSeconds: results.reduce((s, r) => s + r.seconds, 0),
+    projectedSeconds: results.reduce((s, r) => s + projectSwapSeconds(r.phases, target, stabilityRuns), 0),
+    measured: { evalUnits: meanPhases.evalUnits, stabilityRuns },
+    target,
+  };
+}
+
+/** One paragraph on a {@link SwapCost}: the phases of a mean job, and the measured and projected hours on `workers` workers. */
+export function describeSwapCost(cost: SwapCost, workers: number): string {
+  const p = cost.meanPhases;
+  const min = (s: number) => (s / 60).toFixed(1);
+  const trained = p.stage1 + p.stability + p.roles + p.decoder;
+  const perJob = trained + p.evaluation;
+  const share = (s: number) => `${((100 * s) / perJob).toFixed(0)}%`;
+  return (
+    `A mean job of ${min(perJob)} min: main Stage 1 ${min(p.stage1)} min (${share(p.stage1)}), ${cost.measured.stabilityRuns - 1} further stability run(s) ${min(p.stability)} min (${share(p.stability)}), ` +
+    `role-constrained Stage 1 ${min(p.roles)} min (${share(p.roles)}), decoder ${min(p.decoder)} min (${share(p.decoder)}), ` +
+    `evaluation of ${p.conditions.toFixed(0)} supplied graphs on ${p.evalUnits.toFixed(0)} units ${min(p.evaluation)} min (${share(p.evaluation)}). ` +
+    `The ${cost.jobs} jobs took ${min(cost.measuredSeconds)} min of worker time (about ${min(cost.measuredSeconds / workers)} min on ${workers} workers); ` +
+    `with ${cost.target.evalUnits} evaluated units and ${cost.target.stabilityRuns} stability runs they would take about ${min(cost.projectedSeconds)} min ` +
+    `(about ${min(cost.projectedSeconds / workers)} min on ${workers} workers, ${(cost.projectedSeconds / cost.measuredSeconds).toFixed(1)}x).`
+  );
+}
+
 /** Mean of the finite values (NaN when none). */
 const avg = (v: readonly number[]) => meanSd(v).mean;
 

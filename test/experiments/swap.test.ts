@@ -14,6 +14,8 @@ import {
   swapClaims,
   swapConclusion,
   projectSwapSeconds,
+  swapCost,
+  describeSwapCost,
   swapSeed,
   swapSummary,
 } from "../../lib/experiments/swap";
@@ -223,5 +225,27 @@ describe("projectSwapSeconds", () => {
   it("costs a stability run as the main Stage 1 run when none was measured, and refuses a run with no evaluated units", () => {
     assert.ok(Math.abs(projectSwapSeconds({ ...phases, stability: 0 }, { evalUnits: 30, stabilityRuns: 3 }, 0) - (510 + 160)) < 1e-9);
     assert.throws(() => projectSwapSeconds({ ...phases, evalUnits: 0 }, { evalUnits: 30, stabilityRuns: 2 }, 2), /no units/);
+  });
+});
+
+describe("swapCost", () => {
+  const job = (seconds: number, evaluation: number) =>
+    ({ seconds, phases: { stage1: 60, stability: 60, roles: 60, decoder: 30, evaluation, evalUnits: 30, conditions: 27 } }) as unknown as SwapSeedResult;
+  it("averages the phases of the jobs and projects each job to the target settings", () => {
+    const cost = swapCost([job(300, 90), job(420, 210)], 2, { evalUnits: 90, stabilityRuns: 4 });
+    assert.equal(cost.jobs, 2);
+    assert.equal(cost.meanPhases.evaluation, 150);
+    assert.equal(cost.measuredSeconds, 720);
+    // each job: 60 + 30 + 60 + 3 further runs x 60 + evaluation x 3
+    assert.ok(Math.abs(cost.projectedSeconds - (330 + 270 + 330 + 630)) < 1e-9);
+    assert.deepEqual(cost.measured, { evalUnits: 30, stabilityRuns: 2 });
+  });
+  it("describes the mean job and both totals on the given workers, and refuses no jobs", () => {
+    const text = describeSwapCost(swapCost([job(300, 90), job(420, 210)], 2, { evalUnits: 90, stabilityRuns: 4 }), 2);
+    assert.match(text, /A mean job of 6\.0 min/);
+    assert.match(text, /evaluation of 27 supplied graphs on 30 units 2\.5 min \(42%\)/);
+    assert.match(text, /12\.0 min of worker time \(about 6\.0 min on 2 workers\)/);
+    assert.match(text, /about 26\.0 min \(about 13\.0 min on 2 workers, 2\.2x\)/);
+    assert.throws(() => swapCost([], 2, { evalUnits: 90, stabilityRuns: 4 }), /no seed results/);
   });
 });
