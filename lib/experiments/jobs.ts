@@ -133,8 +133,13 @@ export const bypassSeedJob = seedJob<BypassConfig, BypassSeedResult>("bypass-see
 export const swapSeedJob = seedJob<SwapStudyConfig, SwapSeedResult>("swap-seed", swapSeed);
 export const budgetSeedJob = seedJob<BudgetStudyConfig, BudgetSeedResult>("budget-seed", budgetSeed);
 
-/** A study over seeds: one cached job per seed, each on its own panel ({@link panelSpecForSeed}), run in worker processes, results in seed order. */
-export type SeedStudy<C, R> = (panel: PanelSpec, seeds: readonly number[], config?: Partial<C>, options?: RunOptions) => Promise<R[]>;
+/**
+ * A study over seeds on one or more panels (a notebook's benchmarks): one cached job per (panel,
+ * seed), each seed on its own draw of the panel ({@link panelSpecForSeed}). All the jobs go to the
+ * workers as one batch, so that no worker waits between panels (two benchmarks x 5 seeds on two
+ * workers take 5 rounds of jobs, not 2 x 3). Results per panel, in seed order: `[panels][seeds]`.
+ */
+export type SeedStudy<C, R> = (panels: readonly PanelSpec[], seeds: readonly number[], config?: Partial<C>, options?: RunOptions) => Promise<R[][]>;
 
 /**
  * The panel a seed of a study runs on: every seed draws its own panel as well as its own model
@@ -148,20 +153,21 @@ export function panelSpecForSeed(spec: PanelSpec, seed: number): PanelSpec {
   return { ...spec, input: { ...input, seed: base + seed } };
 }
 
-function overSeeds<C, R>(job: (c: SeedJob<C>) => Job<R>, label: string): SeedStudy<C, R> {
-  return (panel, seeds, config = {}, options = {}) =>
-    runJobs(
-      seeds.map((seed) => job({ panel: panelSpecForSeed(panel, seed), seed, config })),
-      { label, ...options },
-    );
+/** A {@link SeedStudy} of a per-seed job kind. */
+export function overPanels<C, R>(job: (c: SeedJob<C>) => Job<R>, label: string): SeedStudy<C, R> {
+  return async (panels, seeds, config = {}, options = {}) => {
+    const jobs = panels.flatMap((panel) => seeds.map((seed) => job({ panel: panelSpecForSeed(panel, seed), seed, config })));
+    const results = await runJobs(jobs, { label, ...options });
+    return panels.map((_, p) => results.slice(p * seeds.length, (p + 1) * seeds.length));
+  };
 }
 
-/** The bypass benchmark over seeds. */
-export const runBypass: SeedStudy<BypassConfig, BypassSeedResult> = overSeeds(bypassSeedJob, "bypass benchmark");
+/** The bypass benchmarks over seeds. */
+export const runBypass: SeedStudy<BypassConfig, BypassSeedResult> = overPanels(bypassSeedJob, "bypass benchmark");
 /** The graph-swap study over seeds. */
-export const runSwap: SeedStudy<SwapStudyConfig, SwapSeedResult> = overSeeds(swapSeedJob, "graph swap");
+export const runSwap: SeedStudy<SwapStudyConfig, SwapSeedResult> = overPanels(swapSeedJob, "graph swap");
 /** The budget study over seeds. */
-export const runBudget: SeedStudy<BudgetStudyConfig, BudgetSeedResult> = overSeeds(budgetSeedJob, "budget study");
+export const runBudget: SeedStudy<BudgetStudyConfig, BudgetSeedResult> = overPanels(budgetSeedJob, "budget study");
 
 export interface StressCellJob {
   panel: PanelSpec;

@@ -141,3 +141,23 @@ export const backendJob = registerJob({
     return { backend: currentBackend()?.name ?? null, sum, pid: process.pid };
   },
 });
+
+/** What `test-panel-seed` returns: the panel and seed it was given, and the process it ran in. */
+export interface PanelSeedResult {
+  generator: string;
+  panelSeed: number | null;
+  seed: number;
+  pid: number;
+}
+
+/** A per-seed study job without tensors: it echoes its panel and seed (tests of `overPanels`). */
+export const panelSeedJob = registerJob({
+  kind: "test-panel-seed",
+  version: "1",
+  module: __filename,
+  backend: false,
+  run: async (config: { panel: { generator: string; input?: { seed?: number } }; seed: number; config: unknown }): Promise<PanelSeedResult> => {
+    await sleep(20);
+    return { generator: config.panel.generator, panelSeed: config.panel.input?.seed ?? null, seed: config.seed, pid: process.pid };
+  },
+});
