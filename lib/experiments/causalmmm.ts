@@ -4,7 +4,7 @@
  * epoch. The data layer, the model, the training loop and the diagnostics meet here; notebooks
  * call these functions and plot what they return.
  */
-import { type Panel, sliceSteps, targetIndex } from "../data/panel";
+import { type Panel, sliceSteps, splitUnits, targetIndex } from "../data/panel";
 import type { UnitSplit } from "../data/panel";
 import { type Graph, emptyGraph } from "../graph";
 import { type MseConfig, type MseResult, mseAtHorizons } from "../diagnostics/mse";
@@ -13,7 +13,7 @@ import { type GrangerConfig, fitGranger } from "../models/granger";
 import { CausalMMM, type CausalMMMConfig } from "../models/causalmmm";
 import { tf } from "../tf";
 import { shuffledUnitBatches, unitBatch } from "../train/batches";
-import { type FitConfig, fit } from "../train/fit";
+import { type EpochRecord, type FitConfig, fit } from "../train/fit";
 import { type ForecastingRun, type GraphEvidence, type TimePanel, VARIANT_LABELS, allUnits } from "./protocol";
 
 export interface CausalMMMExperimentConfig {
@@ -131,6 +131,59 @@ export function causalMMMForecastMse(model: CausalMMM, panel: Panel, units: read
   const graphs: Graph[] = Array.from({ length: panel.units }, () => emptyGraph(panel.nodes));
   units.forEach((u, k) => (graphs[u] = learned[k]));
   return mseAtHorizons(model.forecaster(), panel, { ...config, units: [...units], graph: graphs });
+}
+
+/** CausalMMM on its shipped simulation, as the official code splits it (notebook 02). */
+export interface ShippedConfig {
+  /** Training units: the first this many of the 80% side of the unit split. */
+  trainUnits: number;
+  /** Held-out units, scored after every epoch: the first this many of the 20% side. */
+  valUnits: number;
+  /** Seed of the 80/20 unit split (the official code's is 100). */
+  splitSeed: number;
+  /** Model, training and batches; CausalMMM's experiment defaults fill the rest. */
+  experiment: Partial<CausalMMMExperimentConfig>;
+  /** MSE@M of the trained decoder on the held-out units (raw scale). */
+  mse: Partial<MseConfig>;
+}
+
+export const SHIPPED_DEFAULTS: ShippedConfig = {
+  trainUnits: 240,
+  valUnits: 60,
+  splitSeed: 100,
+  experiment: {},
+  mse: { window: { from: 60, to: 100 }, history: 60, horizons: [1, 7, 14, 30] },
+};
+
+/** What one seed of CausalMMM on the shipped data leaves: plain values, so that a runner job can cache them. */
+export interface ShippedSeedResult {
+  seed: number;
+  /** Per epoch: seconds, training loss terms, and `val.auroc`, `val.nauprc`, `val.mse` on the held-out units. */
+  history: EpochRecord[];
+  /** The learned P(j -> i) of the held-out units after the last epoch, and their scores against the truth. */
+  evidence: GraphEvidence & { scores: MeanRanking };
+  /** MSE@M of the trained decoder on the held-out units, each with its own learned graph. */
+  forecast: MseResult;
+}
+
+/** The unit split of {@link ShippedConfig}: the 80/20 split of all units, each side cut to its first `trainUnits` / `valUnits`. */
+export function shippedSplit(panel: Pick<Panel, "units">, config: Partial<ShippedConfig> = {}): UnitSplit {
+  const cfg = { ...SHIPPED_DEFAULTS, ...config };
+  const full = splitUnits(panel, { train: 0.8, validation: 0, test: 0.2, seed: cfg.splitSeed });
+  return { ...full, train: full.train.slice(0, cfg.trainUnits), test: full.test.slice(0, cfg.valUnits) };
+}
+
+/** One seed (of the model and of its batches) of CausalMMM on a panel split by {@link shippedSplit}; the model is disposed. */
+export async function shippedCausalMMMSeed(panel: Panel, seed: number, config: Partial<ShippedConfig> = {}): Promise<ShippedSeedResult> {
+  const cfg = { ...SHIPPED_DEFAULTS, ...config };
+  const e = cfg.experiment;
+  const run = await trainCausalMMM(panel, shippedSplit(panel, cfg), { ...e, model: { ...e.model, seed }, fit: { ...e.fit, seed } });
+  try {
+    const forecast = causalMMMForecastMse(run.model, panel, run.evidence.units, cfg.mse);
+    return { seed, history: run.fit.history, evidence: run.evidence, forecast };
+  } finally {
+    run.dispose();
+  }
 }
 
 /** The linear Granger baseline fitted per unit; edge scores per unit and their ranking against the truth. */

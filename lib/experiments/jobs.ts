@@ -23,6 +23,7 @@ import {
 } from "../data/simulate";
 import { type Job, type RunOptions, registerJob, runJobs } from "../runner";
 import { type BypassConfig, type BypassSeedResult, bypassSeed } from "./bypass";
+import { type ShippedConfig, type ShippedSeedResult, shippedCausalMMMSeed } from "./causalmmm";
 import type { Stage1Config } from "./dice";
 import { type DecoderTrainConfig, type TimePanel, VARIANT_LABELS, prepareTimePanel } from "./protocol";
 import { type StressCellConfig, type StressCellResult, type StressMethod, stressCell } from "./stress";
@@ -168,6 +169,30 @@ export const runBypass: SeedStudy<BypassConfig, BypassSeedResult> = overPanels(b
 export const runSwap: SeedStudy<SwapStudyConfig, SwapSeedResult> = overPanels(swapSeedJob, "graph swap");
 /** The budget study over seeds. */
 export const runBudget: SeedStudy<BudgetStudyConfig, BudgetSeedResult> = overPanels(budgetSeedJob, "budget study");
+
+/** One seed of CausalMMM on its shipped simulation (raw scale, the official unit split). */
+export interface ShippedSeedJob {
+  seed: number;
+  config: Partial<ShippedConfig>;
+}
+
+export const shippedSeedJob = registerJob<ShippedSeedJob, ShippedSeedResult>({
+  kind: "causalmmm-shipped",
+  version: LIBRARY_VERSION,
+  module: __filename,
+  run: (c) => {
+    const experiment = c.config.experiment ?? {};
+    return shippedCausalMMMSeed(loadCausalMMMSim(), c.seed, { ...c.config, experiment: { ...experiment, fit: { ...experiment.fit, label: null } } });
+  },
+});
+
+/** CausalMMM on its shipped simulation over seeds, one cached job per seed (one thread each), results in seed order. */
+export function runShipped(seeds: readonly number[], config: Partial<ShippedConfig> = {}, options: RunOptions = {}): Promise<ShippedSeedResult[]> {
+  return runJobs(
+    seeds.map((seed) => shippedSeedJob({ seed, config })),
+    { label: "CausalMMM, shipped data", ...options },
+  );
+}
 
 export interface StressCellJob {
   panel: PanelSpec;
