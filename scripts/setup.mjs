@@ -104,8 +104,10 @@ const tslabBin = join(root, "node_modules", "tslab", "bin", "tslab");
 const sendQueue = join(root, "scripts", "kernel", "send-queue.cjs");
 // The spec tslab's own installer writes (its install.py imports IPython, which Debian's minimal
 // Jupyter packages do not bring, so it is written here), run by this Node with the send queue.
+// The semi-space flag is lib/heap.ts's SEMI_SPACE_FLAG (set-up runs before the library is built;
+// test/heap.test.ts checks that the two agree).
 const spec = {
-  argv: [process.execPath, "--require", sendQueue, tslabBin, "kernel", "--config-path", "{connection_file}"],
+  argv: [process.execPath, "--max-semi-space-size=64", "--require", sendQueue, tslabBin, "kernel", "--config-path", "{connection_file}"],
   display_name: "TypeScript",
   language: "typescript",
 };

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { currentBackend } from "../backend";
 import { Progress, type ProgressOptions } from "../progress";
+import { withSemiSpace } from "../heap";
 import { type CacheEntry, type EntryId, cacheKey, defaultCacheDir, readEntry, sweepTempFiles } from "./cache";
 import { executeJob } from "./execute";
 import { canonicalJson, encodeJson } from "./json";
@@ -154,7 +155,7 @@ function distinctTasks(jobs: readonly Job[], inChildren: boolean): Map<string, T
 
 /** Flags of this process that a child must not inherit (the test runner's, the debugger's). */
 function childExecArgv(): string[] {
-  return process.execArgv.filter((a) => !/^--(test|inspect|debug|experimental-test)/.test(a));
+  return withSemiSpace(process.execArgv.filter((a) => !/^--(test|inspect|debug|experimental-test)/.test(a)));
 }
 
 function checkWorkers(workers: number): void {

@@ -12,6 +12,7 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { currentBackend } from "../backend";
+import { WORKER_YOUNG_GENERATION_MB } from "../heap";
 import { modelModules } from "../core/registry";
 import { type ArrayBatch, type Trainable, batchRows, sliceBatch } from "../core/trainable";
 import { tf } from "../tf";
@@ -89,6 +90,7 @@ class ParallelEngine implements GradientEngine {
       () =>
         new Worker(join(__dirname, "worker.js"), {
           workerData: { kind: model.kind, spec: model.spec, backend, matmul, modules: modelModules(model.kind) },
+          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
         }),
     );
     this.ready = this.workers.map(

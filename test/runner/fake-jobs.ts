@@ -161,3 +161,12 @@ export const panelSeedJob = registerJob({
     return { generator: config.panel.generator, panelSeed: config.panel.input?.seed ?? null, seed: config.seed, pid: process.pid };
   },
 });
+
+/** Reports the Node flags of the process it ran in (tests of the children's heap settings). */
+export const execArgvJob = registerJob({
+  kind: "test-exec-argv",
+  version: "1",
+  module: __filename,
+  backend: false,
+  run: async (_config: { id: number }) => ({ execArgv: process.execArgv, pid: process.pid }),
+});

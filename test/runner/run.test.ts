@@ -6,7 +6,8 @@ import { after, describe, it } from "node:test";
 import { entryPath, readEntry, cacheKey } from "../../lib/runner/cache";
 import { registerJob } from "../../lib/runner/registry";
 import { JobError, type JobEvent, type RunOptions, runJobs } from "../../lib/runner/run";
-import { MARKS_ENV, backendJob, badResultJob, exitJob, failJob, markPids, rendezvousJob, runCounts, sleepJob, sleepValue } from "./fake-jobs";
+import { SEMI_SPACE_FLAG } from "../../lib/heap";
+import { MARKS_ENV, backendJob, badResultJob, execArgvJob, exitJob, failJob, markPids, rendezvousJob, runCounts, sleepJob, sleepValue } from "./fake-jobs";
 
 const root = mkdtempSync(join(tmpdir(), "graph-mmm-runner-"));
 let n = 0;
@@ -94,6 +95,14 @@ describe("runJobs", () => {
     assert.ok(r.backend === "wasm" || r.backend === "tensorflow" || r.backend === "cpu", `backend ${r.backend}`);
     const entry = readEntry(cacheDir, { kind: "test-backend", version: "1", key: cacheKey("test-backend", "1", { values: [1, 2, 3.5] }) });
     assert.equal(entry?.backend, r.backend, "the entry records the backend");
+  });
+
+  it("a child runs with the training heap's semi-space, and without the parent's test-runner flags", async () => {
+    const { cacheDir } = fresh();
+    const [r] = await runJobs([execArgvJob({ id: 1 })], quiet({ workers: 1, cacheDir }));
+    assert.notEqual(r.pid, process.pid);
+    assert.ok(r.execArgv.includes(SEMI_SPACE_FLAG), `child flags: ${r.execArgv.join(" ")}`);
+    assert.ok(!r.execArgv.some((a) => a.startsWith("--test")), `child flags: ${r.execArgv.join(" ")}`);
   });
 
   it("a failing job: clear error with kind, configuration and stack; running jobs finish and are cached; nothing new starts", async () => {
