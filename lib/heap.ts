@@ -2,8 +2,10 @@
  * V8's young generation for processes that train. A training step allocates thousands of short-
  * lived tensor records, and with Node's default 16 MB semi-space the scavenger runs so often that
  * garbage collection was 15% of a CausalMMM stress cell's profile; a 64 MB semi-space cut that
- * cell's median time from 40.5 s to 37.0 s (three runs each, side by side). Memory grows by about
- * 150 MB per process; numbers do not change (collection never touches a tensor's values).
+ * cell's median time from 40.5 s to 37.0 s (three runs each, side by side). A process's young
+ * generation may now grow to three semi-spaces (192 MB); numbers do not change (collection never
+ * touches a tensor's values). Processes that only start others (`npm run study`, `npm run worker`)
+ * need no flag: the runner adds it to each child it forks.
  */
 
 /** The semi-space, in MB, of the kernel, the runner's children and the gradient workers. */

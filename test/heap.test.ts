@@ -22,9 +22,9 @@ describe("withSemiSpace", () => {
 });
 
 describe("entry points that train", () => {
-  it("npm run study, bench, diagnose and worker start Node with the flag", () => {
+  it("npm run bench and diagnose, which train in their own process, start Node with the flag", () => {
     const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    for (const name of ["study", "bench", "diagnose", "worker"]) {
+    for (const name of ["bench", "diagnose"]) {
       assert.match(scripts[name], new RegExp(`node ${SEMI_SPACE_FLAG} build/scripts/${name}\\.js$`), `npm run ${name}: ${scripts[name]}`);
     }
   });
