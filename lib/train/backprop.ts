@@ -10,6 +10,14 @@
  * of a node's gradient function at the end of that node. The numbers are tfjs's own, bit for bit
  * (test/train/backprop.test.ts compares them). It reads the tape of tfjs-core's engine, whose
  * version package.json pins.
+ *
+ * The forward pass also saves tensors more cheaply: tfjs copies each tensor a kernel saves for
+ * the backward pass through a full Identity kernel call plus a tape node of its own, which is
+ * about a fifth of a small recurrent model's kernel calls. On the wasm and cpu backends a saved
+ * copy here is a new handle on the same buffer (reference counted, what the Identity kernel does
+ * on wasm), with no tape node: in a first-order gradient a saved copy is read only as a value by
+ * the backward pass, never differentiated through. Gradients nested inside `f` (tape depth > 1)
+ * keep tfjs's copies.
  */
 import { withTransposeCache } from "../core/transpose-cache";
 import { tf } from "../tf";
@@ -26,10 +34,41 @@ interface TapeNode {
 
 /** The parts of tfjs-core's engine this module drives. */
 interface EngineTape {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  state: { activeTape: TapeNode[] | null; gradientDepth: number; tensorInfo: Map<object, { backend: unknown }> };
+  backend: unknown;
+  backendName: string;
   startTape(): void;
   endTape(): void;
   tidy<T>(name: string, fn: () => T): T;
+  /** Copies a tensor to save it for the backward pass (with a tape node from the copy to the tensor). */
+  clone(t: tf.Tensor): tf.Tensor;
+  makeTensorFromTensorInfo(info: tf.TensorInfo, backend?: unknown): tf.Tensor;
+}
+
+/** Backends whose buffers are reference counted by `incRef` / `disposeData`, so that handles can share them. */
+const SHARING_BACKENDS = new Set(["wasm", "cpu"]);
+
+/**
+ * Runs `fn` with the engine saving tensors for a first-order backward pass as shared handles
+ * (see the module comment); nested gradients (depth > 1) and tensors of another backend keep
+ * tfjs's copies.
+ */
+function withSharedSaves<T>(engine: EngineTape, fn: () => T): T {
+  if (!SHARING_BACKENDS.has(engine.backendName)) return fn();
+  const backend = engine.backend as { incRef(dataId: object): void };
+  const original = engine.clone;
+  // the engine clones only to save a tensor for the backward pass (a kernel's or a custom gradient's)
+  engine.clone = function (this: EngineTape, t: tf.Tensor): tf.Tensor {
+    if (this.state.gradientDepth !== 1 || t.dtype === "string" || this.state.tensorInfo.get(t.dataId)?.backend !== backend) return original.call(this, t);
+    backend.incRef(t.dataId);
+    return this.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+  };
+  try {
+    return fn();
+  } finally {
+    // the prototype's method again
+    delete (engine as unknown as Record<string, unknown>).clone;
+  }
 }
 
 /**
@@ -77,7 +116,7 @@ export function leanVariableGrads(f: () => tf.Scalar, vars: tf.Variable[]): { va
   engine.startTape();
   let value: tf.Scalar | undefined;
   try {
-    value = engine.tidy("forward", f);
+    value = withSharedSaves(engine, () => engine.tidy("forward", f));
   } finally {
     engine.endTape();
     if (value === undefined) releaseTape(engine); // f threw: free what its forward pass saved

@@ -90,6 +90,44 @@ describe("leanVariableGrads", () => {
     model.dispose();
   });
 
+  it("saves tensors for the backward pass as shared handles: no Identity kernel, no tape node of their own", () => {
+    const { model, batch, seed } = cases()[0];
+    const vs = vars(model);
+    const engine = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
+    const counted = (grads: typeof leanVariableGrads) => {
+      let identities = 0;
+      const run = engine.runKernel;
+      engine.runKernel = function (this: unknown, ...a: unknown[]) {
+        if (a[0] === "Identity") identities++;
+        return run.apply(this, a);
+      };
+      try {
+        const { value, grads: g } = grads(() => model.loss(batch, seed).total, vs);
+        tf.dispose([value, ...Object.values(g)]);
+      } finally {
+        engine.runKernel = run;
+      }
+      return identities;
+    };
+    const ref = counted((f, v) => tf.variableGrads(f, v) as { value: tf.Scalar; grads: Record<string, tf.Tensor> });
+    const lean = counted(leanVariableGrads);
+    assert.ok(ref > 100, `tfjs copies ${ref} saved tensors through Identity`);
+    assert.ok(lean < ref / 20, `${lean} Identity kernels against tfjs's ${ref}`);
+    assert.equal((tf.engine() as unknown as Record<string, unknown>).clone, tf.engine().constructor.prototype.clone, "the engine's own method is back");
+    model.dispose();
+  });
+
+  it("a gradient taken inside f keeps tfjs's saved copies, so that f's gradient through it is right (d/dv sum 3v^2 = 6v)", () => {
+    const v = tf.variable(tf.tensor1d([0.5, -1.25, 2]), true, "backprop-test.v");
+    const before = tf.memory().numTensors;
+    const { value, grads } = leanVariableGrads(() => tf.tidy(() => (tf.grad((x: tf.Tensor) => x.pow(3).sum())(v) as tf.Tensor).sum() as tf.Scalar), [v]);
+    assert.deepEqual(Array.from(value.dataSync()), [3 * 0.25 + 3 * 1.5625 + 3 * 4]);
+    assert.deepEqual(Array.from(grads[v.name].dataSync()), [3, -7.5, 12]);
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.equal(tf.memory().numTensors, before);
+    v.dispose();
+  });
+
   it("refuses a function that does not return a scalar, and frees what it recorded", () => {
     const model = cases()[1].model;
     const vs = vars(model);
