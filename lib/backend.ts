@@ -174,6 +174,77 @@ function sliceWithoutCopiesOnWasm(): void {
   } as tf.KernelConfig);
 }
 
+/**
+ * Writes `inputs` side by side along `axis` into a new tensor of `outShape`, from views of the
+ * heap; `inners[i]` is input i's size from `axis` on (the inputs agree before it). One loop of
+ * element copies per input and leading index, where wasm's Concat makes a subarray object for
+ * each: stacking a recurrent model's 200 steps of [8, 8] along axis 1 took it about 0.6 ms.
+ */
+function concatFromHeap(backend: WasmHeap, inputs: readonly tf.TensorInfo[], inners: readonly number[], outShape: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(outShape, inputs[0].dtype);
+  const total = inners.reduce((a, b) => a + b, 0);
+  if (total === 0) return out;
+  const lead = tf.util.sizeFromShape(outShape) / total;
+  // views taken after the output's allocation, which may grow (and move) the heap
+  const os = backend.typedArrayFromHeap(out);
+  let offset = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const d = inners[i];
+    if (d === 0) continue;
+    const xs = backend.typedArrayFromHeap(inputs[i]);
+    if (d >= 64) {
+      for (let b = 0; b < lead; b++) os.set(xs.subarray(b * d, b * d + d), b * total + offset);
+    } else {
+      for (let b = 0; b < lead; b++) {
+        const from = b * d;
+        const to = b * total + offset;
+        for (let k = 0; k < d; k++) os[to + k] = xs[from + k];
+      }
+    }
+    offset += d;
+  }
+  return out;
+}
+
+/**
+ * Makes the wasm backend's Pack (stack) and Concat kernels copy with {@link concatFromHeap}.
+ * The values are the same copies; strings and a single input keep wasm's kernels.
+ */
+function stackWithoutSubarraysOnWasm(): void {
+  const pack = tf.getKernel("Pack", "wasm");
+  const concat = tf.getKernel("Concat", "wasm");
+  if (!pack || !concat || (pack as { fromHeap?: boolean }).fromHeap) return;
+  const copyable = (xs: readonly tf.TensorInfo[]) => xs.length > 1 && xs.every((x) => x.dtype === xs[0].dtype) && ["float32", "int32", "bool"].includes(xs[0].dtype);
+  tf.unregisterKernel("Pack", "wasm");
+  tf.registerKernel({
+    ...pack,
+    fromHeap: true,
+    kernelFunc: (args) => {
+      const xs = args.inputs as unknown as tf.TensorInfo[];
+      if (!copyable(xs)) return (pack.kernelFunc as tf.KernelFunc)(args);
+      const shape = xs[0].shape;
+      const axis = (args.attrs as unknown as { axis: number }).axis;
+      xs.forEach((x) => tf.util.assertShapesMatch(shape, x.shape, "All tensors passed to stack must have matching shapes"));
+      const outShape = [...shape.slice(0, axis), xs.length, ...shape.slice(axis)];
+      const inner = tf.util.sizeFromShape(shape.slice(axis));
+      return concatFromHeap(args.backend as unknown as WasmHeap, xs, xs.map(() => inner), outShape);
+    },
+  } as tf.KernelConfig);
+  tf.unregisterKernel("Concat", "wasm");
+  tf.registerKernel({
+    ...concat,
+    kernelFunc: (args) => {
+      const xs = args.inputs as unknown as tf.TensorInfo[];
+      const nonEmpty = xs.filter((x) => tf.util.sizeFromShape(x.shape) > 0);
+      if (!copyable(xs) || nonEmpty.length < 2) return (concat.kernelFunc as tf.KernelFunc)(args);
+      const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, xs[0].shape)[0];
+      tf.backend_util.assertParamsConsistent(xs.map((x) => x.shape), axis);
+      const outShape = tf.backend_util.computeOutShape(xs.map((x) => x.shape), axis);
+      return concatFromHeap(args.backend as unknown as WasmHeap, nonEmpty, nonEmpty.map((x) => tf.util.sizeFromShape(x.shape.slice(axis))), outShape);
+    },
+  } as tf.KernelConfig);
+}
+
 /** The tfjs-backend-wasm release whose bundle {@link startThreadedWasm} knows. */
 const THREADED_WASM_VERSION = "4.22.0";
 
@@ -269,6 +340,7 @@ function register(name: BackendName): string | undefined {
       require("@tensorflow/tfjs-backend-wasm");
       shareNoOpCopiesOnWasm();
       sliceWithoutCopiesOnWasm();
+      stackWithoutSubarraysOnWasm();
     }
     return tf.findBackendFactory(name) ? undefined : `${name} did not register`;
   } catch (err) {

@@ -176,3 +176,51 @@ describe("wasm slicing from views of the heap", () => {
     tf.dispose([x, flags, ...parts, ...rows]);
   });
 });
+
+describe("wasm stacking and concatenation from views of the heap", () => {
+  /** Nested arrays joined along `axis` by the definition (at axis 0 the outer lists are joined). */
+  const join = (xs: unknown[], axis: number): unknown =>
+    axis === 0 ? xs.flatMap((x) => x as unknown[]) : (xs[0] as unknown[]).map((_, i) => join(xs.map((x) => (x as unknown[])[i]), axis - 1));
+  const values = (n: number, from: number) => Array.from({ length: n }, (_, k) => Math.round(100 * Math.sin(3 * (k + from) + 2)) / 10);
+
+  it("stack and concat equal the definition: every axis, short and long rows (the loop and the block copy), int32 and bool, empty parts", async () => {
+    await initBackend("wasm", null);
+    for (const shape of [
+      [3, 4, 5],
+      [2, 3, 70],
+      [65, 2],
+    ]) {
+      for (let axis = 0; axis <= shape.length; axis++) {
+        const xs = [0, 1, 2, 3].map((i) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), 1000 * i), shape));
+        const nested = xs.map((x) => x.arraySync());
+        const stacked = tf.stack(xs, axis);
+        const wrapped = nested.map((x) => {
+          const wrap = (y: unknown, d: number): unknown => (d === axis ? [y] : (y as unknown[]).map((r) => wrap(r, d + 1)));
+          return wrap(x, 0);
+        });
+        assert.deepEqual(stacked.arraySync(), join(wrapped, axis), `stack of 4 x [${shape}] at axis ${axis}`);
+        if (axis < shape.length) {
+          const parts = [xs[0], xs[1].slice(new Array(shape.length).fill(0), shape.map((s, d) => (d === axis ? Math.max(1, s - 1) : s)))];
+          assert.deepEqual(tf.concat(parts, axis).arraySync(), join(parts.map((p) => p.arraySync()), axis), `concat of [${shape}] at axis ${axis}`);
+          tf.dispose(parts[1]);
+        }
+        tf.dispose([...xs, stacked]);
+      }
+    }
+    const ints = [0, 1, 2].map((i) => tf.tensor2d(values(6, i).map((v) => Math.round(v)), [2, 3], "int32"));
+    const s = tf.stack(ints, 1);
+    assert.equal(s.dtype, "int32");
+    assert.deepEqual(s.arraySync(), join(ints.map((x) => (x.arraySync() as number[][]).map((r) => [r])), 1));
+    const flags = tf.concat([tf.tensor2d([true, false], [2, 1], "bool"), tf.tensor2d([false, false, true, true], [2, 2], "bool")], 1);
+    assert.deepEqual(flags.arraySync(), [
+      [1, 0, 0],
+      [0, 1, 1],
+    ]);
+    const withEmpty = tf.concat([tf.ones([2, 0]), tf.fill([2, 2], 3), tf.zeros([2, 0]), tf.fill([2, 1], 4)], 1);
+    assert.deepEqual(withEmpty.arraySync(), [
+      [3, 3, 4],
+      [3, 3, 4],
+    ]);
+    tf.dispose([...ints, s, flags, withEmpty]);
+  });
+});

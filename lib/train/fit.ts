@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Progress, yieldToEventLoop } from "../progress";
 import { Rng } from "../rng";
 import { tf } from "../tf";
+import { HeapAdam } from "./adam";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { type GradientEngine, gradientEngine } from "./gradients";
 import type { ArrayBatch, Trainable } from "../core/trainable";
@@ -244,7 +245,7 @@ export async function fit(model: Trainable, data: FitData, config: Partial<FitCo
   const started = Date.now();
   const names = model.trainableNames();
   const vars = names.map((n) => model.params.get(n));
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = new HeapAdam(cfg.learningRate);
   const lastDir = cfg.checkpointDir ? join(cfg.checkpointDir, "last") : null;
   const bestDir = cfg.checkpointDir ? join(cfg.checkpointDir, "best") : null;
   const state = await startState(model, optimizer, cfg, lastDir);
