@@ -137,6 +137,11 @@ describe("wasm slicing from views of the heap", () => {
         [1, 1, 0, 1, 1],
         [1, 2, 2, 2, 2],
       ],
+      [
+        [3, 100],
+        [1, 10],
+        [2, 80],
+      ],
     ];
     for (const [shape, begin, size] of cases) {
       const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => rng(k));
@@ -222,5 +227,28 @@ describe("wasm stacking and concatenation from views of the heap", () => {
       [3, 3, 4],
     ]);
     tf.dispose([...ints, s, flags, withEmpty]);
+  });
+
+  it("unstack equals the definition on every axis, short and long rows, int32", async () => {
+    await initBackend("wasm", null);
+    const pick = (x: unknown, axis: number, i: number): unknown => (axis === 0 ? (x as unknown[])[i] : (x as unknown[]).map((r) => pick(r, axis - 1, i)));
+    for (const [shape, dtype] of [
+      [[4, 5, 3], "float32"],
+      [[3, 2, 70], "float32"],
+      [[2, 6], "int32"],
+    ] as [number[], "float32" | "int32"][]) {
+      const x = tf.tensor(values(shape.reduce((a, b) => a * b, 1), 7).map((v) => (dtype === "int32" ? Math.round(v) : v)), shape, dtype);
+      const nested = x.arraySync();
+      for (let axis = 0; axis < shape.length; axis++) {
+        const parts = tf.unstack(x, axis);
+        assert.equal(parts.length, shape[axis]);
+        parts.forEach((p, i) => {
+          assert.equal(p.dtype, dtype);
+          assert.deepEqual(p.arraySync(), pick(nested, axis, i), `part ${i} of [${shape}] along axis ${axis}`);
+        });
+        tf.dispose(parts);
+      }
+      x.dispose();
+    }
   });
 });
