@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { CpuInfo } from "node:os";
 import { join } from "node:path";
 import * as workerThreads from "node:worker_threads";
+import { installLeanEngine, registerLeanKernels } from "./lean-engine";
 import { MATMUL_ENV, type MatMulName, activeMatMul, parseMatMulRequest, useMatMul } from "./native-matmul";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -372,6 +373,7 @@ function register(name: BackendName): string | undefined {
       shareNoOpCopiesOnWasm();
       sliceWithoutCopiesOnWasm();
       stackWithoutSubarraysOnWasm();
+      registerLeanKernels();
     }
     return tf.findBackendFactory(name) ? undefined : `${name} did not register`;
   } catch (err) {
@@ -426,6 +428,7 @@ export async function initBackend(
       continue;
     }
     await tf.ready();
+    installLeanEngine();
     const products = name === "wasm" ? productsOn(matmul) : { matmul: "wasm" as const };
     current = { name, requested, skipped, threads: name === "wasm" ? wasmThreads() : 1, ...(threadsSkipped ? { threadsSkipped } : {}), ...products };
     log?.(describeBackend(current));

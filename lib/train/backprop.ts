@@ -76,10 +76,13 @@ function withSharedSaves<T>(engine: EngineTape, fn: () => T): T {
  * variable (tfjs prunes the tape the same way before its backward pass).
  */
 function pathNodes(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {
+  // plain loops over the inputs (for-in visits them in Object.entries' order): a training step's tape has ~10^4 nodes
   const fromX = new Set<number>(xs.map((x) => x.id));
   const nodeFromX = new Set<number>();
   for (const node of tape) {
-    if (Object.values(node.inputs).some((t) => fromX.has(t.id))) {
+    let hit = false;
+    for (const name in node.inputs) if (fromX.has(node.inputs[name].id)) hit = true;
+    if (hit) {
       nodeFromX.add(node.id);
       for (const o of node.outputs) fromX.add(o.id);
     }
@@ -88,16 +91,22 @@ function pathNodes(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] 
   const nodeToY = new Set<number>();
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i];
-    if (node.outputs.some((o) => toY.has(o.id))) {
+    if (!nodeFromX.has(node.id)) continue; // not kept below either way; its inputs reach y only through kept nodes' inputs
+    let hit = false;
+    for (const o of node.outputs) if (toY.has(o.id)) hit = true;
+    if (hit) {
       nodeToY.add(node.id);
-      for (const t of Object.values(node.inputs)) toY.add(t.id);
+      for (const name in node.inputs) toY.add(node.inputs[name].id);
     }
   }
   const kept: TapeNode[] = [];
   for (const node of tape) {
     if (!nodeFromX.has(node.id) || !nodeToY.has(node.id)) continue;
     const inputs: Record<string, tf.Tensor> = {};
-    for (const [name, t] of Object.entries(node.inputs)) if (fromX.has(t.id)) inputs[name] = t;
+    for (const name in node.inputs) {
+      const t = node.inputs[name];
+      if (fromX.has(t.id)) inputs[name] = t;
+    }
     kept.push({ ...node, inputs });
   }
   return kept;
