@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { CpuInfo } from "node:os";
 import { join } from "node:path";
 import * as workerThreads from "node:worker_threads";
-import { installLeanEngine, registerLeanKernels } from "./lean-engine";
+import { installLeanEngine, leanEngineRequested } from "./lean-engine";
 import { MATMUL_ENV, type MatMulName, activeMatMul, parseMatMulRequest, useMatMul } from "./native-matmul";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -84,21 +84,25 @@ export function parseBackendRequest(value: string | undefined): BackendName | "a
  */
 function shareNoOpCopiesOnWasm(): void {
   for (const kernelName of ["Identity", "Cast"]) {
-    const original = tf.getKernel(kernelName, "wasm");
-    if (!original || (original as { shared?: boolean }).shared) continue;
-    tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({
-      ...original,
-      shared: true,
-      kernelFunc: (args) => {
-        const x = args.inputs.x as tf.TensorInfo;
-        const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype ?? x.dtype;
-        if (x.dtype === "string" || dtype !== x.dtype) return (original.kernelFunc as tf.KernelFunc)(args);
-        (args.backend as unknown as { incRef(id: unknown): void }).incRef(x.dataId);
-        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-      },
-    } as tf.KernelConfig);
+    replaceWasmKernel(kernelName, (original) => (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype ?? x.dtype;
+      if (x.dtype === "string" || dtype !== x.dtype) return original(args);
+      (args.backend as unknown as { incRef(id: unknown): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    });
   }
+}
+
+/**
+ * Registers `make(original)` as wasm's kernel `kernelName` in place of wasm's own, which it calls
+ * where it does not apply; once per process (a replaced kernel is marked and left alone).
+ */
+function replaceWasmKernel(kernelName: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const kernel = tf.getKernel(kernelName, "wasm");
+  if (!kernel || (kernel as { replaced?: boolean }).replaced) return;
+  tf.unregisterKernel(kernelName, "wasm");
+  tf.registerKernel({ ...kernel, replaced: true, kernelFunc: make(kernel.kernelFunc as tf.KernelFunc) } as tf.KernelConfig);
 }
 
 /** The parts of the wasm backend the slicing kernels use (tfjs-backend-wasm 4.22). */
@@ -140,40 +144,28 @@ function sliceFromHeap(backend: WasmHeap, x: tf.TensorInfo, begin: number[], siz
  * to the garbage collector. The values are the same copies; string tensors keep wasm's kernels.
  */
 function sliceWithoutCopiesOnWasm(): void {
-  const slice = tf.getKernel("Slice", "wasm");
-  const split = tf.getKernel("SplitV", "wasm");
-  if (!slice || !split || (slice as { fromHeap?: boolean }).fromHeap) return;
-  tf.unregisterKernel("Slice", "wasm");
-  tf.registerKernel({
-    ...slice,
-    fromHeap: true,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === "string") return (slice.kernelFunc as tf.KernelFunc)(args);
-      const attrs = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
-      const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
-      return sliceFromHeap(args.backend as unknown as WasmHeap, x, begin, size);
-    },
-  } as tf.KernelConfig);
-  tf.unregisterKernel("SplitV", "wasm");
-  tf.registerKernel({
-    ...split,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === "string") return (split.kernelFunc as tf.KernelFunc)(args);
-      const attrs = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
-      const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
-      const begin = new Array<number>(x.shape.length).fill(0);
-      return sizes.map((s) => {
-        const size = [...x.shape];
-        size[axis] = s;
-        const part = sliceFromHeap(args.backend as unknown as WasmHeap, x, [...begin], size);
-        begin[axis] += s;
-        return part;
-      });
-    },
-  } as tf.KernelConfig);
+  replaceWasmKernel("Slice", (original) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === "string") return original(args);
+    const attrs = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    return sliceFromHeap(args.backend as unknown as WasmHeap, x, begin, size);
+  });
+  replaceWasmKernel("SplitV", (original) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === "string") return original(args);
+    const attrs = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+    const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = [...x.shape];
+      size[axis] = s;
+      const part = sliceFromHeap(args.backend as unknown as WasmHeap, x, [...begin], size);
+      begin[axis] += s;
+      return part;
+    });
+  });
 }
 
 /**
@@ -215,66 +207,125 @@ function concatFromHeap(backend: WasmHeap, inputs: readonly tf.TensorInfo[], inn
  * are the same copies; strings and a single input keep wasm's kernels.
  */
 function stackWithoutSubarraysOnWasm(): void {
-  const pack = tf.getKernel("Pack", "wasm");
-  const concat = tf.getKernel("Concat", "wasm");
-  const unpack = tf.getKernel("Unpack", "wasm");
-  if (!pack || !concat || !unpack || (pack as { fromHeap?: boolean }).fromHeap) return;
   const copyable = (xs: readonly tf.TensorInfo[]) => xs.length > 1 && xs.every((x) => x.dtype === xs[0].dtype) && ["float32", "int32", "bool"].includes(xs[0].dtype);
-  tf.unregisterKernel("Pack", "wasm");
-  tf.registerKernel({
-    ...pack,
-    fromHeap: true,
-    kernelFunc: (args) => {
-      const xs = args.inputs as unknown as tf.TensorInfo[];
-      if (!copyable(xs)) return (pack.kernelFunc as tf.KernelFunc)(args);
-      const shape = xs[0].shape;
-      const axis = (args.attrs as unknown as { axis: number }).axis;
-      xs.forEach((x) => tf.util.assertShapesMatch(shape, x.shape, "All tensors passed to stack must have matching shapes"));
-      const outShape = [...shape.slice(0, axis), xs.length, ...shape.slice(axis)];
-      const inner = tf.util.sizeFromShape(shape.slice(axis));
-      return concatFromHeap(args.backend as unknown as WasmHeap, xs, xs.map(() => inner), outShape);
-    },
-  } as tf.KernelConfig);
-  tf.unregisterKernel("Unpack", "wasm");
-  tf.registerKernel({
-    ...unpack,
-    kernelFunc: (args) => {
-      const x = args.inputs.value as tf.TensorInfo;
-      if (!copyable([x, x])) return (unpack.kernelFunc as tf.KernelFunc)(args);
-      const rank = x.shape.length;
-      const axis = ((args.attrs as unknown as { axis: number }).axis + rank) % rank;
-      const count = x.shape[axis];
-      const lead = tf.util.sizeFromShape(x.shape.slice(0, axis));
-      const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
-      const shape = x.shape.filter((_, d) => d !== axis);
-      const heap = args.backend as unknown as WasmHeap;
-      const outs = Array.from({ length: count }, () => heap.makeOutput(shape, x.dtype));
-      // views taken after the outputs' allocation, which may grow (and move) the heap
-      const xs = heap.typedArrayFromHeap(x);
-      outs.forEach((out, i) => {
-        const os = heap.typedArrayFromHeap(out);
-        for (let b = 0; b < lead; b++) {
-          const from = (b * count + i) * inner;
-          if (inner >= 64) os.set(xs.subarray(from, from + inner), b * inner);
-          else for (let k = 0; k < inner; k++) os[b * inner + k] = xs[from + k];
-        }
-      });
-      return outs;
-    },
-  } as tf.KernelConfig);
-  tf.unregisterKernel("Concat", "wasm");
-  tf.registerKernel({
-    ...concat,
-    kernelFunc: (args) => {
-      const xs = args.inputs as unknown as tf.TensorInfo[];
-      const nonEmpty = xs.filter((x) => tf.util.sizeFromShape(x.shape) > 0);
-      if (!copyable(xs) || nonEmpty.length < 2) return (concat.kernelFunc as tf.KernelFunc)(args);
-      const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, xs[0].shape)[0];
-      tf.backend_util.assertParamsConsistent(xs.map((x) => x.shape), axis);
-      const outShape = tf.backend_util.computeOutShape(xs.map((x) => x.shape), axis);
-      return concatFromHeap(args.backend as unknown as WasmHeap, nonEmpty, nonEmpty.map((x) => tf.util.sizeFromShape(x.shape.slice(axis))), outShape);
-    },
-  } as tf.KernelConfig);
+  replaceWasmKernel("Pack", (original) => (args) => {
+    const xs = args.inputs as unknown as tf.TensorInfo[];
+    if (!copyable(xs)) return original(args);
+    const shape = xs[0].shape;
+    const axis = (args.attrs as unknown as { axis: number }).axis;
+    xs.forEach((x) => tf.util.assertShapesMatch(shape, x.shape, "All tensors passed to stack must have matching shapes"));
+    const outShape = [...shape.slice(0, axis), xs.length, ...shape.slice(axis)];
+    const inner = tf.util.sizeFromShape(shape.slice(axis));
+    return concatFromHeap(args.backend as unknown as WasmHeap, xs, xs.map(() => inner), outShape);
+  });
+  replaceWasmKernel("Unpack", (original) => (args) => {
+    const x = args.inputs.value as tf.TensorInfo;
+    if (!copyable([x, x])) return original(args);
+    const rank = x.shape.length;
+    const axis = ((args.attrs as unknown as { axis: number }).axis + rank) % rank;
+    const count = x.shape[axis];
+    const lead = tf.util.sizeFromShape(x.shape.slice(0, axis));
+    const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+    const shape = x.shape.filter((_, d) => d !== axis);
+    const heap = args.backend as unknown as WasmHeap;
+    const outs = Array.from({ length: count }, () => heap.makeOutput(shape, x.dtype));
+    // views taken after the outputs' allocation, which may grow (and move) the heap
+    const xs = heap.typedArrayFromHeap(x);
+    outs.forEach((out, i) => {
+      const os = heap.typedArrayFromHeap(out);
+      for (let b = 0; b < lead; b++) {
+        const from = (b * count + i) * inner;
+        if (inner >= 64) os.set(xs.subarray(from, from + inner), b * inner);
+        else for (let k = 0; k < inner; k++) os[b * inner + k] = xs[from + k];
+      }
+    });
+    return outs;
+  });
+  replaceWasmKernel("Concat", (original) => (args) => {
+    const xs = args.inputs as unknown as tf.TensorInfo[];
+    const nonEmpty = xs.filter((x) => tf.util.sizeFromShape(x.shape) > 0);
+    if (!copyable(xs) || nonEmpty.length < 2) return original(args);
+    const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, xs[0].shape)[0];
+    tf.backend_util.assertParamsConsistent(xs.map((x) => x.shape), axis);
+    const outShape = tf.backend_util.computeOutShape(xs.map((x) => x.shape), axis);
+    return concatFromHeap(args.backend as unknown as WasmHeap, nonEmpty, nonEmpty.map((x) => tf.util.sizeFromShape(x.shape.slice(axis))), outShape);
+  });
+}
+
+/** The wasm binary kernels whose kernelFunc is tfjs's `createBinaryKernelConfig` one, with their output dtype (null: the input's). */
+const WASM_BINARY_KERNELS: Record<string, tf.DataType | null> = {
+  Add: null,
+  Sub: null,
+  Multiply: null,
+  RealDiv: null,
+  Maximum: null,
+  Minimum: null,
+  Pow: null,
+  SquaredDifference: null,
+  FloorDiv: null,
+  Mod: null,
+  Atan2: null,
+  Greater: "bool",
+  GreaterEqual: "bool",
+  Less: "bool",
+  LessEqual: "bool",
+  Equal: "bool",
+  NotEqual: "bool",
+};
+
+/** wasm's dtype codes (tfjs-backend-wasm's CppDType). */
+const CPP_DTYPE: Partial<Record<tf.DataType, number>> = { float32: 0, int32: 1, bool: 2, string: 3, complex64: 4 };
+
+/** Largest operand rank the shape buffer of {@link directBinaryKernelsOnWasm} holds; higher ranks take wasm's own kernel. */
+const MAX_RANK = 8;
+
+/** The parts of the wasm backend the direct binary kernels use (tfjs-backend-wasm 4.22). */
+interface WasmModule extends WasmHeap {
+  dataIdMap: { get(id: object): { id: number } };
+  wasm: { HEAP32: Int32Array; _malloc(bytes: number): number; asm?: Record<string, unknown> } & Record<string, unknown>;
+}
+
+/**
+ * Makes wasm's binary kernels (Add, Sub, Multiply, ...) call their C function directly, with the
+ * same arguments (the operands' ids, shapes and ranks, the dtype code, the output's id), the
+ * shapes written into a buffer of 2 x {@link MAX_RANK} int32 kept on the wasm heap, instead of
+ * through Emscripten's `ccall`, which copies two fresh typed arrays onto the stack per call. Part
+ * of the lean engine (lib/lean-engine.ts): `GRAPH_MMM_LEAN_ENGINE=0` keeps wasm's kernels.
+ */
+function directBinaryKernelsOnWasm(): void {
+  for (const [kernelName, outDtype] of Object.entries(WASM_BINARY_KERNELS)) {
+    let fn: ((...args: number[]) => void) | null = null;
+    let shapes = 0;
+    let owner: unknown = null;
+    replaceWasmKernel(kernelName, (original) => (args) => {
+      const backend = args.backend as unknown as WasmModule;
+      const a = args.inputs.a as tf.TensorInfo;
+      const b = args.inputs.b as tf.TensorInfo;
+      const dtype = CPP_DTYPE[a.dtype];
+      if (a.shape.length > MAX_RANK || b.shape.length > MAX_RANK || dtype === undefined) return original(args);
+      if (owner !== backend) {
+        // the module's export itself (its `_Name` is a wrapper that forwards through `apply` until first called)
+        const f = backend.wasm.asm?.[kernelName] ?? backend.wasm[`_${kernelName}`];
+        if (typeof f !== "function") return original(args);
+        fn = f as (...args: number[]) => void;
+        shapes = backend.wasm._malloc(2 * MAX_RANK * 4);
+        owner = backend;
+      }
+      const aId = backend.dataIdMap.get(a.dataId).id;
+      const bId = backend.dataIdMap.get(b.dataId).id;
+      const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const out = backend.makeOutput(shape, outDtype ?? a.dtype);
+      if (tf.util.sizeFromShape(shape) === 0) return out;
+      // written after the output's allocation, which may grow the heap (and renew HEAP32)
+      const heap = backend.wasm.HEAP32;
+      const at = shapes >> 2;
+      for (let k = 0; k < a.shape.length; k++) heap[at + k] = a.shape[k];
+      for (let k = 0; k < b.shape.length; k++) heap[at + MAX_RANK + k] = b.shape[k];
+      const outId = backend.dataIdMap.get(out.dataId).id;
+      fn!(aId, shapes, a.shape.length, bId, shapes + MAX_RANK * 4, b.shape.length, dtype, outId);
+      return out;
+    });
+  }
 }
 
 /** The tfjs-backend-wasm release whose bundle {@link startThreadedWasm} knows. */
@@ -373,7 +424,7 @@ function register(name: BackendName): string | undefined {
       shareNoOpCopiesOnWasm();
       sliceWithoutCopiesOnWasm();
       stackWithoutSubarraysOnWasm();
-      registerLeanKernels();
+      if (leanEngineRequested()) directBinaryKernelsOnWasm();
     }
     return tf.findBackendFactory(name) ? undefined : `${name} did not register`;
   } catch (err) {

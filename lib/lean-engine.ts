@@ -13,7 +13,8 @@
  *   profiling nor the DEBUG and IS_TEST flags are on; otherwise tfjs's own path runs.
  * - **wasm's binary kernels (Add, Sub, Multiply, ...) called directly**, their operands' shapes
  *   written to a buffer kept on the wasm heap, instead of through Emscripten's `ccall`, which
- *   copies two fresh typed arrays onto the stack per call.
+ *   copies two fresh typed arrays onto the stack per call (registered by lib/backend.ts beside
+ *   its other replacements of wasm's kernels, when this module is not turned off).
  *
  * It reads internals of tfjs-core and tfjs-backend-wasm 4.22, whose versions package.json pins;
  * `GRAPH_MMM_LEAN_ENGINE=0` leaves tfjs as it is (test/lean-engine.test.ts compares the two).
@@ -63,11 +64,10 @@ interface Engine {
   addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: null, saved: tf.Tensor[], attrs: tf.NamedAttrMap): void;
 }
 
-/** The parts of the wasm backend (4.22) the direct binary kernels use. */
-interface WasmBackend {
-  dataIdMap: { data: WeakMap<object, unknown> | Map<object, unknown> | MapStore<object, unknown>; get(id: object): { id: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  wasm: { HEAP32: Int32Array; _malloc(bytes: number): number; asm?: Record<string, unknown> } & Record<string, unknown>;
+/** The part of the wasm and cpu backends (4.22) this module drives: their per-buffer records. */
+interface BackendRecords {
+  dataIdMap?: { data: WeakMap<object, unknown> | Map<object, unknown> | MapStore<object, unknown> };
+  numDataIds?(): number;
 }
 
 /** Is the lean engine asked for (the default) or turned off by {@link LEAN_ENGINE_ENV}? */
@@ -110,99 +110,16 @@ function leanRunKernel(original: Engine["runKernel"]) {
   };
 }
 
-/** The wasm binary kernels whose kernelFunc is tfjs's `createBinaryKernelConfig` one, with their output dtype (null: the input's). */
-const WASM_BINARY_KERNELS: Record<string, tf.DataType | null> = {
-  Add: null,
-  Sub: null,
-  Multiply: null,
-  RealDiv: null,
-  Maximum: null,
-  Minimum: null,
-  Pow: null,
-  SquaredDifference: null,
-  FloorDiv: null,
-  Mod: null,
-  Atan2: null,
-  Greater: "bool",
-  GreaterEqual: "bool",
-  Less: "bool",
-  LessEqual: "bool",
-  Equal: "bool",
-  NotEqual: "bool",
-};
-
-/** wasm's dtype codes (tfjs-backend-wasm's CppDType). */
-const CPP_DTYPE: Partial<Record<tf.DataType, number>> = { float32: 0, int32: 1, bool: 2, string: 3, complex64: 4 };
-
-/** Largest operand rank the shape buffer holds; higher ranks take wasm's own kernel. */
-const MAX_RANK = 8;
-
-/**
- * Re-registers wasm's binary kernels to call their C function directly: the same arguments (the
- * operands' ids, shapes and ranks, the dtype code, the output's id), the shapes written into a
- * buffer of 2 x {@link MAX_RANK} int32 on the wasm heap instead of `ccall`'s stack copies.
- */
-function directBinaryKernelsOnWasm(): void {
-  for (const [kernelName, outDtype] of Object.entries(WASM_BINARY_KERNELS)) {
-    const original = tf.getKernel(kernelName, "wasm");
-    if (!original || (original as { direct?: boolean }).direct) continue;
-    let fn: ((...args: number[]) => void) | null = null;
-    let shapes = 0;
-    let owner: unknown = null;
-    tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({
-      ...original,
-      direct: true,
-      kernelFunc: (args) => {
-        const backend = args.backend as unknown as WasmBackend;
-        const a = args.inputs.a as tf.TensorInfo;
-        const b = args.inputs.b as tf.TensorInfo;
-        const dtype = CPP_DTYPE[a.dtype];
-        if (a.shape.length > MAX_RANK || b.shape.length > MAX_RANK || dtype === undefined) return (original.kernelFunc as tf.KernelFunc)(args);
-        if (owner !== backend) {
-          // the module's export itself (its `_Name` is a wrapper that forwards through `apply` until first called)
-          const f = backend.wasm.asm?.[kernelName] ?? backend.wasm[`_${kernelName}`];
-          if (typeof f !== "function") return (original.kernelFunc as tf.KernelFunc)(args);
-          fn = f as (...args: number[]) => void;
-          shapes = backend.wasm._malloc(2 * MAX_RANK * 4);
-          owner = backend;
-        }
-        const aId = backend.dataIdMap.get(a.dataId).id;
-        const bId = backend.dataIdMap.get(b.dataId).id;
-        const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-        const out = backend.makeOutput(shape, outDtype ?? a.dtype);
-        if (tf.util.sizeFromShape(shape) === 0) return out;
-        // written after the output's allocation, which may grow the heap (and renew HEAP32)
-        const heap = backend.wasm.HEAP32;
-        const at = shapes >> 2;
-        for (let k = 0; k < a.shape.length; k++) heap[at + k] = a.shape[k];
-        for (let k = 0; k < b.shape.length; k++) heap[at + MAX_RANK + k] = b.shape[k];
-        const outId = backend.dataIdMap.get(out.dataId).id;
-        fn!(aId, shapes, a.shape.length, bId, shapes + MAX_RANK * 4, b.shape.length, dtype, outId);
-        return out;
-      },
-    } as tf.KernelConfig);
-  }
-}
-
-/**
- * Registers the direct binary kernels (before the wasm backend starts; a no-op when turned off).
- * Called by lib/backend.ts when it loads the wasm backend.
- */
-export function registerLeanKernels(): void {
-  if (leanEngineRequested()) directBinaryKernelsOnWasm();
-}
-
 /**
  * Installs the Maps and the lean `runKernel` on the active engine, when its backend is wasm or
- * cpu and {@link LEAN_ENGINE_ENV} is not "0". Returns whether it is on.
+ * cpu and {@link LEAN_ENGINE_ENV} is not "0".
  */
-export function installLeanEngine(): boolean {
-  if (!leanEngineRequested()) return false;
+export function installLeanEngine(): void {
+  if (!leanEngineRequested()) return;
   const name = tf.getBackend();
-  if (name !== "wasm" && name !== "cpu") return false;
+  if (name !== "wasm" && name !== "cpu") return;
   const engine = tf.engine() as unknown as Engine;
-  const backend = engine.backend as Partial<WasmBackend> & { numDataIds?(): number };
+  const backend = engine.backend as BackendRecords;
   // a plain Map when nothing is stored yet (the usual case: nothing exists before the backend starts)
   const fresh = tf.memory().numTensors === 0 && (backend.numDataIds?.() ?? 0) === 0;
   const over = (m: WeakMap<object, unknown> | Map<object, unknown> | MapStore<object, unknown>) =>
@@ -213,5 +130,4 @@ export function installLeanEngine(): boolean {
   if (!Object.prototype.hasOwnProperty.call(engine, "runKernel")) {
     (engine as unknown as { runKernel: Engine["runKernel"] }).runKernel = leanRunKernel(proto.runKernel);
   }
-  return true;
 }

@@ -81,7 +81,12 @@ function pathNodes(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] 
   const nodeFromX = new Set<number>();
   for (const node of tape) {
     let hit = false;
-    for (const name in node.inputs) if (fromX.has(node.inputs[name].id)) hit = true;
+    for (const name in node.inputs) {
+      if (fromX.has(node.inputs[name].id)) {
+        hit = true;
+        break;
+      }
+    }
     if (hit) {
       nodeFromX.add(node.id);
       for (const o of node.outputs) fromX.add(o.id);
@@ -93,7 +98,12 @@ function pathNodes(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] 
     const node = tape[i];
     if (!nodeFromX.has(node.id)) continue; // not kept below either way; its inputs reach y only through kept nodes' inputs
     let hit = false;
-    for (const o of node.outputs) if (toY.has(o.id)) hit = true;
+    for (const o of node.outputs) {
+      if (toY.has(o.id)) {
+        hit = true;
+        break;
+      }
+    }
     if (hit) {
       nodeToY.add(node.id);
       for (const name in node.inputs) toY.add(node.inputs[name].id);
