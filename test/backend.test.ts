@@ -182,6 +182,47 @@ describe("wasm slicing from views of the heap", () => {
   });
 });
 
+describe("wasm splits and concatenations of large tensors through a transpose", () => {
+  const box = (x: unknown, begin: number[], size: number[]): unknown =>
+    begin.length === 0 ? x : (x as unknown[]).slice(begin[0], begin[0] + size[0]).map((r) => box(r, begin.slice(1), size.slice(1)));
+  const join = (xs: unknown[], axis: number): unknown =>
+    axis === 0 ? xs.flatMap((x) => x as unknown[]) : (xs[0] as unknown[]).map((_, i) => join(xs.map((x) => (x as unknown[])[i]), axis - 1));
+
+  it("equal parts along every inner axis equal the definition, round-trip exactly and leave no data behind", async () => {
+    await initBackend("wasm", null);
+    const backend = tf.engine().backend;
+    for (const [shape, parts] of [
+      [[600, 96], 3],
+      [[8, 300, 48], 3],
+      [[40, 6, 50], 2],
+      [[5, 4, 8, 40], 4],
+    ] as [number[], number][]) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(Array.from({ length: n }, (_, k) => Math.sin(0.37 * k) * 10), shape);
+      const nested = x.arraySync();
+      for (let axis = 1; axis < shape.length; axis++) {
+        if (shape[axis] % parts !== 0) continue;
+        const before = { tensors: tf.memory().numTensors, data: backend.numDataIds() };
+        const pieces = tf.split(x, parts, axis);
+        const w = shape[axis] / parts;
+        pieces.forEach((p, k) => {
+          const begin = shape.map((_, d) => (d === axis ? k * w : 0));
+          const size = shape.map((s, d) => (d === axis ? w : s));
+          assert.deepEqual(p.arraySync(), box(nested, begin, size), `part ${k} of [${shape}] along axis ${axis}`);
+        });
+        const joined = tf.concat(pieces, axis);
+        assert.deepEqual(joined.shape, shape);
+        assert.deepEqual(Array.from(joined.dataSync()), Array.from(x.dataSync()), `concat of the parts of [${shape}] along axis ${axis}`);
+        const reversed = tf.concat([...pieces].reverse(), axis);
+        assert.deepEqual(reversed.arraySync(), join([...pieces].reverse().map((p) => p.arraySync()), axis), `parts of [${shape}] in reverse along axis ${axis}`);
+        tf.dispose([...pieces, joined, reversed]);
+        assert.deepEqual({ tensors: tf.memory().numTensors, data: backend.numDataIds() }, before, `nothing left after [${shape}] along axis ${axis}`);
+      }
+      x.dispose();
+    }
+  });
+});
+
 describe("wasm stacking and concatenation from views of the heap", () => {
   /** Nested arrays joined along `axis` by the definition (at axis 0 the outer lists are joined). */
   const join = (xs: unknown[], axis: number): unknown =>
