@@ -253,6 +253,7 @@ export class GraphSafeDecoder implements Trainable {
     const g = dense(ctx, this.sat.wg, this.sat.bg).maximum(0.1);
     const ga = g.pow(a); // [B, 1], once per sequence
     const wxMsgIn = this.msg.wx.reshape([Hm]);
+    const training = (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
     const step = (input: tf.Tensor2D, h: tf.Tensor3D) => {
       const xin = input.reshape([B, N, 1]);
       const sender = dense(h, this.msg.wh).add(xin.mul(wxMsgIn)).add(msgNode); // [B, N, Hm]
@@ -262,7 +263,13 @@ export class GraphSafeDecoder implements Trainable {
       const next = gruUpdate(gx, h, this.gru) as tf.Tensor3D;
       const o = tf.relu(dense(next, outH).add(outNode));
       let pred = dense(o, this.out.w2, this.out.b2).reshape([B, N]).add(input.mul(this.out.own));
-      if (c.targetSaturation) pred = pred.add(hillHead(pred, a, g, ga).sub(pred).mul(this.targetMask));
+      if (c.targetSaturation) {
+        // pred + (hill(y) - y) * mask. Without a gradient, y is the target's column alone (the other
+        // columns add 0 either way: the same values, an eighth of the powers); in training every
+        // column, so that the gradient's partial sums keep their order.
+        const y = training ? pred : pred.slice([0, c.target], [B, 1]);
+        pred = pred.add(hillHead(y, a, g, ga).sub(y).mul(this.targetMask));
+      }
       return { pred: pred as tf.Tensor2D, state: next };
     };
     const init = (inputs.initial ? rows.repeat(inputs.initial) : tf.zeros([B, N, H])) as tf.Tensor3D;

@@ -148,6 +148,24 @@ describe("GraphSafeDecoder: graph safety", () => {
     tf.dispose([x, context, empty]);
   });
 
+  it("the saturated target's read-out is the same to the last bit with and without a gradient being recorded", () => {
+    const full = tf.ones([N, N]) as tf.Tensor2D;
+    const f = trained.forecaster();
+    const plain = tf.tidy(() => f.rollout(x, HORIZON, { graph: full, context }).dataSync() as Float32Array);
+    let recorded: Float32Array | null = null;
+    const grads = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const r = f.rollout(x, HORIZON, { graph: full, context });
+        recorded = Float32Array.from(r.dataSync());
+        return r.square().mean() as tf.Scalar;
+      }),
+    );
+    tf.dispose([full, grads.value, ...Object.values(grads.grads)]);
+    assert.ok(recorded !== null);
+    assert.ok(plain.some((v, k) => k % N === TARGET && v !== 0));
+    assert.deepEqual(Array.from(recorded!), Array.from(plain));
+  });
+
   for (const which of ["fresh", "trained"] as const) {
     it(`empty graph (${which} weights): perturbing node j at the last history step changes no other node's ${HORIZON}-step rollout, exactly`, () => {
       const f = (which === "fresh" ? fresh : trained).forecaster();
