@@ -5,6 +5,8 @@
  * - `STUDY_SCALE`: `smoke` (tests, CI, workshops: minutes) or `paper` (full figures).
  * - `STUDY_FIGURES_DIR`: where figures are exported; by default `figures/` for `paper` and
  *   `build/smoke/figures/` for `smoke`, so that a smoke run never overwrites paper figures.
+ * - `STUDY_SHARE_TRAINING`: `1` shares identical trainings across notebooks and jobs
+ *   (lib/experiments/trained.ts); the study runner, the lab and the workers set it.
  */
 import { join, resolve } from "node:path";
 
@@ -36,4 +38,12 @@ export function figuresDir(scale: Scale = studyScale()): string {
   const fromEnv = process.env.STUDY_FIGURES_DIR;
   if (fromEnv) return resolve(fromEnv);
   return scale === "paper" ? join(REPO_ROOT, "figures") : join(REPO_ROOT, "build", "smoke", "figures");
+}
+
+/** `1`: identical trainings are shared across notebooks and jobs (lib/experiments/trained.ts). */
+export const SHARE_TRAINING_ENV = "STUDY_SHARE_TRAINING";
+
+/** Whether trainings are shared (`STUDY_SHARE_TRAINING=1`). */
+export function sharingTrainings(): boolean {
+  return process.env[SHARE_TRAINING_ENV] === "1";
 }

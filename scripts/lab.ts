@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT, figuresDir, type Scale } from "../lib/study";
+import { REPO_ROOT, SHARE_TRAINING_ENV, figuresDir, type Scale } from "../lib/study";
 import { type Environment, environment } from "./notebooks";
 
 const USAGE = `usage: npm run lab [-- options]
@@ -120,6 +120,7 @@ export async function startNotebookServer(opts: NotebookServerOptions = {}): Pro
       PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
       STUDY_SCALE: scale,
       STUDY_FIGURES_DIR: opts.figuresDir ?? figuresDir(scale),
+      [SHARE_TRAINING_ENV]: process.env[SHARE_TRAINING_ENV] ?? "1",
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, so that stop() also ends its kernels

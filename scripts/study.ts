@@ -7,7 +7,7 @@
 import { basename } from "node:path";
 import { writeFiguresIndex } from "../lib/runner/figure-index";
 import { QUEUE_ENV } from "../lib/runner/queue-url";
-import { SCALES, type Scale, figuresDir } from "../lib/study";
+import { SCALES, SHARE_TRAINING_ENV, type Scale, figuresDir } from "../lib/study";
 import { UsageError, choiceOption, listOption, parseCommandLine, queueUrlOption, reportUsageError } from "./cli";
 import { NotebookError, listNotebooks, runNotebooks } from "./notebooks";
 
@@ -55,6 +55,8 @@ async function main(): Promise<number> {
   }
   // the notebooks' kernels inherit it, and their runJobs send to the queue
   if (args.queue !== undefined) process.env[QUEUE_ENV] = queueUrlOption(args.queue);
+  // notebooks 05 and 07 then reuse the trainings of notebook 04 (STUDY_SHARE_TRAINING=0 retrains)
+  process.env[SHARE_TRAINING_ENV] ??= "1";
   const started = Date.now();
   const runs = await runNotebooks({ scale, only, publish: scale === "paper" });
   const total = (Date.now() - started) / 1000;

@@ -3,7 +3,8 @@
  * child process per job, on this machine (lib/runner/queue.ts). Start as many as there are
  * machines (or cores); a study sent with `--queue` (or `STUDY_QUEUE`) is shared among them.
  */
-import { defaultCacheDir } from "../lib/runner/cache";
+import { CACHE_ENV, defaultCacheDir } from "../lib/runner/cache";
+import { SHARE_TRAINING_ENV } from "../lib/study";
 import { DEFAULT_LOCK_SECONDS, startQueueWorker } from "../lib/runner/queue";
 import { QUEUE_ENV, QUEUE_NAME } from "../lib/runner/queue-url";
 import { UsageError, parseCommandLine, positiveIntOption, queueUrlOption, reportUsageError } from "./cli";
@@ -38,6 +39,9 @@ async function main(): Promise<number | null> {
   const concurrency = positiveIntOption(args.concurrency, "concurrency", 1);
   const lockSeconds = positiveIntOption(args["lock-seconds"], "lock-seconds", DEFAULT_LOCK_SECONDS);
   const cacheDir = args.cache ?? defaultCacheDir();
+  // the jobs' shared trainings go to the same cache (STUDY_SHARE_TRAINING=0 retrains)
+  process.env[CACHE_ENV] = cacheDir;
+  process.env[SHARE_TRAINING_ENV] ??= "1";
   const worker = await startQueueWorker({ url, cacheDir, concurrency, lockSeconds });
   process.stderr.write(`worker ${process.pid}: pulling jobs from ${url} (queue ${QUEUE_NAME}, ${concurrency} at a time, cache ${cacheDir})\n`);
   let stopping = false;

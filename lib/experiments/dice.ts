@@ -14,6 +14,7 @@ import { graphExtras, shuffledUnitBatches, unitSeries } from "../train/batches";
 import { type FitConfig, type FitResult, fit } from "../train/fit";
 import { type Summary, summarise } from "./measures";
 import { type TimePanel, allUnits } from "./protocol";
+import { panelFingerprint, trainOnce } from "./trained";
 
 // ---------------------------------------------------------------------------------------------
 // Stage 1
@@ -93,7 +94,9 @@ export async function trainStage1(tp: TimePanel, config: Partial<Stage1Config> =
   const { panel, split, truth } = tp;
   const model = new DiceStage1({ nodes: panel.nodes, encoderSteps: split.train.length, ...cfg.model });
   const units = allUnits(panel);
-  const result = await fit(
+  const data = { panel: panelFingerprint(tp), batchSize: cfg.batchSize };
+  const result = await trainOnce(model, data, cfg.fit, () =>
+    fit(
     model,
     {
       batches: (_epoch, rng) => shuffledUnitBatches(panel, { units, batchSize: cfg.batchSize, rng, steps: split.train }),
@@ -109,6 +112,7 @@ export async function trainStage1(tp: TimePanel, config: Partial<Stage1Config> =
       },
     },
     cfg.fit,
+    ),
   );
   const probs = stage1Graphs(model, tp);
   return { model, fit: result, probs, scores: truth ? scoreGraphs(probs, truth).mean : null };

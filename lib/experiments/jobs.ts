@@ -4,9 +4,6 @@
  * core. A job rebuilds its data from a {@link PanelSpec} (generators are seeded and
  * deterministic), so that its configuration is small and fully identifies its result.
  */
-import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { type BypassProneInput, generateBypassProne } from "../data/bypass-prone";
 import { loadCausalMMMSim } from "../data/causalmmm";
 import { type FamilyInput, familyPanel } from "../data/family";
@@ -30,6 +27,10 @@ import { type StressCellConfig, type StressCellResult, type StressMethod, stress
 import { type SwapSeedResult, type SwapStudyConfig, swapSeed } from "./swap";
 import { type BudgetSeedResult, type BudgetStudyConfig, budgetSeed } from "./budget";
 import { type RecoveryCellConfig, type RecoveryMethod, type RecoveryResult, type RecoveryRow, recoveryCore, recoveryExtra } from "./recovery";
+import { LIBRARY_VERSION } from "./version";
+
+/** The version of every job here (lib/experiments/version.ts). */
+export { LIBRARY_VERSION };
 
 /**
  * The data of a job: a generated panel (or the external CausalMMM data), standardised on its
@@ -41,27 +42,6 @@ export interface PanelSpec {
   split?: Partial<TimeSplitConfig>;
   scaler?: Partial<Omit<ScalerConfig, "steps" | "units">>;
 }
-
-/**
- * The version of every job here: a hash of the compiled library (every .js file under
- * build/lib), so that any change of code invalidates cached results instead of silently
- * reusing them.
- */
-export const LIBRARY_VERSION: string = (() => {
-  const root = join(__dirname, "..");
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (f.endsWith(".js")) files.push(p);
-    }
-  };
-  walk(root);
-  const h = createHash("sha256");
-  for (const f of files) h.update(relative(root, f)).update("\0").update(readFileSync(f)).update("\0");
-  return h.digest("hex").slice(0, 16);
-})();
 
 const panels = new Map<string, TimePanel>();
 

@@ -36,6 +36,7 @@ import { tf } from "../tf";
 import { shuffledWindowBatches, windowBatch } from "../train/batches";
 import { type FitConfig, type FitResult, fit } from "../train/fit";
 import type { BatchExtras, Trainable } from "../core/trainable";
+import { panelFingerprint, trainOnce } from "./trained";
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -163,6 +164,11 @@ export interface WindowTraining {
   name: string;
   /** Further inputs per window row (e.g. the supplied graphs of a decoder); none when omitted. */
   extras?: BatchExtras;
+  /**
+   * What `extras` holds, for sharing the training (lib/experiments/trained.ts): e.g. a fingerprint
+   * of the supplied graphs. With extras but no key, the training is never shared.
+   */
+  extrasKey?: string;
   config: DecoderTrainConfig;
   /** Seed of the fit (its batches and noise). */
   seed: number;
@@ -173,7 +179,7 @@ export interface WindowTraining {
  * unit's training window, validated by the same window loss on the validation window.
  */
 export async function trainOnWindows(tp: TimePanel, model: Trainable, training: WindowTraining): Promise<FitResult> {
-  const { name, extras, config: cfg, seed } = training;
+  const { name, extras, extrasKey, config: cfg, seed } = training;
   const { panel, split } = tp;
   const units = allUnits(panel);
   const W = Math.min(cfg.window, split.train.length);
@@ -186,14 +192,19 @@ export async function trainOnWindows(tp: TimePanel, model: Trainable, training: 
   const valRows = units.map((unit) => ({ unit, start: split.validation.to - valLength }));
   const val = split.validation.length > 0 ? windowBatch(panel, valRows, valLength, extras) : undefined;
   const batchOptions = { units, range: split.train, length: W, perUnit: cfg.windowsPerUnit, batchSize: cfg.batchSize, extras };
-  return fit(
-    model,
-    {
-      batches: (_e, rng) => shuffledWindowBatches(panel, { ...batchOptions, rng }),
-      validate: val ? () => tf.tidy(() => ({ mse: model.loss(val, 0).mse.dataSync()[0] })) : undefined,
-    },
-    { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? (cfg.fit.monitor ?? "mse") : null },
-  );
+  const fitConfig = { ...cfg.fit, seed, label: cfg.fit.label === null ? null : `${name} (seed ${seed})`, monitor: val ? (cfg.fit.monitor ?? "mse") : null };
+  const train = () =>
+    fit(
+      model,
+      {
+        batches: (_e, rng) => shuffledWindowBatches(panel, { ...batchOptions, rng }),
+        validate: val ? () => tf.tidy(() => ({ mse: model.loss(val, 0).mse.dataSync()[0] })) : undefined,
+      },
+      fitConfig,
+    );
+  if (extras && extrasKey === undefined) return train();
+  const { fit: _fit, ...windows } = cfg;
+  return trainOnce(model, { panel: panelFingerprint(tp), windows, extras: extrasKey ?? null }, fitConfig, train);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import {
   decoderTrainConfig,
   trainOnWindows,
 } from "./protocol";
+import { graphsFingerprint } from "./trained";
 
 export type { DecoderName, ForecastingRun, GraphEvidence, Run, VariantName } from "./protocol";
 export { VARIANT_LABELS } from "./protocol";
@@ -108,7 +109,8 @@ async function decoderRun(tp: TimePanel, name: DecoderName, config: Partial<Deco
   const model = graphs ? new GraphSafeDecoder({ ...base, ...cfg.graphSafe }) : new JointGruDecoder({ ...base, ...cfg.jointGru });
   const label = fitLabel(ctx, cfg.fit.label, name);
   const extras = graphs ? graphExtras(graphs, panel.nodes) : undefined;
-  const fit = await trainOnWindows(tp, model, { name, extras, config: { ...cfg, fit: { ...cfg.fit, label } }, seed: ctx.seed });
+  const extrasKey = graphs ? graphsFingerprint(graphs) : undefined;
+  const fit = await trainOnWindows(tp, model, { name, extras, extrasKey, config: { ...cfg, fit: { ...cfg.fit, label } }, seed: ctx.seed });
   const copy = graphs ? graphs.map((g) => g.map((r) => [...r])) : null;
   return { name, label: VARIANT_LABELS[name], model, forecaster: model.forecaster(), graphs: copy, fit, evidence: null, dispose: disposeOf(model) };
 }
