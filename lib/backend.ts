@@ -144,7 +144,6 @@ function sliceFromHeap(backend: WasmHeap, x: tf.TensorInfo, begin: number[], siz
  * to the garbage collector. The values are the same copies; string tensors keep wasm's kernels.
  */
 function sliceWithoutCopiesOnWasm(): void {
-  wasmTranspose = (tf.getKernel("Transpose", "wasm")?.kernelFunc as tf.KernelFunc | undefined) ?? null;
   replaceWasmKernel("Slice", (original) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === "string") return original(args);
@@ -179,13 +178,15 @@ function sliceWithoutCopiesOnWasm(): void {
  */
 const TRANSPOSED_COPY_MIN = 4096;
 
-/** The wasm backend's own Transpose kernel (set when the slicing kernels are replaced). */
-let wasmTranspose: tf.KernelFunc | null = null;
+/** The wasm backend's own Transpose kernel (null when it has none). */
+function wasmTranspose(): tf.KernelFunc | null {
+  return (tf.getKernel("Transpose", "wasm")?.kernelFunc as tf.KernelFunc | undefined) ?? null;
+}
 
-/** x: [outer, parts, inner] -> [parts, outer, inner], through wasm's Transpose kernel (float32). */
-function transposeParts(backend: WasmHeap, x: tf.TensorInfo, outer: number, parts: number, inner: number): tf.TensorInfo {
+/** x: [outer, parts, inner] -> [parts, outer, inner], through `transpose` (wasm's kernel; float32). */
+function transposeParts(transpose: tf.KernelFunc, backend: WasmHeap, x: tf.TensorInfo, outer: number, parts: number, inner: number): tf.TensorInfo {
   const view = { dataId: x.dataId, shape: [outer, parts, inner], dtype: x.dtype };
-  return wasmTranspose!({ inputs: { x: view }, backend: backend as unknown as tf.KernelBackend, attrs: { perm: [1, 0, 2] } }) as tf.TensorInfo;
+  return transpose({ inputs: { x: view }, backend: backend as unknown as tf.KernelBackend, attrs: { perm: [1, 0, 2] } }) as tf.TensorInfo;
 }
 
 /**
@@ -196,10 +197,12 @@ function transposeParts(backend: WasmHeap, x: tf.TensorInfo, outer: number, part
 function splitThroughTranspose(backend: WasmHeap, x: tf.TensorInfo, axis: number, sizes: readonly number[]): tf.TensorInfo[] | null {
   const count = tf.util.sizeFromShape(x.shape);
   const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
-  if (!wasmTranspose || x.dtype !== "float32" || count < TRANSPOSED_COPY_MIN || outer < 2 || sizes.length < 2 || sizes.some((s) => s !== sizes[0])) return null;
+  if (x.dtype !== "float32" || count < TRANSPOSED_COPY_MIN || outer < 2 || sizes.length < 2 || sizes.some((s) => s !== sizes[0])) return null;
+  const transpose = wasmTranspose();
+  if (!transpose) return null;
   const parts = sizes.length;
   const inner = count / (outer * parts);
-  const t = transposeParts(backend, x, outer, parts, inner);
+  const t = transposeParts(transpose, backend, x, outer, parts, inner);
   const shape = [...x.shape];
   shape[axis] = sizes[0];
   const block = outer * inner;
@@ -221,14 +224,16 @@ function concatThroughTranspose(backend: WasmHeap, inputs: readonly tf.TensorInf
   const count = tf.util.sizeFromShape(outShape);
   const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
   const same = inputs.every((x) => x.dtype === "float32" && x.shape.length === first.shape.length && x.shape.every((d, k) => d === first.shape[k]));
-  if (!wasmTranspose || !same || count < TRANSPOSED_COPY_MIN || outer < 2 || inputs.length < 2) return null;
+  if (!same || count < TRANSPOSED_COPY_MIN || outer < 2 || inputs.length < 2) return null;
+  const transpose = wasmTranspose();
+  if (!transpose) return null;
   const parts = inputs.length;
   const block = count / parts;
   const inner = block / outer;
   const stacked = backend.makeOutput([parts, outer, inner], "float32");
   const ss = backend.typedArrayFromHeap(stacked);
   inputs.forEach((x, k) => ss.set(backend.typedArrayFromHeap(x), k * block));
-  const t = transposeParts(backend, stacked, parts, outer, inner);
+  const t = transposeParts(transpose, backend, stacked, parts, outer, inner);
   (backend as unknown as tf.KernelBackend).disposeData(stacked.dataId);
   return { dataId: t.dataId, shape: outShape, dtype: "float32" };
 }
@@ -313,7 +318,8 @@ function stackWithoutSubarraysOnWasm(): void {
     const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number | number[] }).axis, xs[0].shape)[0];
     tf.backend_util.assertParamsConsistent(xs.map((x) => x.shape), axis);
     const outShape = tf.backend_util.computeOutShape(xs.map((x) => x.shape), axis);
-    const joined = nonEmpty.length === xs.length ? concatThroughTranspose(args.backend as unknown as WasmHeap, xs, axis, outShape) : null;
+    // equal shapes of at least its minimum size, so never an empty part
+    const joined = concatThroughTranspose(args.backend as unknown as WasmHeap, xs, axis, outShape);
     if (joined) return joined;
     return concatFromHeap(args.backend as unknown as WasmHeap, nonEmpty, nonEmpty.map((x) => tf.util.sizeFromShape(x.shape.slice(axis))), outShape);
   });

@@ -97,21 +97,21 @@ export async function trainStage1(tp: TimePanel, config: Partial<Stage1Config> =
   const data = { panel: panelFingerprint(tp), batchSize: cfg.batchSize };
   const result = await trainOnce(model, data, cfg.fit, () =>
     fit(
-    model,
-    {
-      batches: (_epoch, rng) => shuffledUnitBatches(panel, { units, batchSize: cfg.batchSize, rng, steps: split.train }),
-      validate: () => {
-        const probs = stage1Graphs(model, tp);
-        const metrics: Record<string, number> = { mse: stage1ValidationMse(model, tp, probs) };
-        if (truth) {
-          const s = scoreGraphs(probs, truth).mean;
-          metrics.auroc = s.auroc;
-          metrics.nauprc = s.nauprc;
-        }
-        return metrics;
+      model,
+      {
+        batches: (_epoch, rng) => shuffledUnitBatches(panel, { units, batchSize: cfg.batchSize, rng, steps: split.train }),
+        validate: () => {
+          const probs = stage1Graphs(model, tp);
+          const metrics: Record<string, number> = { mse: stage1ValidationMse(model, tp, probs) };
+          if (truth) {
+            const s = scoreGraphs(probs, truth).mean;
+            metrics.auroc = s.auroc;
+            metrics.nauprc = s.nauprc;
+          }
+          return metrics;
+        },
       },
-    },
-    cfg.fit,
+      cfg.fit,
     ),
   );
   const probs = stage1Graphs(model, tp);

@@ -32,7 +32,8 @@ export function panelFingerprint(tp: TimePanel): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ units: p.units, steps: p.steps, nodes: p.nodes, nodeNames: p.nodeNames, roles: p.roles, split: tp.split, truth: tp.truth }));
   h.update(Buffer.from(p.values.buffer, p.values.byteOffset, p.values.byteLength));
-  if (p.context) h.update(JSON.stringify(p.context.names)).update(Buffer.from(p.context.values.buffer, p.context.values.byteOffset, p.context.values.byteLength));
+  if (p.context)
+    h.update(JSON.stringify(p.context.names)).update(Buffer.from(p.context.values.buffer, p.context.values.byteOffset, p.context.values.byteLength));
   fp = h.digest("hex");
   fingerprints.set(tp, fp);
   return fp;
